@@ -215,11 +215,9 @@ class Session:
     # -- facts from outside cells ------------------------------------------------------------------
     def checkpoint(self, name: str, obj: Any) -> dict[str, Any] | None:
         """Fingerprint ``obj`` under ``name``: production code can be checked against it by name."""
-        from .fingerprint import fingerprint
-
         if not isinstance(name, str) or not name:
             raise TypeError("checkpoint name must be a non-empty string")
-        fp = self._guard(fingerprint, obj, what=f"checkpoint {name!r}")
+        fp = self._guard(_fingerprint, obj, what=f"checkpoint {name!r}")
         if fp is None:
             return None
         self.checkpoints[name] = fp
@@ -228,6 +226,12 @@ class Session:
 
     # -- the lock ----------------------------------------------------------------------------------
     def build_lock(self) -> Lock:
+        positions = notebook_positions(self.notebook_path) if self.notebook_path else None
+        if positions:
+            by_id, by_source = positions
+            for record in self.cells:
+                if record.index is None:
+                    record.index = by_id.get(record.id, by_source.get(record.source_sha256))
         lock = Lock(
             cells=list(self.cells),
             checkpoints=dict(self.checkpoints),
@@ -315,6 +319,12 @@ class Session:
             pass
 
 
+def _fingerprint(obj: Any) -> dict[str, Any]:
+    from .fingerprint import fingerprint
+
+    return fingerprint(obj)
+
+
 def _cell_identity(info: Any, source_sha256: str) -> tuple[str, int | None]:
     """The frontend's cell id when it sends one (JupyterLab, Notebook 7, VS Code, our replay), else an id
     derived from the source hash; and the notebook position when the client tells it (our replay does)."""
@@ -359,3 +369,32 @@ def find_notebook(shell: Any) -> Path | None:
             except OSError:
                 continue
     return None
+
+
+def notebook_positions(path: Path) -> tuple[dict[str, int], dict[str, int]] | None:
+    """Cell id → position and source sha256 → position (unique sources only) of the code cells of a saved
+    notebook: how records get their ``index`` when the frontend does not say it. None if unreadable."""
+    import json
+
+    try:
+        raw = json.loads(path.read_text("utf-8"))
+        cells = raw["cells"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    by_id: dict[str, int] = {}
+    by_source: dict[str, int] = {}
+    seen: set[str] = set()
+    for index, cell in enumerate(cells):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else str(source)
+        if isinstance(cell.get("id"), str):
+            by_id[cell["id"]] = index
+        digest = lockfile.sha256_text(source)
+        if digest in seen:
+            by_source.pop(digest, None)
+        else:
+            seen.add(digest)
+            by_source[digest] = index
+    return by_id, by_source

@@ -36,6 +36,14 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--format", choices=["text", "json"], default="text")
     show.set_defaults(func=cmd_show)
 
+    export = sub.add_parser("export", help="write the lock's packages as pinned requirements or a PEP 751 pylock.toml")
+    export.add_argument("lock", help="path to a .lock file")
+    export.add_argument("--format", choices=["requirements", "pylock"], default="requirements")
+    export.add_argument("--output", "-o", default=None, help="file to write (default: standard output)")
+    export.add_argument("--find-links", action="append", default=[], metavar="DIR",
+                        help="folder of wheels/sdists whose files and hashes go into pylock.toml (repeatable)")
+    export.set_defaults(func=cmd_export)
+
     for register in _extensions():
         register(sub)
     return parser
@@ -63,6 +71,19 @@ def cmd_show(args: argparse.Namespace) -> int:
     lock = store.read_lock(args.lock)
     out = render_lock_json(lock) if args.format == "json" else render_lock_text(lock)
     sys.stdout.write(out)
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .export import render
+
+    lock = store.read_lock(args.lock)
+    text = render(lock, args.format, find_links=args.find_links, output=args.output,
+                  warn=lambda message: print(f"reprotrack: warning: {message}", file=sys.stderr))
+    if args.output:
+        store.write_text_atomic(args.output, text)
+    else:
+        sys.stdout.write(text)
     return EXIT_OK
 
 

@@ -1,0 +1,302 @@
+"""What a cell showed: its result value (fingerprinted) and the text it printed (normalised, summarised).
+
+The verifier prefers comparing the values a cell produced over comparing text, so the displayed result is
+fingerprinted (``reprotrack.fingerprint``) and, when it is a number or a short list of numbers, kept as is
+for a tolerant comparison. Printed text is captured by a tee around ``sys.stdout``/``sys.stderr`` installed
+for the duration of the cell: a proxy that forwards every attribute and every write unchanged (what the
+user sees, ``isatty``, ``fileno``, ``flush``, ``encoding``, ``isinstance`` checks, tqdm) and keeps a bounded
+copy. The copy is normalised (``reprotrack.normalise``) before it is stored: the lock holds an excerpt, the
+sha256, the numbers found and whether nan/inf appeared, never raw megabytes.
+
+Rules this module keeps:
+- After the cell the original stream is put back when ``sys.stdout`` is still our proxy. A cell that set
+  ``sys.stdout`` to something else keeps its choice (an untracked run would too); a proxy that lives on
+  (kept by a logging handler, wrapped by another library) keeps forwarding and records into whatever cell
+  is running, never twice for one write (nested proxies record only at the outermost one).
+- One buffer per stream: the kernel's splitting of a stream into chunks never shows.
+- A cell that prints nothing and returns None costs a few microseconds and leaves ``outputs`` empty.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers as _numbers
+import os
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from .. import normalise
+from . import Capture
+
+#: Characters kept per stream per cell before normalisation (progress output is compacted first).
+MAX_CAPTURE_CHARS = 64 * 1024
+#: Numbers kept as a result's ``values`` (a short array or tuple of scores): longer ones rely on the fingerprint.
+MAX_RESULT_VALUES = 32
+STREAMS = ("stdout", "stderr")
+
+_LOCAL = threading.local()
+
+
+class _Buffer:
+    """A bounded copy of one stream's text during one cell."""
+
+    __slots__ = ("parts", "size", "truncated")
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.size = 0
+        self.truncated = False
+
+    def add(self, text: str) -> None:
+        if self.truncated:
+            return
+        self.parts.append(text)
+        self.size += len(text)
+        if self.size > MAX_CAPTURE_CHARS:
+            self._compact()
+
+    def _compact(self) -> None:
+        # Progress bars rewrite one line thousands of times: collapsing carriage returns keeps their final
+        # state in a few bytes. Output that does not shrink by half is cut at the bound and recording stops
+        # (compacting again and again would cost more than the cell).
+        text = normalise.compact_tail("".join(self.parts))
+        if len(text) > MAX_CAPTURE_CHARS // 2:
+            text = text[:MAX_CAPTURE_CHARS]
+            self.truncated = True
+        self.parts = [text]
+        self.size = len(text)
+
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+class StreamTee:
+    """Transparent proxy for a text stream: forwards everything, copies writes into the running cell's buffer."""
+
+    __slots__ = ("_tee_stream", "_tee_name", "_tee_owner")
+
+    def __init__(self, stream: Any, name: str, owner: OutputCapture) -> None:
+        object.__setattr__(self, "_tee_stream", stream)
+        object.__setattr__(self, "_tee_name", name)
+        object.__setattr__(self, "_tee_owner", owner)
+
+    # isinstance(sys.stdout, TextIOBase / OutStream) keeps answering as for the wrapped stream.
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:
+        return type(self._tee_stream)
+
+    def write(self, text: Any) -> Any:
+        if getattr(_LOCAL, "inside", False):
+            return self._tee_stream.write(text)
+        _LOCAL.inside = True
+        try:
+            written = self._tee_stream.write(text)
+        finally:
+            _LOCAL.inside = False
+        buffer = self._tee_owner.buffers.get(self._tee_name)
+        if buffer is not None and type(text) is str:
+            try:
+                buffer.add(text)
+            except Exception:  # noqa: BLE001 - the copy is ours; the user's write already happened
+                pass
+        return written
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._tee_stream, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._tee_stream, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        delattr(self._tee_stream, name)
+
+    def __dir__(self) -> list[str]:
+        return dir(self._tee_stream)
+
+    def __repr__(self) -> str:
+        return repr(self._tee_stream)
+
+    def __enter__(self) -> Any:
+        return self._tee_stream.__enter__()
+
+    def __exit__(self, *exc: Any) -> Any:
+        return self._tee_stream.__exit__(*exc)
+
+    def __iter__(self) -> Any:
+        return iter(self._tee_stream)
+
+
+class OutputCapture(Capture):
+    name = "outputs"
+
+    def __init__(self) -> None:
+        self.buffers: dict[str, _Buffer] = {}
+        self.installed: dict[str, tuple[StreamTee, Any]] = {}
+        self.rules: tuple[tuple[str, str], ...] = ()
+        self.paths: tuple[tuple[str, str], ...] = ()
+
+    def install(self, session: Any) -> None:
+        config = getattr(session, "config", None)
+        rules = getattr(config, "normalise", None) or getattr(session, "normalise_rules", None) or ()
+        self.rules = tuple((str(p), str(r)) for p, r in rules)
+        normalise.compile_rules(self.rules)  # a bad user regex fails here, once, as a warning
+        self.paths = _known_paths(getattr(session, "base_dir", None))
+
+    def uninstall(self) -> None:
+        self._restore()
+        self.buffers = {}
+
+    def before_cell(self, ctx: Any) -> None:
+        self._restore()  # a cell whose after_cell never came (a nested run) must not stack proxies
+        buffers = {}
+        for name in STREAMS:
+            stream = getattr(sys, name)
+            if stream is None:
+                continue
+            if type(stream) is StreamTee:  # ours, left in place by a cell that restored it late
+                tee = stream
+            else:
+                tee = StreamTee(stream, name, self)
+                setattr(sys, name, tee)
+            self.installed[name] = (tee, stream)
+            buffers[name] = _Buffer()
+        self.buffers = buffers
+
+    def after_cell(self, ctx: Any) -> None:
+        buffers = self.buffers
+        self.buffers = {}
+        self._restore()
+        outputs = ctx.record.outputs
+        for name, buffer in buffers.items():
+            if buffer.size:
+                summary = normalise.summarise_text(
+                    buffer.text(), self.rules, paths=self.paths, truncated=buffer.truncated
+                )
+                if summary is not None:
+                    outputs[name] = summary
+        value = getattr(ctx.result, "result", None)
+        if value is not None:
+            outputs["result"] = summarise_result(value)
+
+    def _restore(self) -> None:
+        installed, self.installed = self.installed, {}
+        for name, (tee, original) in installed.items():
+            if getattr(sys, name, None) is tee:
+                setattr(sys, name, original if type(original) is not StreamTee else original._tee_stream)
+
+
+def summarise_result(value: Any) -> dict[str, Any]:
+    """Fingerprint of the displayed value; numbers kept as values; whether nan/inf is in it."""
+    summary: dict[str, Any] = {}
+    try:
+        from ..fingerprint import fingerprint
+
+        summary["fingerprint"] = fingerprint(value)
+    except Exception as exc:  # noqa: BLE001 - an object we cannot fingerprint is described by its type
+        summary["fingerprint"] = {"type": _type_name(value)}
+        summary["note"] = f"not fingerprinted ({type(exc).__name__})"
+    scalar = _real(value)
+    if scalar is not None:
+        summary["value"] = normalise.json_number(scalar)
+        flags = _flags([scalar])
+    else:
+        values = _short_numbers(value)
+        if values is not None:
+            summary["values"] = [normalise.json_number(v) for v in values]
+            flags = _flags(values)
+        else:
+            flags = _array_flags(value)
+    if flags:
+        summary["nan_or_inf"] = flags
+    return summary
+
+
+def _real(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, _numbers.Real):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _short_numbers(value: Any) -> list[float] | None:
+    """A tuple/list of numbers or a short 1-D numeric numpy array (``cross_val_score``'s scores)."""
+    if isinstance(value, (list, tuple)):
+        if not 0 < len(value) <= MAX_RESULT_VALUES:
+            return None
+        out = [_real(v) for v in value]
+        return None if any(v is None for v in out) else out  # type: ignore[misc]
+    np = sys.modules.get("numpy")
+    if np is not None and isinstance(value, np.ndarray):
+        if value.ndim == 1 and 0 < value.size <= MAX_RESULT_VALUES and value.dtype.kind in "iuf":
+            return [float(v) for v in value.tolist()]
+    return None
+
+
+def _flags(values: list[float]) -> list[str]:
+    flags = []
+    if any(math.isnan(v) for v in values):
+        flags.append("nan")
+    if any(math.isinf(v) for v in values):
+        flags.append("inf")
+    return flags
+
+
+def _array_flags(value: Any) -> list[str]:
+    """nan/inf in a float numpy array or in the float columns of a pandas object (computed, not guessed)."""
+    np = sys.modules.get("numpy")
+    if np is None:
+        return []
+    array = None
+    if isinstance(value, np.ndarray):
+        array = value
+    else:
+        pd = sys.modules.get("pandas")
+        if pd is not None and isinstance(value, pd.DataFrame):
+            array = value.select_dtypes(include=["floating"]).to_numpy()
+        elif pd is not None and isinstance(value, pd.Series) and value.dtype.kind == "f":
+            array = value.to_numpy()
+    if array is None or array.dtype.kind not in "fc" or array.size == 0:
+        return []
+    flags = []
+    if np.isnan(array).any():
+        flags.append("nan")
+    if np.isinf(array).any():
+        flags.append("inf")
+    return flags
+
+
+def _type_name(value: Any) -> str:
+    cls = type(value)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _known_paths(base_dir: Any) -> tuple[tuple[str, str], ...]:
+    """Folders that differ between the research machine and staging, as placeholders."""
+    try:
+        cwd: str | None = os.getcwd()
+    except OSError:  # the working directory was deleted
+        cwd = None
+    try:
+        home: str | None = str(Path.home())
+    except (OSError, RuntimeError):
+        home = None
+    candidates = [(base_dir, "<notebook-dir>"), (cwd, "<cwd>"), (sys.prefix, "<prefix>"), (home, "~")]
+    seen: set[str] = set()
+    paths = []
+    for folder, placeholder in candidates:
+        if not folder:
+            continue
+        folder = str(folder).rstrip("/\\")
+        # "/usr" or "/tmp" alone would rewrite unrelated text: only folders two levels deep or more.
+        if len(Path(folder).parts) >= 3 and folder not in seen:
+            seen.add(folder)
+            paths.append((folder, placeholder))
+    return tuple(paths)

@@ -138,11 +138,9 @@ def export_pylock(
     blocks: list[str] = []
     missing: list[str] = []
     for pin in pins(lock, warn):
-        block = [
-            "[[packages]]",
-            f"name = {_toml_str(pin.name)}",
-            f"version = {_toml_str(pin.version)}",
-        ]
+        block = ["[[packages]]", f"name = {_toml_str(pin.name)}"]
+        if pin.operator == "==":  # optional in PEP 751, and only a PEP 440 version may stand there
+            block.append(f"version = {_toml_str(pin.version)}")
         files = archives.get((pin.name, _version_key(pin.version)), [])
         if files:
             block.extend(_file_tables(files, base))

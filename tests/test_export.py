@@ -182,6 +182,51 @@ def test_pylock_uses_the_editable_checkout_of_reprotrack_and_warns_it_is_local()
     assert any("editable checkout" in w for w in export.local_source_warnings(lock))
 
 
+def _installed_dist(tmp_path: Path, name: str, version: str, direct: dict) -> "metadata.PathDistribution":
+    """A real dist-info folder (as pip writes it for a direct-URL install), read by importlib.metadata."""
+    from importlib import metadata
+
+    info = tmp_path / "site" / f"{name}-{version}.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+    (info / "direct_url.json").write_text(json.dumps(direct))
+    return metadata.PathDistribution(info)
+
+
+@pytest.mark.parametrize(
+    ("direct", "table"),
+    [
+        ({"url": "https://git.example.invalid/x.git", "vcs_info": {"vcs": "git", "commit_id": "a" * 40}}, "vcs"),
+        ({"url": "file:///src/x", "dir_info": {"editable": True}}, "directory"),
+        ({"url": "https://files.example.invalid/x-1.tar.gz", "archive_info": {"hash": "sha256=" + "b" * 64}}, "archive"),
+    ],
+)
+def test_pylock_direct_sources_from_direct_url_json(tmp_path, direct, table):
+    dist = _installed_dist(tmp_path, "xpkg", "0.4.custom", direct)
+    lock = _lock({"xpkg": "0.4.custom"})  # a legacy (non PEP 440) version: pinned with ===, no pylock version key
+    lock.generator = {"name": "someone-else", "version": "1"}
+    warnings: list[str] = []
+    text = export.export_pylock(lock, installed=lambda name: dist if name == "xpkg" else None, warn=warnings.append)
+    (package,) = tomllib.loads(text)["packages"]
+    assert "version" not in package and table in package
+    if table == "vcs":
+        assert package["vcs"]["commit-id"] == "a" * 40 and not warnings
+    if table == "directory":
+        assert package["directory"] == {"path": "/src/x", "editable": True} and warnings
+    if table == "archive":
+        assert package["archive"]["hashes"] == {"sha256": "b" * 64}
+    assert export.export_requirements(lock).splitlines()[-1] == "xpkg===0.4.custom"
+
+
+def test_pylock_ignores_a_direct_install_of_another_version(tmp_path):
+    dist = _installed_dist(tmp_path, "xpkg", "1.0", {"url": "file:///src/x", "dir_info": {}})
+    lock = _lock({"xpkg": "2.0"})
+    lock.generator = {"name": "someone-else", "version": "1"}
+    with pytest.raises(ExportError, match="xpkg==2.0"):
+        export.export_pylock(lock, installed=lambda name: dist)
+    assert export.local_source_warnings(lock, installed=lambda name: dist) == []
+
+
 def test_pylock_refuses_packages_it_has_no_file_for():
     with pytest.raises(ExportError) as raised:
         export.export_pylock(_lock({"numpy": "0.0.1", "pandas": "0.0.2"}))

@@ -88,7 +88,7 @@ class StreamTee:
         return type(self._tee_stream)
 
     def write(self, text: Any) -> Any:
-        if getattr(_LOCAL, "inside", False):
+        if getattr(_LOCAL, "inside", False) or getattr(_LOCAL, "muted", False):
             return self._tee_stream.write(text)
         _LOCAL.inside = True
         try:
@@ -140,6 +140,7 @@ class OutputCapture(Capture):
         self.installed: dict[str, tuple[StreamTee, Any]] = {}
         self.rules: tuple[tuple[str, str], ...] = ()
         self.paths: tuple[tuple[str, str], ...] = ()
+        self.patched_hook: tuple[Any, dict[str, Any]] = (None, {})
 
     def install(self, session: Any) -> None:
         config = getattr(session, "config", None)
@@ -147,13 +148,44 @@ class OutputCapture(Capture):
         self.rules = tuple((str(p), str(r)) for p, r in rules)
         normalise.compile_rules(self.rules)  # a bad user regex fails here, once, as a warning
         self.paths = _known_paths(getattr(session, "base_dir", None))
+        self._mute_displayhook(getattr(session, "shell", None))
 
     def uninstall(self) -> None:
         self._restore()
         self.buffers = {}
+        hook, originals = self.patched_hook
+        self.patched_hook = (None, {})
+        for attr in originals:
+            try:
+                delattr(hook, attr)
+            except AttributeError:
+                pass
+
+    def _mute_displayhook(self, shell: Any) -> None:
+        """A terminal shell's displayhook prints ``Out[n]: repr`` to stdout: that is the result, which is
+        fingerprinted, not printed text (a kernel's displayhook sends it as a message instead)."""
+        hook = getattr(shell, "displayhook", None)
+        if hook is None or not callable(getattr(hook, "start_displayhook", None)):
+            return
+        start, finish = hook.start_displayhook, hook.finish_displayhook
+
+        def start_displayhook() -> Any:
+            _LOCAL.muted = True
+            return start()
+
+        def finish_displayhook() -> Any:
+            try:
+                return finish()
+            finally:
+                _LOCAL.muted = False
+
+        hook.start_displayhook = start_displayhook
+        hook.finish_displayhook = finish_displayhook
+        self.patched_hook = (hook, {"start_displayhook": start, "finish_displayhook": finish})
 
     def before_cell(self, ctx: Any) -> None:
         self._restore()  # a cell whose after_cell never came (a nested run) must not stack proxies
+        _LOCAL.muted = False  # a repr that raised inside the displayhook must not mute this cell
         buffers = {}
         for name in STREAMS:
             stream = getattr(sys, name)
@@ -172,6 +204,7 @@ class OutputCapture(Capture):
         buffers = self.buffers
         self.buffers = {}
         self._restore()
+        _LOCAL.muted = False
         outputs = ctx.record.outputs
         for name, buffer in buffers.items():
             if buffer.size:
@@ -198,9 +231,11 @@ def summarise_result(value: Any) -> dict[str, Any]:
         from ..fingerprint import fingerprint
 
         summary["fingerprint"] = fingerprint(value)
+    except ImportError:  # fingerprinting not available: the type (and numbers below) still say something
+        summary["fingerprint"] = {"type": _type_name(value)}
     except Exception as exc:  # noqa: BLE001 - an object we cannot fingerprint is described by its type
         summary["fingerprint"] = {"type": _type_name(value)}
-        summary["note"] = f"not fingerprinted ({type(exc).__name__})"
+        summary["note"] = f"not fingerprinted ({type(exc).__name__}: {str(exc)[:120]})"
     scalar = _real(value)
     if scalar is not None:
         summary["value"] = normalise.json_number(scalar)

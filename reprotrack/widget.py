@@ -118,7 +118,7 @@ class Panel:
             bundle["text/plain"] = _TextLine(texts).line  # what a viewer without widgets shows, not HBox(…)
             display(bundle, raw=True, metadata=PANEL_METADATA)
         else:
-            self.handle = display(_TextLine(texts), display_id=True, metadata=PANEL_METADATA)
+            self.handle = display(_TextLine(texts).bundle(), raw=True, display_id=True, metadata=PANEL_METADATA)
         self.shown = texts
         return self
 
@@ -145,7 +145,7 @@ class Panel:
                 self.labels[key].value = _html(key, texts[key])
                 self.updates += 1
         elif self.handle is not None:
-            self.handle.update(_TextLine(texts), metadata=PANEL_METADATA)
+            self.handle.update(_TextLine(texts).bundle(), raw=True, metadata=PANEL_METADATA)  # raw: no formatter pass
             self.updates += 1
         self.shown = texts
 
@@ -159,11 +159,9 @@ class _TextLine:
     def __init__(self, texts: dict[str, str]) -> None:
         self.line = " · ".join(texts[key] for key in _LABELS)
 
-    def __repr__(self) -> str:
-        return self.line
-
-    def _repr_html_(self) -> str:
-        return f'<span class="reprotrack-panel" style="font-family:monospace">{html.escape(self.line)}</span>'
+    def bundle(self) -> dict[str, str]:
+        span = f'<span class="reprotrack-panel" style="font-family:monospace">{html.escape(self.line)}</span>'
+        return {"text/plain": self.line, "text/html": span}
 
 
 def attach_panel(session: Any, mode: str | None = None) -> Panel | None:

@@ -209,9 +209,15 @@ def test_a_broken_reprotrack_does_not_skip_the_users_later_startup_files(fresh_v
     assert "user file ran: True" in out
 
 
-def test_editable_install_ships_the_startup_file_too(tmp_path):
+@pytest.mark.kernel
+def test_editable_install_enables_the_magic_too(tmp_path):
     """`pip install -e .` (the README's set-up) must install shared-data as well: hatchling's editable wheel."""
-    pytest.importorskip("editables", reason="hatchling's editable build needs `editables` (fetched by pip's build isolation)")
+    pytest.importorskip("editables", reason="hatchling's editable build needs `editables` (the test extra)")
     wheel = _build("editable", tmp_path)
     with zipfile.ZipFile(wheel) as zf:
         assert f"reprotrack-0.1.0.data/data/{TARGET}" in zf.namelist()
+    venv = _fresh_venv(tmp_path / "a-venv", wheel)
+    assert (venv / TARGET).is_file()
+    status, out = _kernel_run(venv, "%reprotrack status\nimport reprotrack; print(reprotrack.__file__)", tmp_path)
+    assert status == "ok", out
+    assert "reprotrack: not tracking" in out and str(ROOT / "reprotrack") in out  # the checkout itself

@@ -132,8 +132,12 @@ class Panel:
                 self.state.add(record)
             self.state.lock = _lock_state(session)
             self.refresh()
-        except Exception:  # noqa: BLE001 - a broken frontend must not cost the user their cell
+        except Exception as exc:  # noqa: BLE001 - a broken frontend must not cost the user their cell
             self.failed = True
+            try:
+                session.warn(f"the live panel stopped updating ({type(exc).__name__}); tracking continues")
+            except Exception:  # noqa: BLE001
+                pass
 
     def refresh(self) -> None:
         texts = self.state.texts()

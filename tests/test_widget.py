@@ -84,8 +84,9 @@ def test_panel_never_raises_into_a_cell(session):
         def seeds(self):
             raise RuntimeError("boom")
 
-    panel(session, Hostile())  # swallowed; the panel goes quiet
+    panel(session, Hostile())  # swallowed; the panel goes quiet and says so once
     assert panel.failed
+    assert any("live panel stopped updating" in note for note in session.notes)
     panel(session, _record(2))
     result = run(session.shell, "x = 1")
     assert result.success

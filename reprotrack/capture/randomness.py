@@ -1,0 +1,337 @@
+"""Which random sources a cell drew from, and whether they were seeded (``cells[].randomness[]``).
+
+* **Global generators.** The Python ``random`` and numpy legacy global generators are fingerprinted before
+  and after each cell (their raw state: ~8 µs for Python's, under 1 µs for numpy's, read straight from the
+  MT19937 state struct). A change means the cell drew from it; the draw is ``seeded`` when the generator was
+  seeded (``random.seed``/``np.random.seed`` with a value, or its state set) since tracking started. Seeding
+  in the cell itself resets the "before" fingerprint, so seeding alone is not a draw. Not seen: a cell that
+  only consumes numpy's cached second normal deviate (that flag lives outside the state struct).
+* **Calls that draw without a seed of their own**, named precisely: ``numpy.random.default_rng()`` (its
+  entropy is recorded, as a decimal string, so that a replay can pin it; calls made while a module is
+  being imported, like a default argument value, are not the user's draws and are left out), pandas ``sample`` and
+  scikit-learn ``shuffle``/``resample`` with ``random_state=None``, and scikit-learn estimators fit with
+  ``random_state=None`` whose fit actually changed the global numpy state (every ``fit``/``fit_transform``/
+  ``fit_predict``/``partial_fit`` defined on a ``BaseEstimator`` subclass is wrapped; the classes are
+  re-scanned when ``sys.modules`` grows). Splitters are noted by ``splits``; constructors such as
+  ``RandomState()`` by ``seeds``. Fits run in joblib worker processes (``n_jobs`` > 1 with loky) draw from
+  the workers' generators, which this process cannot see.
+
+A cell with an unseeded draw gets one warning line naming the call and the fix; seeded code gets none.
+
+Replays: ``install_pins(cells)`` makes the n-th unseeded ``default_rng()`` of a cell get the entropy the
+research run recorded for it. What cannot be pinned: the global generators' initial state (an unseeded
+``np.random.rand()`` differs on every run; seed them), ``RandomState()``/``PCG64()``/``SeedSequence()``
+constructed without a seed, and anything drawn in worker processes.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import inspect
+import sys
+import types
+from typing import Any
+
+from ..session import current_cell
+from . import Capture, ledger
+from .patching import Patcher, Reentry
+
+GLOBAL_SOURCES = {"random": "random (Python global generator)", "numpy": "numpy.random (global generator)"}
+GLOBAL_FIXES = {
+    "random": "call random.seed(<int>) before drawing",
+    "numpy": "call np.random.seed(<int>) first, or pass random_state=<int> / use np.random.default_rng(<int>)",
+}
+DEFAULT_RNG = "numpy.random.default_rng"
+_FIT_METHODS = ("fit", "fit_transform", "fit_predict", "partial_fit")
+_MISSING = object()
+_REENTRY = Reentry()
+
+#: Pins for replays: (cell id, source sha256) or source sha256 → per execution, the recorded entropies.
+_PINS: dict[Any, list[list[str]]] = {}
+_PIN_STATE: dict[str, Any] = {"record": None, "queue": [], "uses": {}}
+
+
+class RandomnessCapture(Capture):
+    name = "randomness"
+
+    def __init__(self) -> None:
+        self.patcher = Patcher()
+        self.session: Any = None
+        self._baseline: dict[str, Any] = {}
+        self._modules_seen = -1
+        self._classes_seen: set[type] = set()
+
+    def install(self, session: Any) -> None:
+        self.session = session
+        try:  # numpy is a dependency of reprotrack: importing it early lets a cell's first draw be seen
+            import numpy.random  # noqa: F401
+        except ImportError:  # pragma: no cover
+            pass
+        ledger.SEED_LISTENERS.append(self._on_seed)
+        p = self.patcher
+        p.when_imported("numpy.random", lambda m: p.patch(m, "default_rng", _default_rng_wrapper, rebind=True))
+        p.when_imported("pandas.core.generic", lambda m: p.patch(m.NDFrame, "sample", _draw_wrapper("pandas", "sample")))
+        p.when_imported(
+            "pandas.core.groupby.groupby", lambda m: p.patch(m.GroupBy, "sample", _draw_wrapper("pandas", "sample"))
+        )
+        for module in ("sklearn.utils._indexing", "sklearn.utils"):
+            for name in ("shuffle", "resample"):
+                p.when_imported(module, functools.partial(self._patch_function, name))
+        self._scan_estimators()
+
+    def uninstall(self) -> None:
+        try:
+            ledger.SEED_LISTENERS.remove(self._on_seed)
+        except ValueError:
+            pass
+        self.patcher.restore_all()
+
+    def before_cell(self, ctx: Any) -> None:
+        self.patcher.poll()
+        self.patcher.rebind(ctx.user_ns)
+        if len(sys.modules) != self._modules_seen:
+            self._scan_estimators()
+        self._baseline = {"random": python_fingerprint(), "numpy": numpy_fingerprint()}
+
+    def after_cell(self, ctx: Any) -> None:
+        for generator, now in (("random", python_fingerprint()), ("numpy", numpy_fingerprint())):
+            before = self._baseline.get(generator)
+            if before is not None and now is not None and now != before:
+                ledger.note_randomness(
+                    ctx, GLOBAL_SOURCES[generator], ledger.is_seeded(generator), fix=GLOBAL_FIXES[generator]
+                )
+        self._baseline = {}
+        self._warn(ctx)
+
+    # -- internals -------------------------------------------------------------------------------------
+    def _on_seed(self, generator: str, value: Any) -> None:
+        if generator in self._baseline:
+            self._baseline[generator] = python_fingerprint() if generator == "random" else numpy_fingerprint()
+
+    def _warn(self, ctx: Any) -> None:
+        unseeded = [e for e in ctx.record.randomness if not e.get("seeded", True)]
+        if not unseeded or self.session is None:
+            return
+        specific = [e for e in unseeded if e.get("source") not in GLOBAL_SOURCES.values()]
+        source = (specific or unseeded)[0].get("source", "?")
+        fix = ledger.fixes_for(ctx).get(source) or "seed it"
+        label = ctx.record.execution_count if ctx.record.execution_count is not None else ctx.record.order
+        self.session.warn(f"cell [{label}] drew unseeded randomness from {source}; {fix}", cell=ctx.record)
+
+    def _patch_function(self, name: str, module: Any) -> None:
+        if callable(getattr(module, name, None)):
+            self.patcher.patch(module, name, _draw_wrapper("sklearn.utils", name), rebind=True)
+
+    def _scan_estimators(self) -> None:
+        """Wrap the fit methods of every scikit-learn estimator class defined so far (new ones only)."""
+        self._modules_seen = len(sys.modules)
+        base = sys.modules.get("sklearn.base")
+        root = getattr(base, "BaseEstimator", None)
+        if root is None:
+            return
+        stack, seen = [root], self._classes_seen
+        while stack:
+            cls = stack.pop()
+            try:
+                subclasses = type.__subclasses__(cls)
+            except TypeError:
+                continue
+            for sub in subclasses:
+                if sub in seen:
+                    stack.append(sub)
+                    continue
+                seen.add(sub)
+                stack.append(sub)
+                for method in _FIT_METHODS:
+                    if isinstance(sub.__dict__.get(method), types.FunctionType):
+                        self.patcher.patch(sub, method, _fit_wrapper(method))
+
+
+# -- fingerprints of the global generators ---------------------------------------------------------
+def python_fingerprint() -> Any:
+    module = sys.modules.get("random")
+    inst = getattr(module, "_inst", None)
+    try:
+        return inst.getstate() if inst is not None else None
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def numpy_fingerprint() -> Any:
+    """The raw MT19937 state (624 words + position) of numpy's global RandomState, or None."""
+    mtrand = sys.modules.get("numpy.random.mtrand")
+    rs = getattr(mtrand, "_rand", None)
+    if rs is None:
+        return None
+    try:
+        bit_generator = rs._bit_generator
+        if type(bit_generator).__name__ == "MT19937":
+            return ctypes.string_at(bit_generator.ctypes.state_address, 624 * 4 + 4)
+        return repr(bit_generator.state)
+    except Exception:  # noqa: BLE001
+        return None
+
+
+# -- wrappers ----------------------------------------------------------------------------------------
+def _fit_wrapper(method: str):
+    def make(original: Any) -> Any:
+        @functools.wraps(original)
+        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+            ctx = current_cell()
+            if ctx is None:
+                return original(self, *args, **kwargs)
+            try:
+                state = vars(self).get("random_state", _MISSING)
+            except Exception:  # noqa: BLE001 - objects without __dict__
+                state = _MISSING
+            if state is _MISSING:
+                return original(self, *args, **kwargs)
+            measure, before = False, None
+            try:
+                measure = state is None or ledger._is_global_randomstate(state)
+                if _REENTRY.depth == 0:
+                    ledger.note_seed(ctx, f"{ledger.public_name(type(self))}(random_state=)", state)
+                if measure:
+                    before = numpy_fingerprint()
+            except Exception:  # noqa: BLE001
+                pass
+            _REENTRY.depth += 1
+            try:
+                return original(self, *args, **kwargs)
+            finally:
+                _REENTRY.depth -= 1
+                if measure:
+                    try:
+                        if before is not None and numpy_fingerprint() != before:
+                            name = type(self).__name__
+                            ledger.note_randomness(
+                                ctx,
+                                f"{ledger.public_name(type(self))}.{method}",
+                                ledger.is_seeded("numpy"),
+                                fix=f"pass random_state=<int> to {name}(...)",
+                            )
+                    except Exception:  # noqa: BLE001
+                        pass
+
+        return wrapper
+
+    return make
+
+
+def _draw_wrapper(prefix: str, name: str):
+    """pandas ``sample`` / scikit-learn ``shuffle``, ``resample``: unseeded when random_state is None."""
+
+    def make(original: Any) -> Any:
+        try:
+            signature = inspect.signature(original)
+        except (TypeError, ValueError):
+            signature = None
+
+        @functools.wraps(original)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            result = original(*args, **kwargs)
+            try:
+                ctx = current_cell()
+                if ctx is not None and signature is not None:
+                    state = signature.bind(*args, **kwargs).arguments.get("random_state")
+                    owner = type(args[0]).__name__ + "." if prefix == "pandas" and args else ""
+                    api = f"{prefix}.{owner}{name}"
+                    if state is None or ledger._is_global_randomstate(state):
+                        fix = f"pass random_state=<int> to {'.' if owner else ''}{name}(...)"
+                        ledger.note_randomness(ctx, api, ledger.is_seeded("numpy"), fix=fix)
+                    else:
+                        ledger.note_seed(ctx, f"{api}(random_state=)", state)
+            except Exception:  # noqa: BLE001
+                pass
+            return result
+
+        return wrapper
+
+    return make
+
+
+def _default_rng_wrapper(original: Any) -> Any:
+    @functools.wraps(original)
+    def default_rng(*args: Any, **kwargs: Any) -> Any:
+        ctx = current_cell()
+        seed = args[0] if args else kwargs.get("seed")
+        if ctx is not None and seed is None and _importing():
+            ctx = None  # a module-level default (sklearn's TreeGrower has one): not the user's draw
+        pin = None
+        if ctx is not None and seed is None and len(args) + len(kwargs) <= 1:
+            try:
+                pin = _next_pin(ctx.record)
+            except Exception:  # noqa: BLE001
+                pin = None
+        if pin is not None:
+            import numpy as np
+
+            result = original(np.random.SeedSequence(pin))
+        else:
+            result = original(*args, **kwargs)
+        if ctx is None:
+            return result
+        try:
+            if seed is None:
+                entropy = result.bit_generator.seed_seq.entropy
+                extra: dict[str, Any] = {"entropy": str(entropy)}
+                if pin is not None:
+                    extra["run"] = {"pinned": True}
+                ledger.note_randomness(ctx, DEFAULT_RNG, False, fix="pass a seed: np.random.default_rng(<int>)", **extra)
+            else:
+                ledger.note_seed(ctx, DEFAULT_RNG, seed)
+        except Exception:  # noqa: BLE001
+            pass
+        return result
+
+    return default_rng
+
+
+def _importing(depth: int = 40) -> bool:
+    """Whether the caller runs inside an ``import`` (a module body), judged from the frames above it."""
+    frame = sys._getframe(2)
+    while frame is not None and depth > 0:
+        if frame.f_code.co_filename.startswith("<frozen importlib"):
+            return True
+        frame = frame.f_back
+        depth -= 1
+    return False
+
+
+# -- pins for replays -----------------------------------------------------------------------------------
+def install_pins(cells: list[dict[str, Any]]) -> None:
+    """Give a replay's unseeded ``default_rng()`` calls the entropy recorded in the research run.
+
+    ``cells`` are the research lock's cells as dicts (execution order). The k-th execution of a cell in the
+    replay (matched by id and source sha256, else by source sha256 alone) uses the k-th research record of
+    that cell, the last one once they run out; within it, the n-th unseeded ``default_rng()`` gets the n-th
+    recorded entropy. Calling it again replaces earlier pins; ``install_pins([])`` removes them."""
+    _PINS.clear()
+    _PIN_STATE.update(record=None, queue=[], uses={})
+    for cell in cells or []:
+        if not isinstance(cell, dict):
+            continue
+        entropies = [
+            e["entropy"]
+            for e in cell.get("randomness") or []
+            if isinstance(e, dict) and e.get("source") == DEFAULT_RNG and not e.get("seeded") and isinstance(e.get("entropy"), str)
+        ]
+        sha = cell.get("source_sha256")
+        _PINS.setdefault((cell.get("id"), sha), []).append(entropies)
+        _PINS.setdefault(sha, []).append(entropies)
+
+
+def _next_pin(record: Any) -> int | None:
+    if not _PINS:
+        return None
+    if _PIN_STATE["record"] is not record:
+        key = (record.id, record.source_sha256)
+        runs = _PINS.get(key) or _PINS.get(record.source_sha256) or []
+        uses = _PIN_STATE["uses"]
+        k = uses.get(record.source_sha256, 0)
+        uses[record.source_sha256] = k + 1
+        _PIN_STATE["record"] = record
+        _PIN_STATE["queue"] = list(runs[min(k, len(runs) - 1)]) if runs else []
+    queue = _PIN_STATE["queue"]
+    return int(queue.pop(0)) if queue else None

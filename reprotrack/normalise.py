@@ -10,7 +10,8 @@ to stop trusting the verifier. Every rule below is applied, in this order, by ``
 2. Carriage-return overwrites (progress output): each line keeps only its final state (its last non-empty
    ``\\r`` segment), as a terminal would show it.
 3. Progress bars (tqdm ``42%|████      | 42/100 [00:01<00:02, 35.2it/s]``) are dropped entirely, and so are
-   the tracker's own lines (starting with ``reprotrack:``).
+   the tracker's own lines (starting with ``reprotrack:``) and ``%timeit``'s sporadic "The slowest run took
+   … times longer than the fastest" note.
 4. Timestamps (``2026-11-22 10:41:42,123``) → ``<timestamp>``.
 5. Timings: IPython ``%time`` (``CPU times: …``, ``Wall time: …``) → ``… <duration>``; ``%timeit`` lines
    (``1.2 ms ± 4 µs per loop (…)``) → ``<timeit>``; any number with a time unit (``1.23 s``, ``3.2s``,
@@ -52,7 +53,8 @@ from functools import lru_cache
 Rule = tuple[str, str]
 
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
-_TRACKER_LINE = re.compile(r"^reprotrack:")
+# Lines dropped whole: the tracker's own warnings; %timeit's sporadic caching note.
+_DROPPED_LINE = re.compile(r"^reprotrack:|^The slowest run took .* times longer than the fastest\.")
 # tqdm's bar: "desc:  42%|█████     | 42/100 [00:01<00:02, 35.2it/s]" (ascii bars use '#' or digits).
 _PROGRESS = re.compile(
     r"\d+%\|[^|\n]*\|"  # percentage and bar
@@ -155,7 +157,7 @@ def normalise_text(
     lines = [
         line
         for line in text.split("\n")
-        if not _TRACKER_LINE.match(line) and not _PROGRESS.search(line)
+        if not _DROPPED_LINE.match(line) and not _PROGRESS.search(line)
     ]
     text = "\n".join(lines)
     text = _TIMESTAMP.sub("<timestamp>", text)

@@ -56,6 +56,22 @@ def test_ipython_time_and_timeit_output():
     timeit_a = "1.13 μs ± 128 ns per loop (mean ± std. dev. of 2 runs, 10 loops each)\n"
     timeit_b = "98.7 ns ± 3.01 ns per loop (mean ± std. dev. of 7 runs, 10,000,000 loops each)\n"
     assert normalise_text(timeit_a) == normalise_text(timeit_b) == "<timeit>"
+    cached = "The slowest run took 5.12 times longer than the fastest. This could mean that an intermediate result is being cached.\n"
+    assert normalise_text(cached + timeit_a) == "<timeit>"
+
+
+def test_tracebacks_printed_by_user_code():
+    research = (
+        'Traceback (most recent call last):\n  File "/tmp/ipykernel_4411/3021.py", line 3, in <module>\n    model.fit(X)\n'
+        '  File "/home/a/.venv/lib/python3.11/site-packages/sklearn/base.py", line 1389, in wrapper\n'
+        "ValueError: Input X contains NaN."
+    )
+    staging = research.replace("/tmp/ipykernel_4411/3021.py", "/tmp/ipykernel_8/77.py").replace(
+        "/home/a/.venv/lib/python3.11/site-packages", "/opt/conda/lib/python3.12/site-packages"
+    ).replace("line 1389", "line 1402")
+    assert normalise_text(research) == normalise_text(staging)
+    assert '  File "<cell>", line 3, in <module>' in normalise_text(research)
+    assert '  File "<site-packages>/sklearn/base.py", line <line>, in wrapper' in normalise_text(research)
 
 
 @pytest.mark.parametrize(

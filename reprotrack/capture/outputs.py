@@ -153,13 +153,11 @@ class OutputCapture(Capture):
     def uninstall(self) -> None:
         self._restore()
         self.buffers = {}
-        hook, originals = self.patched_hook
+        hook, wrappers = self.patched_hook
         self.patched_hook = (None, {})
-        for attr in originals:
-            try:
+        for attr, wrapper in wrappers.items():
+            if vars(hook).get(attr) is wrapper:  # only ours: someone may have patched it after us
                 delattr(hook, attr)
-            except AttributeError:
-                pass
 
     def _mute_displayhook(self, shell: Any) -> None:
         """A terminal shell's displayhook prints ``Out[n]: repr`` to stdout: that is the result, which is
@@ -181,7 +179,7 @@ class OutputCapture(Capture):
 
         hook.start_displayhook = start_displayhook
         hook.finish_displayhook = finish_displayhook
-        self.patched_hook = (hook, {"start_displayhook": start, "finish_displayhook": finish})
+        self.patched_hook = (hook, {"start_displayhook": start_displayhook, "finish_displayhook": finish_displayhook})
 
     def before_cell(self, ctx: Any) -> None:
         self._restore()  # a cell whose after_cell never came (a nested run) must not stack proxies

@@ -230,7 +230,13 @@ def _draw_wrapper(prefix: str, name: str):
 
         @functools.wraps(original)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            result = original(*args, **kwargs)
+            if _REENTRY.depth:  # sklearn's shuffle calls resample: name the outer call only
+                return original(*args, **kwargs)
+            _REENTRY.depth += 1
+            try:
+                result = original(*args, **kwargs)
+            finally:
+                _REENTRY.depth -= 1
             try:
                 ctx = current_cell()
                 if ctx is not None and signature is not None:

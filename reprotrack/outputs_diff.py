@@ -6,8 +6,10 @@ and one readable sentence. The order of preference follows the issue: values ove
 
 - **Result.** Equal fingerprint ``content`` → no difference. Numbers (``value``) and short lists of numbers
   (``values``) are compared with tolerance: ``|a - b| <= atol + rtol * max(|a|, |b|)``; beyond it →
-  ``metric-changed``. Equal ``approx`` (the fingerprint's reduced-precision digest) → no difference: that is
-  a precision difference the data comparison reports where it matters. Otherwise → ``output-changed``.
+  ``metric-changed``. Other values go through the data comparison (``reprotrack.fingerprint_diff``): no
+  cause, or only ``precision`` (every changed value within ``rtol``/``atol`` at the fingerprint's sampled
+  positions) → no difference; otherwise → ``output-changed`` in the data comparison's words ("2 row(s)
+  removed (10 → 8)"). Objects the fingerprint does not know (null ``content``) compare by type only.
 - **Printed text** (already normalised at capture; the user's ``rules`` are applied again to the stored
   excerpts when both are complete, so a rule added after recording still works). Equal sha256 → no
   difference. Equal text with numbers masked → the numbers are compared pairwise with tolerance: all within
@@ -111,12 +113,27 @@ def compare_result(
         return OutputDifference(
             cause, "result", f"the cell's result differs at {len(changed)} of {len(pairs)} positions: {named}{more}"
         )
-    if fp_a.get("type") == fp_b.get("type") and fp_a.get("approx") is not None and fp_a.get("approx") == fp_b.get("approx"):
-        return None
+    why = _data_causes(fp_a, fp_b, rtol=rtol, atol=atol)
+    if why is not None and all(d.cause == "precision" for d in why):
+        return None  # equal, or different only within tolerance at the fingerprint's sampled positions
     flags_a, flags_b = research.get("nan_or_inf") or [], replay.get("nan_or_inf") or []
     if flags_a or flags_b:
         return OutputDifference("nan-or-inf", "result", _nan_sentence("the cell's result", flags_a, flags_b))
-    return OutputDifference("output-changed", "result", _result_change(fp_a, fp_b))
+    message = _result_change(fp_a, fp_b)
+    if why and _short_type(fp_a.get("type")) == _short_type(fp_b.get("type")):
+        first = why[0].message.rstrip(".").replace(" in column(s) ''", "")  # 1-D arrays have unnamed columns
+        message = f"the cell's result ({_short_type(fp_a.get('type'))}) differs: {first[:1].lower()}{first[1:]}"
+    return OutputDifference("output-changed", "result", message)
+
+
+def _data_causes(fp_a: dict[str, Any], fp_b: dict[str, Any], *, rtol: float, atol: float) -> list[Any] | None:
+    """The data comparison's causes for two fingerprints (None if it cannot read them)."""
+    from .fingerprint_diff import classify
+
+    try:
+        return classify(fp_a, fp_b, rtol=rtol, atol=atol)
+    except Exception:  # noqa: BLE001 - a fingerprint from another version: fall back to our own sentence
+        return None
 
 
 def _describe(summary: dict[str, Any]) -> str:

@@ -1,8 +1,8 @@
 """compare_outputs: two recordings of one cell's outputs in, causes and readable sentences out.
 
 Text summaries are made by the same function the capture uses (``summarise_text``) from realistic raw
-output; result summaries by the capture's ``summarise_result`` on real numpy/pandas values, or written out
-with the fingerprint keys of the interface contract where the comparison of fingerprints is the point."""
+output; result summaries by the capture's ``summarise_result`` on real numpy/pandas values,
+fingerprinted with the real ``reprotrack.fingerprint``."""
 
 from __future__ import annotations
 
@@ -118,34 +118,40 @@ def test_result_scalars_and_short_arrays_compare_with_tolerance():
     assert folds.message == "the cell's result differs at 1 of 5 positions: [2] 0.94 in research, 0.91 now"
 
 
-def fp(type_: str, content: str, *, shape=None, approx=None, schema=None) -> dict:
-    return {"fingerprint": {"type": type_, "shape": shape, "schema": schema, "content": content, "rows": None,
-                            "approx": approx, "stats": None}}
+def result(value) -> dict:
+    return {"result": summarise_result(value)}
 
 
-def test_result_fingerprints():
-    frame = "pandas.core.frame.DataFrame"
-    assert compare_outputs({"result": fp(frame, "c1", shape=[10, 3])}, {"result": fp(frame, "c1", shape=[10, 3])}, **TOL) == []
-    [rows] = compare_outputs({"result": fp(frame, "c1", shape=[10, 3])}, {"result": fp(frame, "c2", shape=[8, 3])}, **TOL)
+def test_result_fingerprints_go_through_the_data_comparison():
+    frame = pd.DataFrame({"x": np.linspace(0, 1, 10), "y": list("abcdefghij")})
+    assert compare_outputs(result(frame), result(frame.copy()), **TOL) == []
+    [rows] = compare_outputs(result(frame), result(frame.iloc[:8]), **TOL)
     assert rows.cause == "output-changed"
-    assert rows.message == "the cell's result (DataFrame) had shape (10, 3) in research, (8, 3) now"
-    # equal at the fingerprint's reduced precision: a precision difference, not an output change
-    near = compare_outputs(
-        {"result": fp(frame, "c1", shape=[10, 3], approx="a")}, {"result": fp(frame, "c2", shape=[10, 3], approx="a")}, **TOL
-    )
-    assert near == []
-    [kind] = compare_outputs({"result": fp(frame, "c1")}, {"result": fp("builtins.str", "c2")}, **TOL)
+    assert rows.message == "the cell's result (DataFrame) differs: 2 row(s) removed (10 → 8)"
+    # a change far below the tolerance is precision, not an output change; the same change with no tolerance is
+    nudged = frame.assign(x=frame["x"] * (1 + 1e-12))
+    assert compare_outputs(result(frame), result(nudged), **TOL) == []
+    [exact] = compare_outputs(result(frame), result(nudged), rtol=0, atol=0)
+    assert exact.cause == "output-changed" and "'x'" in exact.message
+    [array] = compare_outputs(result(np.arange(100.0)), result(np.arange(100.0) + 1), **TOL)
+    assert array.message == "the cell's result (ndarray) differs: values changed"
+    [kind] = compare_outputs(result(frame), result("a string"), **TOL)
     assert kind.message == "the cell's result was a DataFrame in research, a str now"
-    [appeared] = compare_outputs({}, {"result": fp(frame, "c1", shape=[2, 2])}, **TOL)
+    [appeared] = compare_outputs({}, result(frame.iloc[:2]), **TOL)
     assert appeared.message == "the cell now shows a DataFrame of shape (2, 2); in research it showed nothing"
+
+
+def test_objects_the_fingerprint_does_not_know_compare_by_type():
+    class Opaque:
+        pass
+
+    assert compare_outputs(result(Opaque()), result(Opaque()), **TOL) == []
 
 
 def test_nan_in_a_result_frame_is_nan_or_inf():
     clean = pd.DataFrame({"x": [1.0, 2.0], "y": ["a", "b"]})
     broken = pd.DataFrame({"x": [1.0, np.nan], "y": ["a", "b"]})
-    a, b = summarise_result(clean), summarise_result(broken)
-    a["fingerprint"]["content"], b["fingerprint"]["content"] = "clean", "broken"  # whatever fingerprint says
-    [found] = compare_outputs({"result": a}, {"result": b}, **TOL)
+    [found] = compare_outputs(result(clean), result(broken), **TOL)
     assert found.cause == "nan-or-inf"
     assert found.message == "the cell's result contains NaN now; the research run had none"
 

@@ -320,3 +320,49 @@ def test_stop_restores_every_original(ip):
         assert dict(vars(cls)) == before[cls], cls
     assert (ms.train_test_split, _split.train_test_split) == tts
     assert ip.user_ns["train_test_split"] is tts[0]
+
+
+# -- a real kernel -----------------------------------------------------------------------------------
+KERNEL_CELLS = [
+    "import numpy as np, pandas as pd\nfrom sklearn.datasets import load_iris\n"
+    "from sklearn.model_selection import train_test_split, cross_val_score, StratifiedKFold\n"
+    "from sklearn.ensemble import RandomForestClassifier",
+    "np.random.seed(0)\nX, y = load_iris(return_X_y=True, as_frame=True)\nX = X.sample(frac=1.0, random_state=3)\ny = y.loc[X.index]\n"
+    "X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.3, random_state=1, stratify=y)\n"
+    "print([X.index.get_loc(i) for i in X_tr.index])",
+    "m = RandomForestClassifier(n_estimators=10, random_state=0).fit(X_tr, y_tr)\nprint(m.predict_proba(X_te).tolist())\n"
+    "print(cross_val_score(m, X, y, cv=StratifiedKFold(3, shuffle=True, random_state=0)).tolist())\nprint(np.random.rand(2).tolist())",
+]
+
+
+@pytest.mark.kernel
+def test_in_a_real_kernel_libraries_imported_after_start_are_tracked_and_results_unchanged(tmp_path):
+    from conftest import execute_notebook, write_notebook
+
+    from reprotrack import store
+
+    tracked = write_notebook(
+        tmp_path / "tracked.ipynb",
+        ["%load_ext reprotrack\n%reprotrack start", *KERNEL_CELLS, "v = np.random.default_rng().random()", "%reprotrack save"],
+    )
+    plain = write_notebook(tmp_path / "plain.ipynb", KERNEL_CELLS)
+    out = execute_notebook(tracked, env={"JPY_SESSION_NAME": str(tracked)})
+    ref = execute_notebook(plain)
+
+    def stdout(cell):
+        return "".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stdout")
+
+    for i in range(len(KERNEL_CELLS)):
+        assert stdout(out.cells[i + 1]) == stdout(ref.cells[i]) != "" or i == 0
+    lock = store.read_lock(tmp_path / "tracked.reprotrack.lock")
+    imports, split_cell, model_cell, unseeded = lock.cells
+    [tts] = split_cell.splits
+    printed = eval(stdout(out.cells[2]))  # noqa: S307 - our own notebook's printed list of ints
+    assert tts["api"] == "train_test_split" and tts["stratify"] is True and tts["random_state"] == 1
+    assert indices.decode(tts["parts"]["train"]["indices"]).tolist() == printed
+    assert {"api": "numpy.random.seed", "value": 0} in split_cell.seeds
+    assert [e["api"] for e in model_cell.splits] == ["StratifiedKFold.split"] * 3
+    assert all(r["seeded"] for c in (split_cell, model_cell) for r in c.randomness)
+    assert unseeded.randomness[0]["source"] == "numpy.random.default_rng" and not unseeded.randomness[0]["seeded"]
+    warnings = [o.get("text", "") for c in out.cells for o in c.outputs if "unseeded randomness" in o.get("text", "")]
+    assert len(warnings) == 1 and "default_rng" in warnings[0]

@@ -155,6 +155,21 @@ def test_a_hostile_result_never_breaks_the_cell(ip, capsys):
     assert "Traceback" not in capsys.readouterr().err
 
 
+def test_user_rules_from_the_session_and_a_bad_one_reported(ip, tmp_path):
+    s = session.Session(ip)
+    s.normalise_rules = [[r"run id: \w+", "run id: <run>"]]
+    s.start()
+    run(ip, "import os\nprint('run id: a8f3 saved', os.path.join(os.getcwd(), 'model.pkl'))")
+    assert last_outputs(ip)["stdout"]["text"] == "run id: <run> saved <notebook-dir>/model.pkl"
+    s.stop()
+    bad = session.Session(ip)
+    bad.normalise_rules = [["(unclosed", "x"]]
+    bad.start()
+    assert any("normalise rules ignored" in note for note in bad.notes)
+    run(ip, "print('still captured')")
+    assert last_outputs(ip)["stdout"]["text"] == "still captured"
+
+
 def test_stop_restores_streams_and_displayhook(ip):
     before_out, before_err = sys.stdout, sys.stderr
     start(ip)

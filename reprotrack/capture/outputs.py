@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import numbers as _numbers
 import os
+import re
 import sys
 import threading
 from pathlib import Path
@@ -139,15 +140,22 @@ class OutputCapture(Capture):
         self.buffers: dict[str, _Buffer] = {}
         self.installed: dict[str, tuple[StreamTee, Any]] = {}
         self.rules: tuple[tuple[str, str], ...] = ()
-        self.paths: tuple[tuple[str, str], ...] = ()
+        self.base_dir: Any = None
         self.patched_hook: tuple[Any, dict[str, Any]] = (None, {})
 
     def install(self, session: Any) -> None:
+        # The user's [tool.reprotrack] normalise rules, as the configuration puts them on the session.
         config = getattr(session, "config", None)
         rules = getattr(config, "normalise", None) or getattr(session, "normalise_rules", None) or ()
-        self.rules = tuple((str(p), str(r)) for p, r in rules)
-        normalise.compile_rules(self.rules)  # a bad user regex fails here, once, as a warning
-        self.paths = _known_paths(getattr(session, "base_dir", None))
+        try:
+            self.rules = tuple((str(p), str(r)) for p, r in rules)
+            normalise.compile_rules(self.rules)
+        except (ValueError, TypeError, re.error) as exc:
+            self.rules = ()
+            warn = getattr(session, "warn", None)
+            if callable(warn):
+                warn(f"[tool.reprotrack] normalise rules ignored: {exc}; each rule is a [regex, replacement] pair")
+        self.base_dir = getattr(session, "base_dir", None)
         self._mute_displayhook(getattr(session, "shell", None))
 
     def uninstall(self) -> None:
@@ -204,10 +212,12 @@ class OutputCapture(Capture):
         self._restore()
         _LOCAL.muted = False
         outputs = ctx.record.outputs
+        paths = None
         for name, buffer in buffers.items():
             if buffer.size:
+                paths = paths or _known_paths(self.base_dir)  # now: the cell may have changed directory
                 summary = normalise.summarise_text(
-                    buffer.text(), self.rules, paths=self.paths, truncated=buffer.truncated
+                    buffer.text(), self.rules, paths=paths, truncated=buffer.truncated
                 )
                 if summary is not None:
                     outputs[name] = summary

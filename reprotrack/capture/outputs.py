@@ -37,7 +37,14 @@ MAX_CAPTURE_CHARS = 64 * 1024
 MAX_RESULT_VALUES = 32
 STREAMS = ("stdout", "stderr")
 
-_LOCAL = threading.local()
+class _ThreadState(threading.local):
+    """Per thread: inside a proxy's write (nested proxies record once), inside the displayhook (muted)."""
+
+    inside = False
+    muted = False
+
+
+_LOCAL = _ThreadState()
 
 
 class _Buffer:
@@ -89,15 +96,16 @@ class StreamTee:
         return type(self._tee_stream)
 
     def write(self, text: Any) -> Any:
-        if getattr(_LOCAL, "inside", False) or getattr(_LOCAL, "muted", False):
+        local = _LOCAL
+        buffer = self._tee_owner.buffers.get(self._tee_name)
+        if buffer is None or local.inside or local.muted:  # no cell running, a nested proxy, a displayhook
             return self._tee_stream.write(text)
-        _LOCAL.inside = True
+        local.inside = True
         try:
             written = self._tee_stream.write(text)
         finally:
-            _LOCAL.inside = False
-        buffer = self._tee_owner.buffers.get(self._tee_name)
-        if buffer is not None and type(text) is str:
+            local.inside = False
+        if type(text) is str and not buffer.truncated:
             try:
                 buffer.add(text)
             except Exception:  # noqa: BLE001 - the copy is ours; the user's write already happened

@@ -1,0 +1,211 @@
+"""Per-column summary statistics: what lets two runs be compared when their data cannot be.
+
+Numbers (and datetimes/timedeltas, as seconds): count, nulls, NaN/inf counts, mean, std, min, max, quantiles
+and a 10-bin histogram with its edges. Moments and histograms are exact and computed chunk by chunk (bounded
+memory; moments merged with Chan's formula). Quantiles are exact up to ``STATS_SAMPLE`` rows and, above that,
+are quantiles of a deterministic sample of ``STATS_SAMPLE`` row positions (same positions in every process,
+from ``sample_positions``). Labels (strings, categories, objects): count, nulls, distinct and the top values
+with their counts when the column was factorised; high-cardinality columns get an estimated distinct count
+(k-minimum-values over the canonical row hashes) and no top values.
+
+Every number is JSON-safe: non-finite floats are written as the strings "nan", "inf", "-inf".
+Pure: numpy only, no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from . import canonical as C
+
+STATS_SAMPLE = 16384
+QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
+BINS = 10
+TOP = 10
+KMV = 1024
+LABEL_CHARS = 80
+
+
+def jfloat(x: Any) -> float | str | None:
+    """A float as JSON allows it (non-finite values as strings)."""
+    if x is None:
+        return None
+    x = float(x)
+    if math.isfinite(x):
+        return x
+    return "nan" if x != x else ("inf" if x > 0 else "-inf")
+
+
+def label(v: Any) -> Any:
+    """A short JSON-safe label for a value (top values, column names): never ``repr`` of an arbitrary object."""
+    if v is None or isinstance(v, (bool, int)) and not isinstance(v, np.generic):
+        return v
+    if isinstance(v, float):
+        return jfloat(v)
+    if isinstance(v, np.generic):
+        return label(v.item()) if v.dtype.kind in "biufc" else str(v)
+    if isinstance(v, str):
+        return v if len(v) <= LABEL_CHARS else v[: LABEL_CHARS - 1] + "…"
+    if isinstance(v, bytes):
+        return label(v.decode("latin-1"))
+    if isinstance(v, tuple):
+        return [label(x) for x in v]
+    if C.is_null(v):
+        return None
+    iso = getattr(v, "isoformat", None)
+    if callable(iso):
+        try:
+            return str(iso())
+        except Exception:  # noqa: BLE001
+            pass
+    if type(v).__module__ in ("decimal", "fractions"):
+        return str(v)
+    return f"<{C.type_name(v)}>"
+
+
+def sample_positions(n: int, k: int, salt: int = 0) -> np.ndarray:
+    """k sorted distinct positions in range(n) from splitmix64 (not numpy's generator): canonical forever."""
+    if n <= k:
+        return np.arange(n, dtype=np.int64)
+    idx = np.arange(k, dtype=C.U64) + C.U64((salt * C.GOLDEN) & C.MASK)
+    pos = (C.mix(idx) % C.U64(n)).astype(np.int64)
+    return np.unique(pos)
+
+
+class NumberStats:
+    """Streaming moments, extremes and non-finite counts over float64 chunks (NaN = null)."""
+
+    def __init__(self) -> None:
+        self.count = self.nulls = self.posinf = self.neginf = 0
+        self.mean = self.m2 = 0.0
+        self.lo = math.inf
+        self.hi = -math.inf
+
+    def update(self, x: np.ndarray) -> None:
+        with np.errstate(all="ignore"):  # huge values overflow the moments to inf: reported, not raised
+            self._update(x)
+
+    def _update(self, x: np.ndarray) -> None:
+        s = float(np.sum(x))
+        if not math.isfinite(s):
+            nan = np.isnan(x)
+            self.nulls += int(nan.sum())
+            self.posinf += int(np.count_nonzero(x == np.inf))
+            self.neginf += int(np.count_nonzero(x == -np.inf))
+            x = x[np.isfinite(x)]
+            s = float(np.sum(x))
+        if not len(x):
+            return
+        n = len(x)
+        mean = s / n
+        d = x - mean
+        m2 = float(np.dot(d, d))
+        total = self.count + n
+        delta = mean - self.mean
+        self.mean += delta * n / total
+        self.m2 += m2 + delta * delta * self.count * n / total
+        self.count = total
+        self.lo = min(self.lo, float(x.min()))
+        self.hi = max(self.hi, float(x.max()))
+
+    def edges(self) -> np.ndarray | None:
+        if not self.count:
+            return None
+        if self.hi > self.lo:
+            return np.linspace(self.lo, self.hi, BINS + 1)
+        return np.array([self.lo, self.hi])
+
+    def result(self, sample: np.ndarray, hist: np.ndarray | None, edges: np.ndarray | None,
+               exact_quantiles: bool) -> dict[str, Any]:
+        finite = sample[np.isfinite(sample)] if sample is not None else np.zeros(0)
+        quant = np.quantile(finite, QUANTILES) if len(finite) else None
+        out: dict[str, Any] = {
+            "count": self.count + self.posinf + self.neginf, "nulls": self.nulls, "nan": self.nulls,
+            "posinf": self.posinf, "neginf": self.neginf,
+            "mean": jfloat(self.mean) if self.count else None,
+            "std": jfloat(math.sqrt(self.m2 / self.count)) if self.count else None,
+            "min": jfloat(self.lo) if self.count else None, "max": jfloat(self.hi) if self.count else None,
+            "quantiles": {str(q): jfloat(v) for q, v in zip(QUANTILES, quant)} if quant is not None else None,
+            "quantiles_exact": exact_quantiles,
+            "histogram": {"edges": [jfloat(e) for e in edges], "counts": [int(c) for c in hist]}
+            if hist is not None and edges is not None else None,
+        }
+        return out
+
+
+def number_stats(chunks: Callable[[], Iterable[np.ndarray]], total: int) -> dict[str, Any]:
+    """Two passes over float64 chunks (moments and the sample, then the histogram); ``total`` values in all."""
+    acc = NumberStats()
+    pos = sample_positions(total, STATS_SAMPLE, salt=1)
+    picked, lo = [], 0
+    for x in chunks():
+        acc.update(x)
+        a, b = np.searchsorted(pos, [lo, lo + len(x)])
+        if b > a:
+            picked.append(x[pos[a:b] - lo])
+        lo += len(x)
+    edges = acc.edges()
+    hist = None
+    if edges is not None:
+        hist = np.zeros(len(edges) - 1, dtype=np.int64)
+        first, last = float(edges[0]), float(edges[-1])
+        width = (last - first) / (len(edges) - 1) if last > first else 1.0
+        for x in chunks():
+            x = x[(x >= first) & (x <= last)]
+            with np.errstate(all="ignore"):
+                idx = np.nan_to_num((x - first) / width, posinf=len(hist) - 1).astype(np.int64)
+            np.minimum(idx, len(hist) - 1, out=idx)
+            hist += np.bincount(idx, minlength=len(hist))
+    sample = np.concatenate(picked) if picked else np.zeros(0)
+    with np.errstate(all="ignore"):
+        return acc.result(sample, hist, edges, exact_quantiles=total <= STATS_SAMPLE)
+
+
+def label_stats(codes: np.ndarray, uniques: list[Any]) -> dict[str, Any]:
+    """Exact distinct count and top values from factorisation codes (-1 = null)."""
+    nulls = int(np.count_nonzero(codes < 0))
+    counts = np.bincount(codes[codes >= 0], minlength=len(uniques)) if len(uniques) else np.zeros(0, np.int64)
+    present = np.flatnonzero(counts)
+    labels = [label(uniques[i]) for i in present]
+    order = sorted(range(len(present)), key=lambda i: (-int(counts[present[i]]), str(labels[i])))[:TOP]
+    return {
+        "count": int(len(codes) - nulls), "nulls": nulls, "distinct": int(len(present)), "distinct_exact": True,
+        "top": [[labels[i], int(counts[present[i]])] for i in order],
+    }
+
+
+class DistinctSketch:
+    """k-minimum-values over canonical 64-bit hashes: exact below k distinct values, ~3% error above."""
+
+    def __init__(self, k: int = KMV) -> None:
+        self.k = k
+        self.kept = np.zeros(0, dtype=C.U64)
+        self.threshold: np.uint64 | None = None
+        self.nulls = 0
+        self.count = 0
+
+    def update(self, h: np.ndarray) -> None:
+        null = h == C.U64(C.NULL)
+        nn = int(null.sum())
+        self.nulls += nn
+        self.count += len(h) - nn
+        if nn:
+            h = h[~null]
+        if self.threshold is not None:
+            h = h[h < self.threshold]
+        self.kept = np.unique(np.concatenate([self.kept, h]))
+        if len(self.kept) > self.k:
+            self.kept = self.kept[: self.k]
+            self.threshold = self.kept[-1]
+
+    def result(self) -> dict[str, Any]:
+        if self.threshold is None:
+            distinct, exact = len(self.kept), True
+        else:
+            distinct, exact = int(round((self.k - 1) * 2.0**64 / (float(self.threshold) + 1.0))), False
+            distinct = min(distinct, self.count)
+        return {"count": self.count, "nulls": self.nulls, "distinct": distinct, "distinct_exact": exact,
+                "top": None}

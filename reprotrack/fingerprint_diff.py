@@ -1,0 +1,289 @@
+"""Explain why two fingerprints of the "same" data differ, in the diagnosis vocabulary of DESIGN.md.
+
+``classify(research, replay)`` compares two fingerprints (``reprotrack.fingerprint``) and returns the data
+causes, most fundamental first (nothing when ``type``, ``schema`` and ``content`` are equal): ``schema-changed``, ``rows-added`` / ``rows-removed``, ``rows-reordered``,
+``precision`` (every changed column moved only within ``rtol``/``atol`` at the sampled positions),
+``values-changed`` (naming the columns whose own hash changed), ``new-categories`` and
+``distribution-shift`` (from the per-column statistics, so it also works when rows were added or removed).
+Messages are one short sentence each. Pure: two dicts in, a list of ``DataDifference`` out; no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+CAUSES = ("schema-changed", "rows-added", "rows-removed", "rows-reordered", "precision", "values-changed",
+          "new-categories", "distribution-shift")
+MEAN_SHIFT = 0.1  # in research standard deviations
+STD_RATIO = 1.25
+NULL_SHIFT = 0.05  # absolute change of the null fraction
+TOP_SHIFT = 0.1  # total-variation distance between top-value frequencies
+MAX_NAMES = 5
+
+
+@dataclass
+class DataDifference:
+    cause: str
+    message: str
+    columns: list[str] = field(default_factory=list)
+
+
+def _names(cols: list[str]) -> str:
+    shown = ", ".join(repr(c) for c in cols[:MAX_NAMES])
+    return shown + (f" and {len(cols) - MAX_NAMES} more" if len(cols) > MAX_NAMES else "")
+
+
+def _num(x: Any) -> float | None:
+    if isinstance(x, bool) or x is None:
+        return None
+    if isinstance(x, (int, float)):
+        return float(x)
+    if isinstance(x, str) and x in ("nan", "inf", "-inf"):
+        return float(x)
+    return None
+
+
+def _colname(entry: dict[str, Any]) -> str:
+    name = entry.get("name")
+    return str(name) if name is not None else str(entry.get("column", ""))
+
+
+def _schema_columns(fp: dict[str, Any]) -> list[dict[str, Any]] | None:
+    schema = fp.get("schema")
+    if isinstance(schema, dict):
+        if isinstance(schema.get("columns"), list):
+            return schema["columns"]
+        if isinstance(schema.get("fields"), list):
+            return schema["fields"]
+    return None
+
+
+def _schema_difference(a: dict[str, Any], b: dict[str, Any]) -> DataDifference | None:
+    if a.get("type") != b.get("type"):
+        return DataDifference("schema-changed", f"The type changed from {a.get('type')} to {b.get('type')}.")
+    if a.get("schema") == b.get("schema"):
+        return None
+    ca, cb = _schema_columns(a), _schema_columns(b)
+    if ca is not None and cb is not None:
+        na, nb = [str(c.get("name")) for c in ca], [str(c.get("name")) for c in cb]
+        removed = [n for n in na if n not in nb]
+        added = [n for n in nb if n not in na]
+        da = {str(c.get("name")): c.get("dtype") for c in ca}
+        db = {str(c.get("name")): c.get("dtype") for c in cb}
+        retyped = [n for n in na if n in db and da[n] != db[n]]
+        parts, cols = [], removed + added + retyped
+        if removed:
+            parts.append(f"columns removed: {_names(removed)}")
+        if added:
+            parts.append(f"columns added: {_names(added)}")
+        if retyped:
+            parts.append("dtypes changed: " + ", ".join(f"{n!r} {da[n]} → {db[n]}" for n in retyped[:MAX_NAMES]))
+        if not parts and na != nb:
+            parts.append("columns reordered")
+        if not parts:
+            parts.append("the index changed")
+        return DataDifference("schema-changed", "Schema changed: " + "; ".join(parts) + ".", cols)
+    sa, sb = a.get("schema") or {}, b.get("schema") or {}
+    if isinstance(sa, dict) and isinstance(sb, dict) and isinstance(sa.get("params"), dict) \
+            and isinstance(sb.get("params"), dict):
+        keys = sorted(set(sa["params"]) | set(sb["params"]))
+        changed = [k for k in keys if sa["params"].get(k) != sb["params"].get(k)]
+        shown = "; ".join(f"{k}: {_short(sa['params'].get(k))} → {_short(sb['params'].get(k))}"
+                          for k in changed[:MAX_NAMES])
+        if changed:
+            return DataDifference("schema-changed", f"Parameters changed: {shown}.", changed)
+        return DataDifference("schema-changed", "Learned attributes differ: "
+                              f"{_names(sorted(set(sa.get('learned') or []) ^ set(sb.get('learned') or [])))}.")
+    if isinstance(sa, dict) and isinstance(sb, dict) and "keys" in sa and "keys" in sb:
+        ka, kb = [str(k) for k in sa["keys"]], [str(k) for k in sb["keys"]]
+        gone, new = [k for k in ka if k not in kb], [k for k in kb if k not in ka]
+        return DataDifference("schema-changed", f"Keys changed: removed {_names(gone) or 'none'}, "
+                              f"added {_names(new) or 'none'}.", gone + new)
+    return DataDifference("schema-changed", f"Schema changed: {_short(sa)} → {_short(sb)}.")
+
+
+def _short(v: Any, limit: int = 60) -> str:
+    text = str(v)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _pairs(a: dict[str, Any], b: dict[str, Any], key: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Entries of ``stats`` (or ``approx.columns``) matched by position when names agree, else by name."""
+    la = (a.get(key) or []) if key == "stats" else ((a.get("approx") or {}).get("columns") or [])
+    lb = (b.get(key) or []) if key == "stats" else ((b.get("approx") or {}).get("columns") or [])
+    if not isinstance(la, list) or not isinstance(lb, list):
+        return []
+    if [_colname(x) for x in la] == [_colname(x) for x in lb]:
+        return list(zip(la, lb))
+    by_name = {}
+    for x in lb:
+        by_name.setdefault(_colname(x), x)
+    return [(x, by_name[_colname(x)]) for x in la if _colname(x) in by_name]
+
+
+def _rows(fp: dict[str, Any]) -> int | None:
+    shape = fp.get("shape")
+    return int(shape[0]) if isinstance(shape, list) and shape and isinstance(shape[0], int) else None
+
+
+def _compare_approx(ea: dict[str, Any], eb: dict[str, Any], rtol: float, atol: float) -> tuple[int, int, float]:
+    """(values compared, values beyond tolerance, max relative difference among the others)."""
+    compared = beyond = 0
+    worst = 0.0
+    for x, y in zip(ea.get("values") or [], eb.get("values") or []):
+        fx, fy = _num(x), _num(y)
+        if fx is None or fy is None:
+            compared += 1
+            beyond += x != y
+            continue
+        compared += 1
+        if fx == fy or (math.isnan(fx) and math.isnan(fy)):
+            continue
+        if not (math.isfinite(fx) and math.isfinite(fy)) or abs(fx - fy) > atol + rtol * max(abs(fx), abs(fy)):
+            beyond += 1
+            continue
+        worst = max(worst, abs(fx - fy) / max(abs(fx), abs(fy)))
+    return compared, beyond, worst
+
+
+def _value_differences(a: dict[str, Any], b: dict[str, Any], rtol: float, atol: float) -> list[DataDifference]:
+    changed = [(_colname(x), x, y) for x, y in _pairs(a, b, "stats")
+               if x.get("hash") != y.get("hash") and x.get("dtype") == y.get("dtype")]
+    retyped = any(x.get("dtype") != y.get("dtype") for x, y in _pairs(a, b, "stats"))
+    same_positions = (a.get("approx") or {}).get("positions") == (b.get("approx") or {}).get("positions")
+    approx_pairs = {_colname(x): (x, y) for x, y in _pairs(a, b, "approx")} if same_positions else {}
+    if not changed and not a.get("stats") and approx_pairs:  # scalars, containers: compare the sample itself
+        changed = [(name, {}, {}) for name in approx_pairs]
+    if not changed:
+        if retyped:
+            return []
+        if a.get("index_content") != b.get("index_content"):
+            return [DataDifference("values-changed", "Only the index labels changed; every column is identical.",
+                                   ["(index)"])]
+        return [DataDifference("values-changed", "The values changed.")]
+    positions = (a.get("approx") or {}).get("positions") or []
+    if same_positions and positions and isinstance(positions[0], str) and "0" in approx_pairs and a.get("stats"):
+        # estimators and containers: one sample whose positions are paths ("coef_[3]"): split it by name
+        x, y = approx_pairs.pop("0")
+        for name, _, _ in changed:
+            keep = [k for k, p in enumerate(positions) if p == name or p.startswith(name + "[")]
+            if keep:
+                approx_pairs[name] = ({"values": [x["values"][k] for k in keep]},
+                                      {"values": [y["values"][k] for k in keep]})
+    precise, worst, changed_names, hidden = [], 0.0, [], []
+    for name, _, _ in changed:
+        pair = approx_pairs.get(name)
+        if pair is None:
+            changed_names.append(name)
+            continue
+        compared, beyond, rel = _compare_approx(pair[0], pair[1], rtol, atol)
+        if beyond == 0 and rel > 0:
+            precise.append(name)
+            worst = max(worst, rel)
+        elif beyond == 0:
+            hidden.append(name)
+        else:
+            changed_names.append(name)
+    out = []
+    if precise:
+        out.append(DataDifference("precision", f"Column(s) {_names(precise)} differ only at precision level "
+                                  f"(max relative difference {worst:.2g} at the sampled positions).", precise))
+    if changed_names:
+        out.append(DataDifference("values-changed", f"Values changed in column(s) {_names(changed_names)}.",
+                                  changed_names))
+    if hidden:
+        out.append(DataDifference("values-changed", f"A few values changed in column(s) {_names(hidden)} "
+                                  "(none of the sampled positions differ).", hidden))
+    return out
+
+
+def _new_categories(a: dict[str, Any], b: dict[str, Any]) -> list[DataDifference]:
+    out = []
+    for x, y in _pairs(a, b, "stats"):
+        ta, tb = x.get("top"), y.get("top")
+        if not isinstance(ta, list) or not isinstance(tb, list) or not tb:
+            continue
+        seen = {str(v) for v, _ in ta}
+        complete = isinstance(x.get("distinct"), int) and x["distinct"] <= len(ta)
+        floor = min((c for _, c in ta), default=0)
+        new = [v for v, c in tb if str(v) not in seen and (complete or c > floor)]
+        if new:
+            out.append(DataDifference("new-categories", f"Column {_colname(x)!r} has value(s) unseen in the "
+                                      f"research run: {_names([str(v) for v in new])}.", [_colname(x)]))
+    return out
+
+
+def _shift(x: dict[str, Any], y: dict[str, Any]) -> str | None:
+    ca, cb = _num(x.get("count")), _num(y.get("count"))
+    na, nb = _num(x.get("nulls")) or 0.0, _num(y.get("nulls")) or 0.0
+    if ca is not None and cb is not None and ca + na and cb + nb:
+        fa, fb = na / (ca + na), nb / (cb + nb)
+        if abs(fa - fb) > NULL_SHIFT:
+            return f"null fraction {fa:.2%} → {fb:.2%}"
+    ma, mb = _num(x.get("mean")), _num(y.get("mean"))
+    sa, sb = _num(x.get("std")), _num(y.get("std"))
+    if None not in (ma, mb, sa, sb) and all(map(math.isfinite, (ma, mb, sa, sb))):
+        scale = max(sa, sb, 1e-300)
+        if abs(ma - mb) > MEAN_SHIFT * scale and abs(ma - mb) > 1e-9 * max(abs(ma), abs(mb)):
+            return f"mean {ma:.4g} → {mb:.4g} ({abs(ma - mb) / scale:.2g} std)"
+        if min(sa, sb) > 0 and max(sa, sb) / min(sa, sb) > STD_RATIO:
+            return f"std {sa:.4g} → {sb:.4g}"
+    ta, tb = x.get("top"), y.get("top")
+    if isinstance(ta, list) and isinstance(tb, list) and ca and cb:
+        pa = {str(v): c / ca for v, c in ta}
+        pb = {str(v): c / cb for v, c in tb}
+        tv = 0.5 * sum(abs(pa.get(k, 0.0) - pb.get(k, 0.0)) for k in set(pa) | set(pb))
+        if tv > TOP_SHIFT:
+            return f"top-value frequencies moved by {tv:.0%}"
+    return None
+
+
+def _distribution_shift(a: dict[str, Any], b: dict[str, Any]) -> list[DataDifference]:
+    shifts = []
+    for x, y in _pairs(a, b, "stats"):
+        if x.get("hash") is not None and x.get("hash") == y.get("hash"):
+            continue
+        why = _shift(x, y)
+        if why:
+            shifts.append((_colname(x), why))
+    if not shifts:
+        return []
+    detail = "; ".join(f"{n!r}: {w}" for n, w in shifts[:3])
+    more = f" and {len(shifts) - 3} more column(s)" if len(shifts) > 3 else ""
+    return [DataDifference("distribution-shift", f"Distribution shifted: {detail}{more}.", [n for n, _ in shifts])]
+
+
+def classify(research: dict[str, Any], replay: dict[str, Any], *, rtol: float = 1e-7,
+             atol: float = 1e-12) -> list[DataDifference]:
+    """The data causes that explain why ``replay`` differs from ``research``; empty when content is equal."""
+    if not isinstance(research, dict) or not isinstance(replay, dict):
+        return []
+    if all(research.get(k) == replay.get(k) for k in ("content", "type", "schema")):
+        return []
+    out: list[DataDifference] = []
+    schema = _schema_difference(research, replay)
+    if schema is not None:
+        out.append(schema)
+        if research.get("type") != replay.get("type"):
+            return out
+    na, nb = _rows(research), _rows(replay)
+    if na is not None and nb is not None and na != nb:
+        cause = "rows-added" if nb > na else "rows-removed"
+        verb = "added" if nb > na else "removed"
+        out.append(DataDifference(cause, f"{abs(nb - na)} row(s) {verb} ({na} → {nb})."))
+    elif research.get("rows") is not None and research.get("rows") == replay.get("rows") and schema is None:
+        hashes_equal = all(x.get("hash") == y.get("hash") for x, y in _pairs(research, replay, "stats"))
+        if hashes_equal and research.get("stats"):
+            out.append(DataDifference("values-changed", "Only the index labels changed; every column is identical.",
+                                      ["(index)"]))
+        else:
+            out.append(DataDifference("rows-reordered", f"The same {nb if nb is not None else ''} rows in another "
+                                      "order.".replace("  ", " ")))
+    elif research.get("content") != replay.get("content") and (schema is None or _schema_columns(research)):
+        out.extend(_value_differences(research, replay, rtol, atol))
+    out.extend(_new_categories(research, replay))
+    if not any(d.cause == "precision" for d in out):
+        out.extend(_distribution_shift(research, replay))
+    return out

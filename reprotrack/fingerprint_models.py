@@ -1,0 +1,148 @@
+"""Fingerprints of fitted estimators: the learned "coefficients" apart from the algorithm's parameters.
+
+An estimator is anything with ``fit`` and ``get_params`` (scikit-learn and look-alikes). Its ``content`` is the
+hash of its learned attributes -- public instance attributes ending in ``_`` (``coef_``, ``intercept_``,
+``classes_``, ``tree_``, ``estimators_``...) -- and of the estimators nested in its parameters (Pipeline
+steps, ColumnTransformer transformers), so two models with equal parameters but different coefficients
+differ in ``content`` and not in ``schema``. ``schema`` holds ``get_params(deep=False)`` made JSON-safe
+(nested estimators as type + params) and the learned attribute names. A scikit-learn ``Tree`` is read through
+its ``__getstate__()`` arrays (nodes, values), never pickled. ``approx`` samples the learned float arrays, so
+a model refitted with another BLAS (coefficients equal to 1e-12) is told apart from a different model.
+
+Pure: no I/O, never ``repr`` of user objects (functions are named by module and qualified name).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import canonical as C
+from . import colstats
+
+MAX_LEARNED = 200
+MAX_PARAM_DEPTH = 6
+
+
+def learned_attributes(est: Any) -> list[tuple[str, Any]]:
+    """Public fitted attributes (``name_``) in name order; properties are not read (they may compute)."""
+    try:
+        state = vars(est)
+    except TypeError:
+        return []
+    names = sorted(k for k in state if k.endswith("_") and not k.startswith("_") and not k.endswith("__"))
+    return [(k, _plain(state[k])) for k in names[:MAX_LEARNED]]
+
+
+def _plain(v: Any) -> Any:
+    """scikit-learn trees as their state dict (arrays), everything else unchanged."""
+    cls = type(v)
+    if cls.__name__ == "Tree" and cls.__module__.startswith("sklearn."):
+        try:
+            state = v.__getstate__()
+            return {k: state[k] for k in sorted(state)}
+        except Exception:  # noqa: BLE001
+            return None
+    return v
+
+
+def nested_estimators(params: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Estimators inside parameters: direct values, and (name, estimator, ...) tuples in lists (steps)."""
+    from .fingerprint import _is_estimator
+
+    out = []
+    for key in sorted(params):
+        v = params[key]
+        if _is_estimator(v):
+            out.append((key, v))
+        elif isinstance(v, (list, tuple)):
+            for i, item in enumerate(v):
+                if _is_estimator(item):
+                    out.append((f"{key}[{i}]", item))
+                elif isinstance(item, tuple) and len(item) >= 2 and _is_estimator(item[1]):
+                    out.append((f"{key}.{colstats.label(item[0])}", item[1]))
+    return out
+
+
+def json_params(v: Any, depth: int = 0) -> Any:
+    """Parameters as JSON: readable diffs of hyper-parameters ("C: 1.0 -> 10.0")."""
+    from .fingerprint import _is_estimator
+
+    if v is None or isinstance(v, (bool, int, str)):
+        return v
+    if isinstance(v, float):
+        return colstats.jfloat(v)
+    if isinstance(v, np.generic):
+        return colstats.label(v)
+    if depth >= MAX_PARAM_DEPTH:
+        return f"<{C.type_name(v)}>"
+    if _is_estimator(v):
+        return {"type": C.type_name(v), "params": json_params(_params(v), depth + 1)}
+    if isinstance(v, dict):
+        return {str(colstats.label(k)): json_params(x, depth + 1) for k, x in list(v.items())[:50]}
+    if isinstance(v, (list, tuple)):
+        return [json_params(x, depth + 1) for x in v[:50]]
+    if isinstance(v, np.ndarray):
+        from .fingerprint import content_hash
+
+        return {"type": "numpy.ndarray", "shape": list(v.shape), "content": content_hash(v)}
+    if callable(v) and hasattr(v, "__qualname__"):
+        return f"{getattr(v, '__module__', '')}.{v.__qualname__}"
+    return f"<{C.type_name(v)}>"
+
+
+def _params(est: Any) -> dict[str, Any]:
+    try:
+        params = est.get_params(deep=False)
+        return params if isinstance(params, dict) else {}
+    except Exception:  # noqa: BLE001 - a broken get_params must not break the fingerprint
+        return {}
+
+
+def estimator_fingerprint(fpr: Any, est: Any) -> dict[str, Any]:
+    from .fingerprint import _content, _empty
+
+    fp = _empty(est)
+    params = _params(est)
+    learned = learned_attributes(est)
+    nested = nested_estimators(params)
+    entries = [(name, value) for name, value in learned] + [(f"params.{name}", e) for name, e in nested]
+    stats, digests = [], []
+    for name, value in entries:
+        h = fpr.nested_hash(value)
+        digests.append((name, h))
+        shape = getattr(value, "shape", None)
+        stats.append({"name": name, "type": C.type_name(value), "hash": f"{h:016x}",
+                      "shape": [int(s) for s in shape] if isinstance(shape, tuple) else None})
+    schema_params = json_params(params)
+    fp["schema"] = {"params": schema_params, "learned": [name for name, _ in learned]}
+    fp["content"] = _content("estimator", *(x for name, h in digests for x in (name, h)))
+    if "stats" in fpr.parts:
+        fp["stats"] = stats
+    if "approx" in fpr.parts:
+        fp["approx"] = _approx(entries, fpr.sample)
+    return fp
+
+
+def _approx(entries: list[tuple[str, Any]], sample: int) -> dict[str, Any] | None:
+    """Float values of the learned arrays at canonical positions, ``sample`` per array at most."""
+    positions, values = [], []
+    for name, value in entries:
+        if isinstance(value, dict):  # a tree's state: its values array is what predictions come from
+            value = value.get("values")
+        if isinstance(value, (float, np.floating)):
+            positions.append(name)
+            values.append(colstats.jfloat(value))
+            continue
+        if not isinstance(value, np.ndarray) or value.dtype.kind != "f" or not value.size:
+            continue
+        flat_pos = colstats.sample_positions(value.size, sample, salt=3)
+        picked = value[np.unravel_index(flat_pos, value.shape)] if value.ndim else value.reshape(1)
+        positions.extend(f"{name}[{int(p)}]" for p in flat_pos)
+        values.extend(colstats.jfloat(x) for x in picked.astype(np.float64).tolist())
+        if len(values) >= 4096:
+            break
+    if not values:
+        return None
+    return {"positions": positions, "columns": [{"column": 0, "name": None, "values": values, "scale": None}]}

@@ -1,0 +1,171 @@
+"""The chunked fingerprint engine for everything with rows and columns: DataFrames, Series, Indexes, arrays.
+
+One pass over row chunks gives, per column, the canonical per-row hashes (``reprotrack.columns``). From them:
+
+* ``content`` = xxh3-128 over a header (form, rows, columns, index) and the per-column digests, each digest an
+  xxh3-128 over the column's per-row hashes (little-endian uint64) -- order-sensitive, and it names the
+  columns that changed (``stats[i]["hash"]``);
+* ``rows`` = the multiset of rows: row hash r = mix(sum_j h_j * K_j), K_j an odd key per column position;
+  two 64-bit lanes, sum(r) and sum(mix(r ^ S)) mod 2**64 -- sums, so duplicates count and order does not.
+  The index is not part of a row (a shuffled frame, re-indexed or not, keeps its ``rows``), but it is part
+  of ``content`` unless it is a RangeIndex, which is described by (start, stop, step) only.
+* ``approx`` = exact float values at ``sample`` canonical row positions, for the tolerance comparison;
+* ``stats`` = per-column summaries (``reprotrack.colstats``).
+
+Memory beyond the input is a few arrays of one chunk (``chunk_rows``), plus factorisation codes for
+low-cardinality object columns. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+import numpy as np
+import xxhash
+
+from . import canonical as C
+from . import colstats
+from .columns import BlockEncoder, Encoder, key_vector
+
+MAX_STATS_COLUMNS = 200
+MAX_APPROX_VALUES = 4096
+ROWS_LANE_SEED = 0x726F77732D6C616E  # "rows-lan"
+
+
+@dataclass
+class Column:
+    name: Any
+    dtype: str
+    enc: Encoder
+
+
+def digest_header(*parts: Any) -> bytes:
+    """Unambiguous bytes for a header: every part length-prefixed and typed."""
+    out = []
+    for p in parts:
+        if isinstance(p, bytes):
+            out.append(b"b" + struct.pack("<Q", len(p)) + p)
+        elif isinstance(p, bool) or p is None:
+            out.append(b"n" if p is None else (b"T" if p else b"F"))
+        elif isinstance(p, int):
+            out.append(b"i" + struct.pack("<q", p) if -(1 << 63) <= p < (1 << 63) else b"I" + str(p).encode())
+        else:
+            s = str(p).encode("utf-8", "surrogatepass")
+            out.append(b"s" + struct.pack("<Q", len(s)) + s)
+    return b"".join(out)
+
+
+def chunk_rows(ncols: int) -> int:
+    return int(max(1024, min(1 << 18, (1 << 22) // max(1, ncols))))
+
+
+def _le(h: np.ndarray) -> np.ndarray:
+    return h if h.dtype.byteorder in ("<", "=") and np.little_endian else h.astype("<u8")
+
+
+def table_fingerprint(*, type_: str, shape: list[int] | None, schema: Any, form: str, columns: list[Column],
+                      index: list[Column] | None, index_desc: Any, n: int, parts: tuple[str, ...],
+                      sample: int) -> dict[str, Any]:
+    want_rows = "rows" in parts
+    want_stats = "stats" in parts
+    step = chunk_rows(len(columns) + len(index or []))
+    col_hashers = [xxhash.xxh3_128() for _ in columns]
+    idx_hashers = [xxhash.xxh3_128() for _ in (index or [])]
+    keys = key_vector(len(columns)) if columns else np.zeros(0, C.U64)
+    sketches = [colstats.DistinctSketch() if want_stats and c.enc.labels() is None and c.enc.numbers(0, 0) is None
+                else None for c in columns[:MAX_STATS_COLUMNS]]
+    sketches += [None] * (len(columns) - len(sketches))
+    lane1 = lane2 = 0
+    for lo in range(0, max(n, 0), step):
+        hi = min(n, lo + step)
+        r = np.zeros(hi - lo, dtype=C.U64) if want_rows else None
+        for j, col in enumerate(columns):
+            h = col.enc.hashes(lo, hi)
+            col_hashers[j].update(_le(h))
+            if r is not None:
+                h2 = h * keys[j]
+                r += h2
+            if sketches[j] is not None:
+                sketches[j].update(h)
+        for j, col in enumerate(index or []):
+            idx_hashers[j].update(_le(col.enc.hashes(lo, hi)))
+        if r is not None:
+            C.mix(r)
+            lane1 += int(np.sum(r, dtype=C.U64))
+            r ^= C.U64(ROWS_LANE_SEED)
+            lane2 += int(np.sum(C.mix(r), dtype=C.U64))
+    col_digests = [hz.digest() for hz in col_hashers]
+    idx_digests = [hz.digest() for hz in idx_hashers]
+    index_content = ("xxh3-128:" + xxhash.xxh3_128_hexdigest(b"".join(idx_digests))) if index else None
+    content = xxhash.xxh3_128_hexdigest(digest_header(
+        b"reprotrack-fingerprint/1", form, n, len(columns),
+        *(index_desc if isinstance(index_desc, tuple) else (index_desc,)), *idx_digests, *col_digests))
+    fp: dict[str, Any] = {
+        "type": type_, "shape": shape, "schema": schema, "content": "xxh3-128:" + content,
+        "rows": f"sum128:{lane1 & C.MASK:016x}{lane2 & C.MASK:016x}" if want_rows else None,
+        "approx": None, "stats": None,
+    }
+    if form in ("frame", "series"):
+        fp["index_content"] = index_content if index else None
+    if "approx" in parts:
+        fp["approx"] = approx(columns, n, sample)
+    if want_stats:
+        fp["stats"] = [column_stats(col, n, digest, sketch)
+                       for col, digest, sketch in zip(columns[:MAX_STATS_COLUMNS], col_digests, sketches)]
+        if len(columns) > MAX_STATS_COLUMNS:
+            fp["stats_truncated"] = len(columns) - MAX_STATS_COLUMNS
+    return fp
+
+
+def _chunks(enc: Encoder, n: int) -> Iterable[np.ndarray]:
+    step = chunk_rows(1)
+    for lo in range(0, n, step):
+        x = enc.numbers(lo, min(n, lo + step))
+        if x is not None:
+            yield x
+
+
+def column_stats(col: Column, n: int, digest: bytes, sketch: colstats.DistinctSketch | None) -> dict[str, Any]:
+    enc = col.enc
+    out: dict[str, Any] = {"name": col.name, "dtype": col.dtype, "kind": enc.kind,
+                           "hash": "xxh3-128:" + digest.hex()}
+    labels = enc.labels()
+    if labels is not None:
+        out.update(colstats.label_stats(*labels))
+    if enc.kind == "bool" and labels is None:
+        x = np.concatenate(list(_chunks(enc, n))) if n else np.zeros(0)
+        nulls = int(np.isnan(x).sum())
+        out.update({"count": n - nulls, "nulls": nulls, "true": int(np.nansum(x)),
+                    "mean": colstats.jfloat(np.nanmean(x)) if n - nulls else None})
+    elif enc.numbers(0, 0) is not None:
+        width = enc.width if isinstance(enc, BlockEncoder) else 1
+        numeric = colstats.number_stats(lambda: _chunks(enc, n), n * width)
+        if labels is not None:  # categorical with numeric categories: keep the label counts too
+            numeric = {k: v for k, v in numeric.items() if k not in ("count", "nulls")}
+        out.update(numeric)
+        if enc.kind in ("datetime", "timedelta"):
+            out["unit"] = "s"
+    elif sketch is not None:
+        out.update(sketch.result())
+    return out
+
+
+def approx(columns: list[Column], n: int, sample: int) -> dict[str, Any] | None:
+    """Exact float values at canonical row positions: a precision change moves them a little, not a lot."""
+    positions = colstats.sample_positions(n, max(0, sample), salt=2)
+    cols, budget = [], MAX_APPROX_VALUES
+    for j, col in enumerate(columns):
+        if budget < len(positions) or not len(positions):
+            break
+        vals = col.enc.take_floats(positions)
+        if vals is None:
+            continue
+        budget -= len(vals)
+        finite = np.abs(vals[np.isfinite(vals)])
+        cols.append({"column": j, "name": col.name, "values": [colstats.jfloat(v) for v in vals],
+                     "scale": colstats.jfloat(finite.max()) if len(finite) else None})
+    if not cols:
+        return None
+    return {"positions": [int(p) for p in positions], "columns": cols}

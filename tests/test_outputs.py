@@ -236,3 +236,65 @@ def test_the_tee_in_a_real_kernel_leaves_visible_outputs_unchanged(tmp_path):
     assert by_source[4]["stdout"]["text"] == "trained" and "stderr" not in by_source[4]  # bar dropped
     assert by_source[5]["stderr"]["text"].startswith("<cell>:1: UserWarning: careful")
     assert by_source[6]["result"]["value"] == 0.925
+
+
+NOISY_CELLS = [
+    "import logging, sys, tempfile, time, warnings\nimport numpy as np\nimport pandas as pd\n"
+    "from sklearn.datasets import load_breast_cancer\nfrom sklearn.linear_model import LogisticRegression\n"
+    "from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split\n"
+    "from sklearn.ensemble import RandomForestClassifier\n"
+    "X, y = load_breast_cancer(return_X_y=True)\nX = (X - X.mean(axis=0)) / X.std(axis=0)\n"
+    "X_tr, X_te, y_tr, y_te = train_test_split(X, y, random_state=0)",
+    # library warning with an install path and a line number; estimator result
+    "LogisticRegression(max_iter=2).fit(X_tr, y_tr)",
+    "%time s = sum(range(10000))",
+    "%timeit -n 5 -r 2 sum(range(100))",
+    "gs = GridSearchCV(LogisticRegression(), {'C': [0.1, 1]}, cv=3, verbose=2).fit(X_tr, y_tr)\n"
+    "print(f'best C {gs.best_params_[\"C\"]}, score {gs.best_score_:.4f}')",
+    "t0 = time.time()\nscores = cross_val_score(LogisticRegression(), X_tr, y_tr, cv=3)\n"
+    "print(f'cross-validated in {time.time() - t0:.2f}s')\nscores",
+    "print(object())\nprint(tempfile.mkdtemp())\nwarnings.warn('a user warning')",
+    "for i in range(5):\n    print(f'\\r{i * 25:3d}%|{\"#\" * i:<4}| {i}/4 [00:0{i}<00:00, {np.random.default_rng(i).random():.2f}it/s]',"
+    " end='', file=sys.stderr)\nprint(file=sys.stderr)",
+    "logging.basicConfig(stream=sys.stdout, format='%(asctime)s %(levelname)s %(message)s', force=True)\n"
+    "logging.getLogger().warning('data loaded: %d rows', len(X))",
+    "pd.DataFrame(X[:5, :3], columns=['a', 'b', 'c']).describe()",
+    # unseeded randomness: a real difference between two runs
+    "proba = RandomForestClassifier(n_estimators=3).fit(X_tr, y_tr).predict_proba(X_te)[:, 1].mean()\n"
+    "print(f'mean probability {proba:.6f}')",
+]
+
+
+@pytest.mark.kernel
+def test_a_realistic_notebook_run_twice_differs_only_where_it_really_does(tmp_path):
+    """Two runs in fresh kernels: every noise kind above compares equal; the unseeded forest does not."""
+    from reprotrack.outputs_diff import compare_outputs
+
+    locks = []
+    for run_name in ("research", "replay"):
+        folder = tmp_path / run_name
+        folder.mkdir()
+        nb = write_notebook(folder / "nb.ipynb", ["%load_ext reprotrack\n%reprotrack start", *NOISY_CELLS, "%reprotrack save"])
+        execute_notebook(nb, env={"JPY_SESSION_NAME": str(nb)})
+        locks.append(store.read_lock(folder / "nb.reprotrack.lock"))
+    research, replay = locks
+    assert len(research.cells) == len(replay.cells) == len(NOISY_CELLS)
+    found = {
+        cell_a.index: compare_outputs(cell_a.outputs, cell_b.outputs, rtol=1e-9, atol=1e-12)
+        for cell_a, cell_b in zip(research.cells, replay.cells)
+    }
+    last = len(NOISY_CELLS)
+    assert {i: f for i, f in found.items() if f and i != last} == {}
+    [forest] = found[last]
+    assert forest.cause == "metric-changed" and forest.message.startswith("printed mean probability 0.")
+    # the noise really was there to be removed
+    outputs = {c.index: c.outputs for c in research.cells}
+    assert outputs[2]["stderr"]["text"].startswith("<site-packages>/sklearn/linear_model/_logistic.py:<line>: ConvergenceWarning")
+    assert outputs[2]["result"]["fingerprint"]["type"].endswith("LogisticRegression")
+    assert outputs[3]["stdout"]["text"] == "CPU times: <duration>\nWall time: <duration>"
+    assert outputs[4]["stdout"]["text"] == "<timeit>"
+    assert "total time=<duration>" in outputs[5]["stdout"]["text"]
+    assert len(outputs[6]["result"]["values"]) == 3
+    assert outputs[7]["stdout"]["text"].startswith("<object object at <address>>\n<tmp>/tmp<random>")
+    assert "stderr" not in outputs[8]
+    assert outputs[9]["stdout"]["text"] == "<timestamp> WARNING data loaded: 569 rows"

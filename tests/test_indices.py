@@ -39,6 +39,7 @@ def test_format_is_the_documented_one():
     enc = indices.encode([3, 1, 200])
     raw = zlib.decompress(base64.b64decode(enc["data"]))
     # deltas 3, -2, 199 → zigzag 6, 3, 398 → varint 06 03 8e 03
+    assert enc == {"encoding": "delta-zigzag-varint+zlib+base64", "order": "as-returned", "n": 3, "data": enc["data"]}
     assert raw == bytes([0x06, 0x03, 0x8E, 0x03])
 
 
@@ -60,6 +61,18 @@ def test_sorted_folds_are_small():
     assert len(enc["data"]) < 5_000
     shuffled = indices.encode(np.random.default_rng(1).permutation(100_000))
     assert len(shuffled["data"]) < 100_000 * 4
+
+
+def test_large_shuffled_parts_are_stored_sorted():
+    perm = np.random.default_rng(2).permutation(50)
+    part = indices.describe_part(perm, ordered_cap=10)
+    assert part["indices"]["order"] == "sorted"
+    np.testing.assert_array_equal(indices.decode(part["indices"]), np.arange(50))
+    assert part["sha256"] == indices.digest(perm) != part["set_sha256"]
+    assert indices.describe_part(perm, ordered_cap=50)["indices"]["order"] == "as-returned"
+    assert indices.describe_part(np.arange(50), ordered_cap=10)["indices"]["order"] == "as-returned"
+    with pytest.raises(ValueError):
+        indices.encode([1], order="random")
 
 
 def test_describe_part_applies_the_cap():
@@ -87,6 +100,7 @@ def test_float_indices_are_refused():
         {"encoding": indices.ENCODING, "n": 1, "data": indices.encode([1, 2])["data"]},
         {"encoding": indices.ENCODING, "n": 1, "data": base64.b64encode(zlib.compress(b"\x80" * 12 + b"\x01")).decode()},
         {"encoding": indices.ENCODING, "n": True, "data": ""},
+        {"encoding": indices.ENCODING, "order": "shuffled", "n": 0, "data": indices.encode([])["data"]},
     ],
 )
 def test_corrupt_input_is_a_value_error(bad):

@@ -263,7 +263,10 @@ def _record(meta: dict[str, Any], train: Any, test: Any) -> None:
         keep = _CELL["indexed"] < MAX_INDEXED_FOLDS
         _CELL["indexed"] += 1
         cap = index_codec.MAX_ENCODED if keep else -1
-        parts = {"train": index_codec.describe_part(train_arr, cap=cap), "test": index_codec.describe_part(test_arr, cap=cap)}
+        parts = {
+            "train": index_codec.describe_part(train_arr, cap=cap, sha256=digests[0]),
+            "test": index_codec.describe_part(test_arr, cap=cap, sha256=digests[1]),
+        }
         if entry.get("n_samples") is None:
             entry["n_samples"] = int(train_arr.size + test_arr.size)
     entry["parts"] = parts

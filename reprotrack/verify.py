@@ -1,0 +1,182 @@
+"""The Python API behind ``reprotrack record / verify / diff / env check``: what the CLI, the pytest plugin and
+the demo call.
+
+``record_notebook`` runs a notebook headless with tracking on and writes its lock; ``verify_notebook`` replays
+it in a fresh kernel (the staging environment is the kernelspec named) and diffs the replay's lock against
+the research lock; ``diff_locks`` diffs two locks without running anything; ``check_environment`` compares
+this interpreter's installed versions with a lock's. Results carry the exit code the CLI returns:
+0 reproduced · 1 differences · 3 the notebook could not be executed. Bad input raises ``ReprotrackError``
+(exit 2). Nothing here prints: progress goes through a callback, the report is the caller's to render.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import replay, store
+from .errors import ReprotrackError
+from .lockfile import Lock
+
+EXIT_BY_STATUS = {"reproduced": 0, "differs": 1, "failed": 3}
+
+
+@dataclass
+class RecordResult:
+    lock_path: Path
+    lock: Lock | None
+    replay: replay.ReplayResult
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.replay.ok else 3
+
+    @property
+    def errors(self) -> list[replay.CellRun]:
+        return [r for r in self.replay.runs if r.status != "ok"]
+
+
+@dataclass
+class VerifyResult:
+    report: Any  # reprotrack.diff.Report
+    research: Lock
+    replay: replay.ReplayResult
+    replay_path: Path | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_BY_STATUS.get(self.report.status, 1)
+
+
+def record_notebook(
+    notebook: str | os.PathLike[str],
+    *,
+    lock: str | os.PathLike[str] | None = None,
+    kernel: str | None = None,
+    timeout: float | None = None,
+    progress: replay.Progress | None = None,
+) -> RecordResult:
+    """Execute every code cell top-down in a fresh kernel, tracking on; write the lock only if the run
+    completed (a kernel that died or timed out leaves an existing lock untouched)."""
+    nb_path = _notebook(notebook)
+    lock_path = Path(lock).resolve() if lock else store.default_lock_path(nb_path)
+    _check_folder(lock_path)
+    nb, has_ids = replay.read_notebook(nb_path)
+    steps = replay.plan(replay.code_cells(nb, with_ids=has_ids))
+    with tempfile.TemporaryDirectory(prefix="reprotrack-record-") as tmp:
+        result = replay.run(
+            nb_path, steps, mode="record", lock_out=Path(tmp) / "record.lock", partial=Path(tmp) / "partial.jsonl",
+            kernel=kernel, timeout=timeout, progress=progress, nb=nb, has_ids=has_ids,
+        )
+    written = None
+    if result.ok and result.lock is not None:
+        result.lock.run["lock_path"] = str(lock_path)
+        store.write_lock(lock_path, result.lock)
+        written = result.lock
+    return RecordResult(lock_path, written, result)
+
+
+def verify_notebook(
+    notebook: str | os.PathLike[str],
+    *,
+    lock: str | os.PathLike[str] | None = None,
+    kernel: str | None = None,
+    options: Any = None,
+    order: str = "recorded",
+    pin_seeds: bool = False,
+    save_replay: str | os.PathLike[str] | None = None,
+    timeout: float | None = None,
+    progress: replay.Progress | None = None,
+) -> VerifyResult:
+    """Replay ``notebook`` in a fresh kernel against its research lock and diff the two runs."""
+    from .diff import compare
+
+    nb_path = _notebook(notebook)
+    lock_path = Path(lock) if lock else store.find_lock_for(nb_path)
+    research = store.read_lock(lock_path)
+    if options is None:
+        options = load_options(nb_path.parent)
+    if save_replay is not None:
+        _check_folder(Path(save_replay).resolve())
+    nb, has_ids = replay.read_notebook(nb_path)
+    steps = replay.plan(replay.code_cells(nb, with_ids=has_ids), research, order)
+    pins = research.to_dict()["cells"] if pin_seeds else None
+    with tempfile.TemporaryDirectory(prefix="reprotrack-replay-") as tmp:
+        result = replay.run(
+            nb_path, steps, mode="replay", lock_out=Path(tmp) / "replay.lock", partial=Path(tmp) / "partial.jsonl",
+            kernel=kernel, timeout=timeout, pins=pins, progress=progress, nb=nb, has_ids=has_ids,
+        )
+    replay_lock = result.lock if result.lock is not None else Lock(mode="replay")
+    saved = None
+    if save_replay is not None:
+        saved = store.write_lock(Path(save_replay).resolve(), replay_lock)
+    report = compare(research, replay_lock, options, execution_error=result.execution_error)
+    return VerifyResult(report, research, result, saved)
+
+
+def diff_locks(a: str | os.PathLike[str], b: str | os.PathLike[str], *, options: Any = None) -> Any:
+    """The verify diff between two existing locks (research first), with no execution."""
+    from .diff import compare
+
+    research, other = store.read_lock(a), store.read_lock(b)
+    if options is None:
+        options = load_options(Path(a).resolve().parent)
+    return compare(research, other, options)
+
+
+def current_environment(packages: list[str] | dict[str, Any]) -> dict[str, Any]:
+    """This interpreter's facts, with the installed versions of exactly the lock's packages (looked up in
+    the metadata, never imported). Thread pools are left out: they are only known once libraries load."""
+    from importlib import metadata
+
+    from .capture.environment import environment_facts
+
+    facts = environment_facts()
+    found: dict[str, str] = {}
+    for name in packages:
+        try:
+            found[name] = metadata.version(name)
+        except (metadata.PackageNotFoundError, ValueError):
+            continue
+    facts["packages"] = found
+    facts.pop("threadpools", None)
+    return facts
+
+
+def check_environment(lock: str | os.PathLike[str], *, options: Any = None) -> list[Any]:
+    """Environment findings of this interpreter against a lock's (the fast pre-flight before a verify)."""
+    from .diff import environment_differences
+
+    research = store.read_lock(lock)
+    if options is None:
+        options = load_options(Path(lock).resolve().parent)
+    recorded = {k: v for k, v in research.environment.items() if k != "threadpools"}
+    return environment_differences(recorded, current_environment(dict(recorded.get("packages") or {})), options)
+
+
+def load_options(start: Path | None = None, **overrides: Any) -> Any:
+    """``[tool.reprotrack]`` from the nearest pyproject.toml, with command-line overrides (None = unset)."""
+    from .config import load_options as _load
+
+    return _load(start, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def exit_code_for(report: Any) -> int:
+    return EXIT_BY_STATUS.get(report.status, 1)
+
+
+def _notebook(path: str | os.PathLike[str]) -> Path:
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise ReprotrackError(f"no notebook at {p}")
+    if p.is_dir() or p.suffix != ".ipynb":
+        raise ReprotrackError(f"{p} is not a .ipynb notebook")
+    return p.resolve()
+
+
+def _check_folder(path: Path) -> None:
+    if not path.parent.is_dir():
+        raise ReprotrackError(f"cannot write {path}: folder {path.parent} does not exist")

@@ -301,6 +301,28 @@ def test_nothing_is_recorded_outside_tracked_cells(ip):
     assert cells() == [] or all(not c.splits for c in cells())
 
 
+def test_a_user_splitter_returning_a_list_keeps_it(ip):
+    ok(ip, SETUP)
+    ok(
+        ip,
+        "class Halves(ms.KFold):\n    def split(self, X, y=None, groups=None):\n"
+        "        return list(super().split(X, y, groups))",
+    )
+    run(ip, "%reprotrack start")
+    ok(ip, "folds = Halves(2).split(X)\nkind = type(folds).__name__")
+    assert ip.user_ns["kind"] == "list"
+    assert [e["api"] for e in cells()[-1].splits] == ["Halves.split"] * 2
+
+
+def test_start_stop_start_tracks_again(ip):
+    ok(ip, SETUP)
+    for _ in range(2):
+        run(ip, "%reprotrack start")
+        ok(ip, "parts = ms.train_test_split(X, random_state=0)")
+        assert len(cells()[-1].splits) == 1
+        run(ip, "%reprotrack stop")
+
+
 def test_stop_restores_every_original(ip):
     import sklearn.model_selection as ms
     from sklearn.model_selection import _split
@@ -362,6 +384,7 @@ def test_in_a_real_kernel_libraries_imported_after_start_are_tracked_and_results
     assert indices.decode(tts["parts"]["train"]["indices"]).tolist() == printed
     assert {"api": "numpy.random.seed", "value": 0} in split_cell.seeds
     assert [e["api"] for e in model_cell.splits] == ["StratifiedKFold.split"] * 3
+    assert {"api": "sklearn.ensemble.RandomForestClassifier(random_state=)", "value": 0} in model_cell.seeds
     assert all(r["seeded"] for c in (split_cell, model_cell) for r in c.randomness)
     assert unseeded.randomness[0]["source"] == "numpy.random.default_rng" and not unseeded.randomness[0]["seeded"]
     warnings = [o.get("text", "") for c in out.cells for o in c.outputs if "unseeded randomness" in o.get("text", "")]

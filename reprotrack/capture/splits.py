@@ -92,7 +92,13 @@ def _split_wrapper(original: Any) -> Any:
             _REENTRY.depth -= 1
         try:
             meta = _splitter_facts(self, args, kwargs)
+            if isinstance(folds, (list, tuple)):  # a subclass returning folds eagerly keeps its list
+                for fold, (train, test) in enumerate(folds):
+                    _record(dict(meta, fold=fold), train, test)
+                return folds
         except Exception:  # noqa: BLE001 - bookkeeping never reaches the user
+            return folds
+        if not isinstance(folds, types.GeneratorType):
             return folds
         return _observe(folds, meta)
 

@@ -44,9 +44,79 @@ def build_parser() -> argparse.ArgumentParser:
                         help="folder of wheels/sdists whose files and hashes go into pylock.toml (repeatable)")
     export.set_defaults(func=cmd_export)
 
+    _add_run_commands(sub)
     for register in _extensions():
         register(sub)
     return parser
+
+
+def _add_run_commands(sub) -> None:
+    record = sub.add_parser("record", help="run a notebook headless in a fresh kernel and write its lock")
+    record.add_argument("notebook", help="path to a .ipynb notebook")
+    record.add_argument("--lock", default=None, help="where to write the lock (default: <notebook>.reprotrack.lock beside it)")
+    _kernel_args(record)
+    record.set_defaults(func=cmd_record)
+
+    verify = sub.add_parser("verify", help="replay a notebook in a fresh kernel and diff it against its lock")
+    verify.add_argument("notebook", help="path to a .ipynb notebook")
+    verify.add_argument("--lock", default=None, help="the research lock (default: <notebook>.reprotrack.lock)")
+    _kernel_args(verify)
+    _report_args(verify)
+    verify.add_argument("--order", choices=["recorded", "notebook"], default="recorded",
+                        help="replay cells in the research run's execution order (default) or top-down")
+    verify.add_argument("--pin-seeds", action="store_true",
+                        help="feed the research run's recorded entropy to unseeded generators")
+    verify.add_argument("--save-replay", default=None, metavar="PATH", help="also write the replay's lock to PATH")
+    verify.set_defaults(func=cmd_verify)
+
+    diff = sub.add_parser("diff", help="diff two locks (research first) without running anything")
+    diff.add_argument("research", help="the research lock")
+    diff.add_argument("other", help="the lock to check against it")
+    _report_args(diff)
+    diff.set_defaults(func=cmd_diff)
+
+    env = sub.add_parser("env", help="environment checks")
+    env_sub = env.add_subparsers(dest="env_command", metavar="ACTION", parser_class=_Parser)
+    env_sub.required = True
+    check = env_sub.add_parser("check", help="compare this interpreter's packages with a lock's (runs nothing)")
+    check.add_argument("lock", help="path to a .lock file")
+    check.add_argument("--format", choices=["text", "json"], default="text")
+    check.set_defaults(func=cmd_env_check)
+
+    demo = sub.add_parser("demo", help="record and verify the quickstart notebook, print the report")
+    demo.add_argument("--workdir", default=None, metavar="DIR", help="folder to work in (default: a temporary one)")
+    demo.add_argument("--format", choices=["text", "json", "junit", "html"], default="text")
+    demo.set_defaults(func=cmd_demo)
+
+
+def _kernel_args(parser) -> None:
+    parser.add_argument("--kernel", default=None, metavar="NAME",
+                        help="kernelspec to run in, i.e. the environment (default: the notebook's, else python3)")
+    parser.add_argument("--timeout", type=_positive, default=None, metavar="S", help="seconds allowed per cell")
+
+
+def _report_args(parser) -> None:
+    parser.add_argument("--format", choices=["text", "json", "junit", "html"], default="text")
+    parser.add_argument("--output", "-o", default=None, metavar="FILE", help="write the report here (default: standard output)")
+    parser.add_argument("--rtol", type=_non_negative, default=None, metavar="R", help="relative tolerance for numbers")
+    parser.add_argument("--atol", type=_non_negative, default=None, metavar="A", help="absolute tolerance for numbers")
+
+
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number >= 0")
+    return value
+
+
+def _positive(text: str) -> float:
+    value = _non_negative(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be > 0")
+    return value
 
 
 def _extensions():
@@ -85,6 +155,124 @@ def cmd_export(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return EXIT_OK
+
+
+def cmd_record(args: argparse.Namespace) -> int:
+    from .verify import record_notebook
+
+    result = record_notebook(args.notebook, lock=args.lock, kernel=args.kernel, timeout=args.timeout, progress=_progress())
+    if result.replay.execution_error:
+        _log(f"the notebook could not be executed: {result.replay.execution_error}; no lock written")
+        return EXIT_EXECUTION
+    raised = [r for r in result.replay.runs if r.status == "error"]
+    if raised:
+        _log(f"warning: {len(raised)} cell(s) raised (cell {', '.join(str(r.index) for r in raised[:10])}); recorded as errors")
+    cells = len(result.lock.cells) if result.lock else 0
+    print(f"reprotrack: recorded {cells} cell run(s) to {result.lock_path}")
+    return EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .verify import load_options, verify_notebook
+
+    options = load_options(Path(args.notebook).expanduser().resolve().parent, rtol=args.rtol, atol=args.atol)
+    result = verify_notebook(args.notebook, lock=args.lock, kernel=args.kernel, options=options, order=args.order,
+                             pin_seeds=args.pin_seeds, save_replay=args.save_replay, timeout=args.timeout,
+                             progress=_progress())
+    if result.replay.execution_error:
+        _log(f"the notebook could not be executed: {result.replay.execution_error}; the report covers what ran")
+    _emit(result.report, args.format, args.output)
+    return result.exit_code
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .verify import diff_locks, exit_code_for, load_options
+
+    options = load_options(Path(args.research).expanduser().resolve().parent, rtol=args.rtol, atol=args.atol)
+    report = diff_locks(args.research, args.other, options=options)
+    _emit(report, args.format, args.output)
+    return exit_code_for(report)
+
+
+def cmd_env_check(args: argparse.Namespace) -> int:
+    from .verify import check_environment
+
+    findings = check_environment(args.lock)
+    rows = [_as_dict(f) for f in findings]
+    if args.format == "json":
+        sys.stdout.write(json.dumps({"status": "differs" if rows else "reproduced", "findings": rows}, indent=2, sort_keys=True) + "\n")
+    elif not rows:
+        print("reprotrack: the environment matches the lock")
+    else:
+        for row in rows:
+            fix = f" Fix: {row['fix']}" if row.get("fix") else ""
+            print(f"{row.get('cause')}: {row.get('message')}{fix}")
+    return EXIT_DIFFERS if rows else EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return run_demo(workdir=args.workdir, fmt=args.format, progress=_progress(), log=_log)
+
+
+def _emit(report, fmt: str, output: str | None) -> None:
+    """The report to stdout, or atomically to ``--output`` (colour only for text on a terminal)."""
+    from .report import render
+
+    color = fmt == "text" and output is None and _use_color(sys.stdout)
+    text = render(report, fmt, color=color)
+    if output:
+        store.write_text_atomic(output, text)
+        _log(f"report written to {output}")
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def _progress():
+    """``[3/12] cell 3 … ok 0.4s`` on stderr when it is a terminal; nothing otherwise."""
+    stream = sys.stderr
+    if not _isatty(stream):
+        return None
+    color = _use_color(stream)
+    marks = {"ok": "32", "error": "33", "timeout": "31", "died": "31"}
+
+    def show(position: int, total: int, run) -> None:
+        status = f"\x1b[{marks.get(run.status, '0')}m{run.status}\x1b[0m" if color else run.status
+        ident = f" ({run.cell_id})" if run.cell_id else ""
+        stream.write(f"[{position}/{total}] cell {run.index}{ident} … {status} {run.seconds:.1f}s\n")
+        stream.flush()
+
+    return show
+
+
+def _isatty(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def _use_color(stream) -> bool:
+    import os
+
+    return _isatty(stream) and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+
+
+def _log(message: str) -> None:
+    print(f"reprotrack: {message}", file=sys.stderr)
+
+
+def _as_dict(finding) -> dict:
+    if hasattr(finding, "to_dict"):
+        return finding.to_dict()
+    from dataclasses import asdict, is_dataclass
+
+    return asdict(finding) if is_dataclass(finding) else dict(finding)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,62 @@
+"""``reprotrack demo``: the README's first command. Records the quickstart notebook, verifies it in a fresh
+kernel and prints the report, so a new user sees the whole loop (research run → lock → staging replay →
+diagnosis) in one step.
+
+The notebook is ``notebooks/quickstart.ipynb`` of the repository (an editable install reads it from there);
+a wheel carries the same file as ``reprotrack/demo_notebooks/quickstart.ipynb``. The demo never writes
+beside the shipped notebook: it works on a copy in ``--workdir`` or a temporary folder.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+from .errors import ReprotrackError
+
+NOTEBOOK = "quickstart.ipynb"
+
+
+def quickstart_notebook() -> Path:
+    """The shipped quickstart notebook: packaged copy first, else the repository's (editable install)."""
+    packaged = Path(__file__).resolve().parent / "demo_notebooks" / NOTEBOOK
+    if packaged.is_file():
+        return packaged
+    repo = Path(__file__).resolve().parents[1] / "notebooks" / NOTEBOOK
+    if repo.is_file():
+        return repo
+    raise ReprotrackError("the quickstart notebook is not installed with this reprotrack; reinstall the package")
+
+
+def run_demo(
+    *,
+    workdir: str | Path | None = None,
+    fmt: str = "text",
+    progress: Callable | None = None,
+    log: Callable[[str], None] | None = None,
+) -> int:
+    """Copy, record, verify, print the report on stdout; return verify's exit code."""
+    from .report import render
+    from .verify import record_notebook, verify_notebook
+
+    log = log or (lambda message: print(f"reprotrack: {message}", file=sys.stderr))
+    with tempfile.TemporaryDirectory(prefix="reprotrack-demo-") as tmp:
+        folder = Path(workdir).expanduser().resolve() if workdir else Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        notebook = folder / NOTEBOOK
+        shutil.copyfile(quickstart_notebook(), notebook)
+        log(f"recording {notebook} (the research run) …")
+        recorded = record_notebook(notebook, progress=progress)
+        if recorded.exit_code != 0:
+            log(f"the quickstart could not be executed: {recorded.replay.execution_error}")
+            return recorded.exit_code
+        log(f"wrote {recorded.lock_path}; replaying it in a fresh kernel (the staging run) …")
+        result = verify_notebook(notebook, lock=recorded.lock_path, progress=progress)
+        text = render(result.report, fmt, color=False)
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        if workdir:
+            log(f"the notebook and its lock are in {folder}; try `reprotrack verify {notebook}` after editing it")
+        return result.exit_code

@@ -125,12 +125,8 @@ def plan(cells: list[NotebookCell], research: Lock | None = None, order: str = "
         indices = sorted(ran | {c.index for c in extras})
         return [Step(i, i not in untracked) for i in indices]
     steps = [Step(i) for i in sequence]
-    for extra in reversed(extras):
-        at = next((k for k, step in enumerate(steps) if step.tracked and step.index > extra.index), None)
-        if at is None:
-            at = len(steps)
-            while at > 0 and not steps[at - 1].tracked and steps[at - 1].index > extra.index:
-                at -= 1
+    for extra in extras:  # ascending: each goes before the first step that stands below it in the notebook
+        at = next((k for k, step in enumerate(steps) if step.index > extra.index), len(steps))
         steps.insert(at, Step(extra.index, extra.index not in untracked))
     return steps
 

@@ -178,6 +178,33 @@ def test_unseeded_default_rng_records_its_entropy_and_pins_replay(ip):
     assert not np.array_equal(ip.user_ns["a"], first[0])
 
 
+def test_global_generators_drawn_unseeded_are_pinned_on_replay(ip):
+    ok(ip, SETUP)
+    run(ip, "%reprotrack start")
+    ok(ip, "warm = np.random.rand(7)")  # global state moves on between cells
+    src = "Xa, Xb = train_test_split(X)\nm = RandomForestClassifier(n_estimators=3).fit(Xa, y[:60]).predict_proba(Xb)\nc = random.random()"
+    ok(ip, src)
+    research = [dataclasses.asdict(c) for c in cells()]
+    first = {k: ip.user_ns[k] for k in ("Xa", "m", "c")}
+    states = {r["source"]: r["run"]["state"] for r in research[-1]["randomness"] if "run" in r}
+    assert set(states) == {"numpy.random (global generator)", "random (Python global generator)"}
+    run(ip, "%reprotrack stop")
+
+    run(ip, "%reprotrack start")
+    randomness.install_pins(research)
+    try:
+        ok(ip, "warm = np.random.rand(2)")  # a different warm-up: the pin restores the recorded state anyway
+        ok(ip, src)
+        for name, value in first.items():
+            assert np.asarray(ip.user_ns[name]).tobytes() == np.asarray(value).tobytes(), name
+        replayed = dataclasses.asdict(cells()[-1])["randomness"]
+        assert {r["source"]: r["run"]["state"] for r in replayed if "run" in r} == states
+        assert all(not r["seeded"] for r in replayed)  # pinning is not seeding: the finding stays
+        assert all(r["run"].get("pinned") for r in replayed if "state" in r.get("run", {}))
+    finally:
+        randomness.install_pins([])
+
+
 def test_tracking_does_not_change_results(ip):
     """The same seeded scikit-learn code, untracked then tracked, gives bit-identical outputs."""
     ok(ip, SETUP)

@@ -18,10 +18,10 @@
 
 A cell with an unseeded draw gets one warning line naming the call and the fix; seeded code gets none.
 
-Replays: ``install_pins(cells)`` makes the n-th unseeded ``default_rng()`` of a cell get the entropy the
-research run recorded for it. What cannot be pinned: the global generators' initial state (an unseeded
-``np.random.rand()`` differs on every run; seed them), ``RandomState()``/``PCG64()``/``SeedSequence()``
-constructed without a seed, and anything drawn in worker processes.
+Replays: a global generator drawn from while unseeded also gets its state at the start of the cell recorded
+(``run.state``), and ``install_pins(cells)`` (from ``pins``) makes a replay draw the same numbers: the n-th
+unseeded ``default_rng()`` of a cell gets the recorded entropy, and the global generators are set to the
+recorded state before the cell. ``pins`` says what cannot be pinned.
 """
 
 from __future__ import annotations
@@ -34,8 +34,9 @@ import types
 from typing import Any
 
 from ..session import current_cell
-from . import Capture, ledger
+from . import Capture, ledger, pins
 from .patching import Patcher, Reentry
+from .pins import install_pins  # noqa: F401 - the replay engine's entry point: randomness.install_pins
 
 GLOBAL_SOURCES = {"random": "random (Python global generator)", "numpy": "numpy.random (global generator)"}
 GLOBAL_FIXES = {
@@ -47,9 +48,6 @@ _FIT_METHODS = ("fit", "fit_transform", "fit_predict", "partial_fit")
 _MISSING = object()
 _REENTRY = Reentry()
 
-#: Pins for replays: (cell id, source sha256) or source sha256 → per execution, the recorded entropies.
-_PINS: dict[Any, list[list[str]]] = {}
-_PIN_STATE: dict[str, Any] = {"record": None, "queue": [], "uses": {}}
 
 
 class RandomnessCapture(Capture):
@@ -61,6 +59,7 @@ class RandomnessCapture(Capture):
         self._baseline: dict[str, Any] = {}
         self._modules_seen = -1
         self._classes_seen: set[type] = set()
+        self._pinned: set[str] = set()
 
     def install(self, session: Any) -> None:
         self.session = session
@@ -92,22 +91,31 @@ class RandomnessCapture(Capture):
         self.patcher.rebind(ctx.user_ns)
         if len(sys.modules) != self._modules_seen:
             self._scan_estimators()
-        self._baseline = {"random": python_fingerprint(), "numpy": numpy_fingerprint()}
+        self._pinned = pins.begin_cell(ctx.record)
+        self._baseline = {"random": python_state(), "numpy": numpy_fingerprint()}
 
     def after_cell(self, ctx: Any) -> None:
-        for generator, now in (("random", python_fingerprint()), ("numpy", numpy_fingerprint())):
-            before = self._baseline.get(generator)
-            if before is not None and now is not None and now != before:
-                ledger.note_randomness(
-                    ctx, GLOBAL_SOURCES[generator], ledger.is_seeded(generator), fix=GLOBAL_FIXES[generator]
-                )
+        now = {"random": python_state(), "numpy": numpy_fingerprint()}
+        for generator in ("random", "numpy"):
+            before, after = self._baseline.get(generator), now[generator]
+            if before is None or after is None or _key(generator, before) == _key(generator, after):
+                continue
+            seeded = ledger.is_seeded(generator)
+            extra: dict[str, Any] = {}
+            if not seeded:  # what a pinned replay needs to draw the same numbers (see pins)
+                try:
+                    state = pins.python_state(before) if generator == "random" else pins.numpy_state(before)
+                    extra["run"] = {"state": state, "pinned": True} if generator in self._pinned else {"state": state}
+                except Exception:  # noqa: BLE001
+                    pass
+            ledger.note_randomness(ctx, GLOBAL_SOURCES[generator], seeded, fix=GLOBAL_FIXES[generator], **extra)
         self._baseline = {}
         self._warn(ctx)
 
     # -- internals -------------------------------------------------------------------------------------
     def _on_seed(self, generator: str, value: Any) -> None:
         if generator in self._baseline:
-            self._baseline[generator] = python_fingerprint() if generator == "random" else numpy_fingerprint()
+            self._baseline[generator] = python_state() if generator == "random" else numpy_fingerprint()
 
     def _warn(self, ctx: Any) -> None:
         unseeded = [e for e in ctx.record.randomness if not e.get("seeded", True)]
@@ -149,18 +157,26 @@ class RandomnessCapture(Capture):
 
 
 # -- fingerprints of the global generators ---------------------------------------------------------
+def python_state() -> Any:
+    """``getstate()`` of Python's global generator (~8 µs), or None."""
+    inst = getattr(sys.modules.get("random"), "_inst", None)
+    try:
+        return inst.getstate() if inst is not None else None
+    except Exception:  # noqa: BLE001
+        return None
+
+
 def python_fingerprint() -> Any:
     """Position, a few state words and the cached gauss of Python's global Mersenne Twister: any draw moves
     the position, and a draw of exactly 624·k words regenerates (changes) every word."""
-    module = sys.modules.get("random")
-    inst = getattr(module, "_inst", None)
-    try:
-        if inst is None:
-            return None
-        version, words, gauss = inst.getstate()
-        return (words[-1], words[0], words[1], words[311], words[-2], gauss)
-    except Exception:  # noqa: BLE001
-        return None
+    return _key("random", python_state())
+
+
+def _key(generator: str, state: Any) -> Any:
+    if generator != "random" or state is None:
+        return state
+    version, words, gauss = state
+    return (words[-1], words[0], words[1], words[311], words[-2], gauss)
 
 
 def numpy_fingerprint() -> Any:
@@ -272,7 +288,7 @@ def _default_rng_wrapper(original: Any) -> Any:
         pin = None
         if ctx is not None and seed is None and len(args) + len(kwargs) <= 1:
             try:
-                pin = _next_pin(ctx.record)
+                pin = pins.next_entropy(ctx.record)
             except Exception:  # noqa: BLE001
                 pin = None
         if pin is not None:
@@ -308,41 +324,3 @@ def _importing(depth: int = 40) -> bool:
         frame = frame.f_back
         depth -= 1
     return False
-
-
-# -- pins for replays -----------------------------------------------------------------------------------
-def install_pins(cells: list[dict[str, Any]]) -> None:
-    """Give a replay's unseeded ``default_rng()`` calls the entropy recorded in the research run.
-
-    ``cells`` are the research lock's cells as dicts (execution order). The k-th execution of a cell in the
-    replay (matched by id and source sha256, else by source sha256 alone) uses the k-th research record of
-    that cell, the last one once they run out; within it, the n-th unseeded ``default_rng()`` gets the n-th
-    recorded entropy. Calling it again replaces earlier pins; ``install_pins([])`` removes them."""
-    _PINS.clear()
-    _PIN_STATE.update(record=None, queue=[], uses={})
-    for cell in cells or []:
-        if not isinstance(cell, dict):
-            continue
-        entropies = [
-            e["entropy"]
-            for e in cell.get("randomness") or []
-            if isinstance(e, dict) and e.get("source") == DEFAULT_RNG and not e.get("seeded") and isinstance(e.get("entropy"), str)
-        ]
-        sha = cell.get("source_sha256")
-        _PINS.setdefault((cell.get("id"), sha), []).append(entropies)
-        _PINS.setdefault(sha, []).append(entropies)
-
-
-def _next_pin(record: Any) -> int | None:
-    if not _PINS:
-        return None
-    if _PIN_STATE["record"] is not record:
-        key = (record.id, record.source_sha256)
-        runs = _PINS.get(key) or _PINS.get(record.source_sha256) or []
-        uses = _PIN_STATE["uses"]
-        k = uses.get(record.source_sha256, 0)
-        uses[record.source_sha256] = k + 1
-        _PIN_STATE["record"] = record
-        _PIN_STATE["queue"] = list(runs[min(k, len(runs) - 1)]) if runs else []
-    queue = _PIN_STATE["queue"]
-    return int(queue.pop(0)) if queue else None

@@ -15,6 +15,7 @@ It never interprets results: ``reprotrack.verify`` turns the two locks into a re
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
 import os
 import time
@@ -241,6 +242,9 @@ async def _run(notebook, nb, has_ids, steps, mode, lock_out, partial, kernel, ti
         result.execution_error = result.execution_error or f"the kernel {name!r} failed: {_short(exc)}"
     finally:
         log.close()
+        atexit.unregister(client._cleanup_kernel)  # nbclient leaves it registered when the kernel never started
+        if client.km is not None and client.km.has_kernel:  # pragma: no cover - belt and braces: never orphan
+            await _maybe_await(client.km.shutdown_kernel(now=True))
     if result.execution_error is not None:
         tail = _log_tail(log_path)
         if tail:

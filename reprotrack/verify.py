@@ -92,11 +92,11 @@ def verify_notebook(
     progress: replay.Progress | None = None,
 ) -> VerifyResult:
     """Replay ``notebook`` in a fresh kernel against its research lock and diff the two runs."""
-    from .diff import compare
-
     nb_path = _notebook(notebook)
     lock_path = Path(lock) if lock else store.find_lock_for(nb_path)
     research = store.read_lock(lock_path)
+    from .diff import compare
+
     if options is None:
         options = load_options(nb_path.parent)
     if save_replay is not None:

@@ -271,3 +271,22 @@ def test_stop_restores_every_patched_method(ip):
     after = (pd.core.generic.NDFrame.sample, np.random.default_rng, sklearn.utils.shuffle, sklearn.utils.resample)
     assert all(a is b for a, b in zip(after, others))
     assert "sklearn" in sys.modules
+
+
+def test_notebook_estimators_still_run_in_joblib_workers(ip, tmp_path):
+    """Classes defined in the notebook travel to loky workers by value: tracking must keep them picklable."""
+    ok(ip, SETUP)
+    run(ip, "%reprotrack start")
+    ok(
+        ip,
+        "from sklearn.base import BaseEstimator, ClassifierMixin\n"
+        "class Majority(ClassifierMixin, BaseEstimator):\n"
+        "    def __init__(self, random_state=None):\n        self.random_state = random_state\n"
+        "    def fit(self, X, y):\n        self.classes_ = np.unique(y); self.value_ = np.bincount(y).argmax(); return self\n"
+        "    def predict(self, X):\n        return np.full(len(X), self.value_)\n",
+    )
+    (tmp_path / "freshmodule.py").write_text("VALUE = 1\n")  # a new module: the capture rescans classes
+    ok(ip, f"import sys\nsys.path.insert(0, {str(tmp_path)!r})\nimport freshmodule")
+    ok(ip, "scores = cross_val_score(Majority(), X, y, cv=KFold(4), n_jobs=2)")
+    assert len(ip.user_ns["scores"]) == 4
+    assert [e["api"] for e in cells()[-1].splits] == ["KFold.split"] * 4

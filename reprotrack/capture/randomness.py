@@ -11,8 +11,9 @@
   being imported, like a default argument value, are not the user's draws and are left out), pandas ``sample`` and
   scikit-learn ``shuffle``/``resample`` with ``random_state=None``, and scikit-learn estimators fit with
   ``random_state=None`` whose fit actually changed the global numpy state (every ``fit``/``fit_transform``/
-  ``fit_predict``/``partial_fit`` defined on a ``BaseEstimator`` subclass is wrapped; the classes are
-  re-scanned when ``sys.modules`` grows). Splitters are noted by ``splits``; constructors such as
+  ``fit_predict``/``partial_fit`` defined on a ``BaseEstimator`` subclass of an imported module is wrapped;
+  the classes are re-scanned when ``sys.modules`` grows; classes defined in the notebook itself are left
+  alone, since joblib sends them to workers by value). Splitters are noted by ``splits``; constructors such as
   ``RandomState()`` by ``seeds``. Fits run in joblib worker processes (``n_jobs`` > 1 with loky) draw from
   the workers' generators, which this process cannot see.
 
@@ -151,6 +152,9 @@ class RandomnessCapture(Capture):
                     continue
                 seen.add(sub)
                 stack.append(sub)
+                module = getattr(sub, "__module__", None)
+                if module == "__main__" or module not in sys.modules:
+                    continue  # cloudpickle (joblib) copies such classes by value: their dict must stay picklable
                 for method in _FIT_METHODS:
                     if isinstance(sub.__dict__.get(method), types.FunctionType):
                         self.patcher.patch(sub, method, _fit_wrapper(method))

@@ -2,9 +2,11 @@
 kernel and prints the report, so a new user sees the whole loop (research run → lock → staging replay →
 diagnosis) in one step.
 
-The notebook is ``notebooks/quickstart.ipynb`` of the repository (an editable install reads it from there);
-a wheel carries the same file as ``reprotrack/demo_notebooks/quickstart.ipynb``. The demo never writes
-beside the shipped notebook: it works on a copy in ``--workdir`` or a temporary folder.
+The notebook is ``notebooks/quickstart.ipynb`` of the repository, read from there by the editable install
+the README sets up (a packaged copy at ``reprotrack/demo_notebooks/quickstart.ipynb`` is used first if a
+build puts one there; hatchling's force-include would also drop it into site-packages of editable installs,
+so the wheel does not carry it yet). The demo never writes beside the shipped notebook: it works on a copy
+in ``--workdir`` or a temporary folder.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ def quickstart_notebook() -> Path:
     repo = Path(__file__).resolve().parents[1] / "notebooks" / NOTEBOOK
     if repo.is_file():
         return repo
-    raise ReprotrackError("the quickstart notebook is not installed with this reprotrack; reinstall the package")
+    raise ReprotrackError("the quickstart notebook ships with the repository: run the demo from an editable "
+                          "install of a checkout (bash .ci/setup && .venv/bin/reprotrack demo)")
 
 
 def run_demo(

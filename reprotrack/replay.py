@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import json
+import math
 import os
 import time
 from dataclasses import dataclass, field
@@ -227,10 +228,12 @@ async def _run(notebook, nb, has_ids, steps, mode, lock_out, partial, kernel, ti
                     progress(position, len(steps), run_)
                 if status in ("timeout", "died"):
                     break
-            if result.execution_error is None or result.runs[-1].status == "timeout":
-                if result.runs and result.runs[-1].status == "timeout":
+            timed_out = bool(result.runs) and result.runs[-1].status == "timeout"
+            if result.execution_error is None or timed_out:
+                if timed_out:
                     await _interrupt(client)
-                await _silent(client, "__import__('reprotrack.replaying').replaying.finish()", "saving the lock")
+                await _silent(client, "__import__('reprotrack.replaying').replaying.finish()", "saving the lock",
+                              timeout=30 if timed_out else SILENT_TIMEOUT)
                 from . import store
 
                 result.lock = store.read_lock(lock_out)
@@ -283,7 +286,7 @@ def _client(nb: Any, name: str, timeout: float | None, cwd: Path):
     client = _Client(
         nb,
         kernel_name=name,
-        timeout=int(timeout) if timeout else None,
+        timeout=math.ceil(timeout) if timeout else None,  # nbclient counts whole seconds
         allow_errors=True,
         startup_timeout=60,
         shutdown_kernel="graceful",

@@ -227,38 +227,66 @@ def _hash_encoded(parts: list[bytes], kind: str) -> np.ndarray:
 def _poly_batch(buf: bytes, lens: np.ndarray, kind: str, starts: np.ndarray | None = None) -> np.ndarray:
     b = np.frombuffer(buf, dtype=np.uint8)
     fwd, inv = POWERS.get(len(b) + 1)
-    prefix = np.zeros(len(b) + 1, dtype=U64)
-    np.multiply(b, fwd[: len(b)], out=prefix[1:], dtype=U64)
-    np.cumsum(prefix, out=prefix)
     if starts is None:
         starts = np.zeros(len(lens), dtype=np.int64)
         np.cumsum(lens[:-1], out=starts[1:])
-    poly = prefix[starts + lens] - prefix[starts]
+    if not len(b):
+        return finish_poly(np.zeros(len(lens), dtype=U64), lens, kind)
+    prod = np.multiply(b, fwd[: len(b)], dtype=U64)
+    poly = np.add.reduceat(prod, np.minimum(starts, len(b) - 1))
+    poly[lens == 0] = 0
     poly *= inv[starts]
     return finish_poly(poly, lens, kind)
 
 
-def str_hashes(values: list[str] | np.ndarray, kind: str = "str") -> np.ndarray:
-    """Hash strings (no nulls). Fast path: join with NUL separators and find them again in the buffer."""
-    values = values if isinstance(values, list) else list(values)
+FIXED_WIDTH_MAX = 48
+
+
+def _poly_terminated(buf: bytes, n: int) -> np.ndarray:
+    """Per-string hashes from a buffer of n NUL-terminated strings without interior NULs."""
+    b = np.frombuffer(buf, dtype=np.uint8)
+    width = buf.index(0)
+    fwd, inv = POWERS.get(max(width, len(b)) + 1)
+    if width <= FIXED_WIDTH_MAX and len(b) == n * (width + 1) and not b[width:: width + 1].any():
+        # every string has the same length: one multiply-add per byte column, no segment bookkeeping
+        m = b.reshape(n, width + 1)
+        poly = np.zeros(n, dtype=U64)
+        for k in range(width):
+            poly += m[:, k] * fwd[k]
+        return finish_poly(poly, np.full(n, width, dtype=np.int64), "str")
+    ends = np.flatnonzero(b == 0)
+    starts = np.empty(n, dtype=np.int64)
+    starts[0] = 0
+    starts[1:] = ends[:-1] + 1
+    prod = np.multiply(b, fwd[: len(b)], dtype=U64)
+    poly = np.add.reduceat(prod, starts)  # each segment ends with its terminator (product 0): never empty
+    poly *= inv[starts]
+    return finish_poly(poly, ends - starts, "str")
+
+
+STR_BATCH = 1 << 16
+
+
+def _str_batch(values: list[str]) -> np.ndarray:
+    """Per-string hashes of one batch: one NUL-terminated buffer, no per-string Python work on the fast path."""
     n = len(values)
-    out = np.empty(n, dtype=U64)
-    step = 1 << 16
-    for lo in range(0, n, step):
-        chunk = values[lo: lo + step]
-        buf = "\x00".join(chunk).encode("utf-8", "surrogatepass")
-        if len(buf) > MAX_BLOCK or buf.count(0) != len(chunk) - 1:
-            out[lo: lo + len(chunk)] = _hash_encoded([s.encode("utf-8", "surrogatepass") for s in chunk], kind)
-            continue
-        b = np.frombuffer(buf, dtype=np.uint8)
-        ends = np.flatnonzero(b == 0)
-        starts = np.empty(len(chunk), dtype=np.int64)
-        starts[0] = 0
-        starts[1:] = ends + 1
-        stops = np.empty(len(chunk), dtype=np.int64)
-        stops[:-1] = ends
-        stops[-1] = len(b)
-        out[lo: lo + len(chunk)] = _poly_batch(buf, stops - starts, kind, starts)
+    if not n:
+        return np.zeros(0, dtype=U64)
+    buf = ("\x00".join(values) + "\x00").encode("utf-8", "surrogatepass")
+    b = np.frombuffer(buf, dtype=np.uint8)
+    if len(b) - np.count_nonzero(b) == n and len(buf) <= MAX_BLOCK:
+        return _poly_terminated(buf, n)
+    return _hash_encoded([v.encode("utf-8", "surrogatepass") for v in values], "str")
+
+
+def str_hashes(values: list[str] | np.ndarray, kind: str = "str") -> np.ndarray:
+    """Per-string hashes (no nulls), batch by batch."""
+    values = values if isinstance(values, list) else list(values)
+    if len(values) <= STR_BATCH:
+        return _str_batch(values)
+    out = np.empty(len(values), dtype=U64)
+    for lo in range(0, len(values), STR_BATCH):
+        out[lo: lo + STR_BATCH] = _str_batch(values[lo: lo + STR_BATCH])
     return out
 
 

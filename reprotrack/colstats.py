@@ -1,10 +1,11 @@
 """Per-column summary statistics: what lets two runs be compared when their data cannot be.
 
 Numbers (and datetimes/timedeltas, as seconds): count, nulls, NaN/inf counts, mean, std, min, max, quantiles
-and a 10-bin histogram with its edges. Moments and histograms are exact and computed chunk by chunk (bounded
-memory; moments merged with Chan's formula). Quantiles are exact up to ``STATS_SAMPLE`` rows and, above that,
-are quantiles of a deterministic sample of ``STATS_SAMPLE`` row positions (same positions in every process,
-from ``sample_positions``). Labels (strings, categories, objects): count, nulls, distinct and the top values
+and a 10-bin histogram between min and max. Counts, moments and extremes are exact, computed chunk by chunk
+in one pass (bounded memory; moments merged with Chan's formula). Quantiles and histogram counts are exact up
+to ``STATS_SAMPLE`` values and, above that, come from a deterministic sample of ``STATS_SAMPLE`` positions
+(the same positions in every process, from ``sample_positions``): histogram counts then sum to the sample
+size, not to the column's count (``histogram.sampled`` says so) -- plenty to see a distribution move. Labels (strings, categories, objects): count, nulls, distinct and the top values
 with their counts when the column was factorised; high-cardinality columns get an estimated distinct count
 (k-minimum-values over the canonical row hashes) and no top values.
 
@@ -102,7 +103,8 @@ class NumberStats:
         n = len(x)
         mean = s / n
         d = x - mean
-        m2 = float(np.dot(d, d))
+        np.square(d, out=d)
+        m2 = float(np.sum(d))  # not np.dot: BLAS threads would fight over two shared cores
         total = self.count + n
         delta = mean - self.mean
         self.mean += delta * n / total
@@ -130,14 +132,15 @@ class NumberStats:
             "min": jfloat(self.lo) if self.count else None, "max": jfloat(self.hi) if self.count else None,
             "quantiles": {str(q): jfloat(v) for q, v in zip(QUANTILES, quant)} if quant is not None else None,
             "quantiles_exact": exact_quantiles,
-            "histogram": {"edges": [jfloat(e) for e in edges], "counts": [int(c) for c in hist]}
+            "histogram": {"edges": [jfloat(e) for e in edges], "counts": [int(c) for c in hist],
+                          "sampled": not exact_quantiles}
             if hist is not None and edges is not None else None,
         }
         return out
 
 
 def number_stats(chunks: Callable[[], Iterable[np.ndarray]], total: int) -> dict[str, Any]:
-    """Two passes over float64 chunks (moments and the sample, then the histogram); ``total`` values in all."""
+    """One pass over float64 chunks: exact moments and extremes, plus the values at the sampled positions."""
     acc = NumberStats()
     pos = sample_positions(total, STATS_SAMPLE, salt=1)
     picked, lo = [], 0
@@ -147,19 +150,12 @@ def number_stats(chunks: Callable[[], Iterable[np.ndarray]], total: int) -> dict
         if b > a:
             picked.append(x[pos[a:b] - lo])
         lo += len(x)
+    sample = np.concatenate(picked) if picked else np.zeros(0)
     edges = acc.edges()
     hist = None
     if edges is not None:
-        hist = np.zeros(len(edges) - 1, dtype=np.int64)
-        first, last = float(edges[0]), float(edges[-1])
-        width = (last - first) / (len(edges) - 1) if last > first else 1.0
-        for x in chunks():
-            x = x[(x >= first) & (x <= last)]
-            with np.errstate(all="ignore"):
-                idx = np.nan_to_num((x - first) / width, posinf=len(hist) - 1).astype(np.int64)
-            np.minimum(idx, len(hist) - 1, out=idx)
-            hist += np.bincount(idx, minlength=len(hist))
-    sample = np.concatenate(picked) if picked else np.zeros(0)
+        finite = sample[np.isfinite(sample)]
+        hist, _ = np.histogram(finite, bins=edges) if len(finite) else (np.zeros(len(edges) - 1, np.int64), None)
     with np.errstate(all="ignore"):
         return acc.result(sample, hist, edges, exact_quantiles=total <= STATS_SAMPLE)
 
@@ -178,34 +174,34 @@ def label_stats(codes: np.ndarray, uniques: list[Any]) -> dict[str, Any]:
 
 
 class DistinctSketch:
-    """k-minimum-values over canonical 64-bit hashes: exact below k distinct values, ~3% error above."""
+    """Distinct count from canonical 64-bit hashes: only hashes below 2**64 * 4k/n are kept (a hash sample of
+    the distinct values, ~4k of them), then k-minimum-values; exact when every hash is kept."""
 
-    def __init__(self, k: int = KMV) -> None:
+    def __init__(self, n: int, k: int = KMV) -> None:
         self.k = k
+        self.fraction = min(1.0, 4.0 * k / max(n, 1))
+        self.limit = C.U64(min(C.MASK, int(self.fraction * 2.0**64)))
         self.kept = np.zeros(0, dtype=C.U64)
-        self.threshold: np.uint64 | None = None
-        self.nulls = 0
-        self.count = 0
+        self.nulls = self.count = 0
 
     def update(self, h: np.ndarray) -> None:
         null = h == C.U64(C.NULL)
-        nn = int(null.sum())
+        nn = int(np.count_nonzero(null))
         self.nulls += nn
         self.count += len(h) - nn
         if nn:
             h = h[~null]
-        if self.threshold is not None:
-            h = h[h < self.threshold]
+        if self.fraction < 1.0:
+            h = h[h < self.limit]
         self.kept = np.unique(np.concatenate([self.kept, h]))
-        if len(self.kept) > self.k:
-            self.kept = self.kept[: self.k]
-            self.threshold = self.kept[-1]
 
     def result(self) -> dict[str, Any]:
-        if self.threshold is None:
-            distinct, exact = len(self.kept), True
+        kept = len(self.kept)
+        if self.fraction >= 1.0:
+            distinct, exact = kept, True
+        elif kept > self.k:
+            distinct, exact = int(round((self.k - 1) * 2.0**64 / (float(self.kept[self.k - 1]) + 1.0))), False
         else:
-            distinct, exact = int(round((self.k - 1) * 2.0**64 / (float(self.threshold) + 1.0))), False
-            distinct = min(distinct, self.count)
-        return {"count": self.count, "nulls": self.nulls, "distinct": distinct, "distinct_exact": exact,
-                "top": None}
+            distinct, exact = int(round(kept / self.fraction)), False
+        return {"count": self.count, "nulls": self.nulls, "distinct": min(distinct, self.count),
+                "distinct_exact": exact, "top": None}

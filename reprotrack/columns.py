@@ -1,9 +1,21 @@
-"""Column encoders: one 1-D column of any pandas/numpy dtype, seen as canonical per-row hashes and numbers.
+"""Column encoders: one 1-D column of any pandas/numpy dtype, seen as canonical bytes, row hashes and numbers.
 
-A fingerprint walks a table in row chunks; for each chunk every column gives its per-row 64-bit hashes
-(``reprotrack.canonical`` defines them), and for statistics its values as float64 (nulls as NaN) or, for
-labels (strings, categories, objects), integer codes into a list of distinct values. Encoders hold no copy of
-the data beyond what one chunk or one factorisation needs.
+A fingerprint walks a table in row chunks. For each chunk a column feeds its canonical content bytes to an
+xxh3 hasher (and its null mask, one byte per row, to a second one when the column has nulls) and, when asked,
+returns its per-row 64-bit hashes. The content bytes of each kind (the ``kind`` is part of the column digest):
+
+* ``float``/``complex``: float64 values (complex: real, imaginary interleaved), -0.0 as 0.0, every NaN (and
+  every null) as the quiet NaN 0x7ff8000000000000; no mask;
+* ``int``/``uint``/``bool``: int64 / uint64 / uint8 values, nulls as 0 plus the mask;
+* ``datetime``/``timedelta``: int64 nanoseconds (UTC), NaT as int64 min; no mask;
+* ``str`` and ``object`` (mixed types): the 64-bit canonical hash of each value (``canonical.scalar_hash``:
+  for strings the polynomial hash of the UTF-8 bytes), nulls as ``canonical.NULL``; no mask. Strings are
+  not streamed byte by byte: a per-value hash is what makes factorised, categorical and plain columns agree
+  cheaply; the price is 64-bit (non-cryptographic) strength per string.
+
+All little-endian and independent of the chunk size. Categoricals produce exactly the bytes of their values
+(so they equal the same values stored as objects). For statistics a column gives float64 values (nulls as
+NaN) or integer codes into its distinct values. Encoders copy nothing beyond one chunk or one factorisation.
 
 Pure: numpy and pandas only, no I/O.
 """
@@ -18,16 +30,20 @@ import pandas as pd
 from . import canonical as C
 
 _PROBE = 4096
+CANON_NAN = np.frombuffer(np.uint64(0x7FF8000000000000).tobytes(), dtype=np.float64)[0]
+INT64_MIN = np.iinfo(np.int64).min
 
 
 class Encoder:
-    """Base: ``kind``, ``n``, ``hashes(lo, hi)``; optional ``numbers(lo, hi)`` and ``labels()``."""
+    """Base: ``kind``, ``n``, ``has_mask``; ``chunk``; optional ``numbers``, ``labels``, ``take_floats``."""
 
     kind = "object"
     n = 0
+    has_mask = False
 
-    def hashes(self, lo: int, hi: int) -> np.ndarray:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def chunk(self, lo: int, hi: int, values: Any, mask: Any, want: bool) -> np.ndarray | None:
+        """Feed rows [lo, hi) to the ``values`` (and ``mask``) hashers; return per-row hashes if ``want``."""
+        raise NotImplementedError  # pragma: no cover
 
     def numbers(self, lo: int, hi: int) -> np.ndarray | None:
         """float64 values for statistics (nulls as NaN), or None when the column is not numeric."""
@@ -45,11 +61,12 @@ class Encoder:
 class NumberEncoder(Encoder):
     """float, int, uint, bool, complex, datetime and timedelta numpy columns (plus an optional null mask)."""
 
-    def __init__(self, values: np.ndarray, mask: np.ndarray | None = None, tz: str | None = None):
+    def __init__(self, values: np.ndarray, mask: np.ndarray | None = None):
         self.values = values
-        self.mask = mask if mask is not None and mask.any() else None
         self.n = len(values)
+        self.mask = mask if mask is not None and mask.any() else None
         k = values.dtype.kind
+        self.factor = 1
         if k == "f":
             self.kind = "float"
         elif k == "b":
@@ -57,36 +74,90 @@ class NumberEncoder(Encoder):
         elif k == "c":
             self.kind = "complex"
         elif k in "mM":
-            self.kind = "datetime" if k == "M" else "timedelta"
+            self.kind, self.factor = _time_kind(values)
         elif k == "u" and values.dtype.itemsize == 8 and self.n and int(values.max()) >= 1 << 63:
             self.kind = "uint"
         else:
             self.kind = "int"
+        self.has_mask = self.mask is not None and self.kind not in ("float", "complex", "datetime", "timedelta")
 
-    def hashes(self, lo: int, hi: int) -> np.ndarray:
-        v = self.values[lo:hi]
-        if self.kind == "float":
-            h = C.float_hashes(v)
-        elif self.kind == "complex":
-            h = C.complex_hashes(v)
-        elif self.kind in ("datetime", "timedelta"):
-            h, _ = C.time_hashes(np.ascontiguousarray(v))
+    def canonical(self, v: np.ndarray, m: np.ndarray | None) -> np.ndarray:
+        """A fresh array of canonical values for a slice (``m``: nulls)."""
+        kind = self.kind
+        if kind == "float":
+            f = np.add(v, 0.0, dtype=np.float64)  # a fresh float64 array, -0.0 turned into 0.0
+            nan = np.isnan(f)
+            if m is not None:
+                nan |= m
+            if nan.any():
+                f[nan] = CANON_NAN
+            return f
+        if kind == "complex":
+            z = v.astype(np.complex128)
+            out = np.empty((len(z), 2), dtype=np.float64)
+            out[:, 0] = z.real + 0.0
+            out[:, 1] = z.imag + 0.0
+            nan = np.isnan(out).any(axis=1) | (m if m is not None else False)
+            out[nan] = CANON_NAN
+            return out.reshape(-1)
+        if kind in ("datetime", "timedelta") or kind.startswith(("datetime[", "timedelta[")):
+            i = v.view(np.int64)
+            nat = i == INT64_MIN
+            if m is not None:
+                nat |= m
+            out = i * self.factor if self.factor != 1 else i.copy()
+            out[nat] = INT64_MIN
+            return out
+        if kind == "bool":
+            out = v.astype(np.uint8)
         else:
-            h = C.int_hashes(v, "bool" if self.kind == "bool" else self.kind)
-        if self.mask is not None:
-            m = self.mask[lo:hi]
-            if m.any():
-                h[m] = C.U64(C.NULL)
+            out = v.astype(np.uint64 if kind == "uint" else np.int64)
+            if out is v or np.shares_memory(out, v):
+                out = out.copy()
+        if m is not None and m.any():
+            out[m] = 0
+        return out
+
+    def hashes_of(self, canon: np.ndarray, m: np.ndarray | None) -> np.ndarray:
+        """Row-hash contributions of numbers: their canonical 64-bit patterns, unmixed (the row hash mixes).
+
+        Numbers need no per-value mixing: a row's columns are combined with odd per-column multipliers and
+        the sum is mixed once, and canonical 64-bit patterns are already distinct for distinct values.
+        """
+        kind = self.kind
+        if kind == "complex":
+            pair = canon.reshape(-1, 2).view(C.U64)
+            h = pair[:, 0] * C.U64(C.column_key(0))
+            h += pair[:, 1]
+            return h
+        if kind == "bool":
+            h = canon.astype(C.U64)
+        else:
+            h = canon.view(C.U64)
+        if m is not None and m.any():  # canon is fresh and already hashed into the content: reuse it
+            h[m] = C.U64(C.NULL)
         return h
+
+    def chunk(self, lo: int, hi: int, values: Any, mask: Any, want: bool) -> np.ndarray | None:
+        m = self.mask[lo:hi] if self.mask is not None else None
+        return self.chunk_values(self.values[lo:hi], m, values, mask, want)
+
+    def chunk_values(self, v: np.ndarray, m: np.ndarray | None, values: Any, mask: Any,
+                     want: bool) -> np.ndarray | None:
+        canon = self.canonical(v, m)
+        values.update(canon if canon.dtype.byteorder in "<=|" else canon.astype(canon.dtype.newbyteorder("<")))
+        if mask is not None:
+            mask.update(m.view(np.uint8) if m is not None else np.zeros(len(v), dtype=np.uint8))
+        return self.hashes_of(canon, m) if want else None
 
     def numbers(self, lo: int, hi: int) -> np.ndarray | None:
         v = self.values[lo:hi]
         if self.kind == "complex":
             return None
-        if self.kind in ("datetime", "timedelta"):
-            i, kind = C.time_ints(np.ascontiguousarray(v))
-            f = i * _seconds_per(kind, v.dtype)
-            f[i == np.iinfo(np.int64).min] = np.nan
+        if self.kind.startswith(("datetime", "timedelta")):
+            i = v.view(np.int64)
+            f = i * (_seconds_per(v.dtype))
+            f[i == INT64_MIN] = np.nan
         elif self.kind == "float":
             f = v if v.dtype == np.float64 else v.astype(np.float64)
         else:
@@ -105,10 +176,23 @@ class NumberEncoder(Encoder):
         return f
 
 
-def _seconds_per(kind: str, dtype: np.dtype) -> float:
-    """Seconds per integer step of what ``canonical.time_ints`` returned (nanoseconds unless unit kept)."""
-    if "[" not in kind:
-        return 1e-9
+def _time_kind(values: np.ndarray) -> tuple[str, int]:
+    """Nanoseconds when the whole column fits in them (decided once, so chunks agree), else the own unit."""
+    base = "datetime" if values.dtype.kind == "M" else "timedelta"
+    unit = np.datetime_data(values.dtype)[0]
+    factor = C._NS.get(unit)
+    if factor == 1:
+        return base, 1
+    if factor is not None:
+        i = values.view(np.int64)
+        valid = i[i != INT64_MIN]
+        lim = np.iinfo(np.int64).max // factor
+        if not len(valid) or (int(valid.min()) >= -lim and int(valid.max()) <= lim):
+            return base, factor
+    return f"{base}[{unit}]", 1
+
+
+def _seconds_per(dtype: np.dtype) -> float:
     unit = np.datetime_data(dtype)[0]
     try:
         return float(np.timedelta64(1, unit) / np.timedelta64(1, "s"))
@@ -116,10 +200,20 @@ def _seconds_per(kind: str, dtype: np.dtype) -> float:
         return 1.0
 
 
+def _str_chunk(vals: np.ndarray, null: np.ndarray | None) -> np.ndarray:
+    """Per-row hashes of strings (object array, nulls where ``null``)."""
+    if null is None or not null.any():
+        return C.str_hashes(vals.tolist())
+    h = np.full(len(vals), C.NULL, dtype=C.U64)
+    keep = ~null
+    h[keep] = C.str_hashes(vals[keep].tolist())
+    return h
+
+
 class ObjectEncoder(Encoder):
     """Object and string columns: factorised when few distinct values, vector-hashed per chunk otherwise."""
 
-    def __init__(self, values: np.ndarray, container: Callable[[Any], int] | None = None):
+    def __init__(self, values: np.ndarray, container: Callable[[Any], int] | None = None, factorize: bool = True):
         import pandas._libs.lib as lib
 
         self.values = values
@@ -129,63 +223,78 @@ class ObjectEncoder(Encoder):
         self._uniques: list[Any] = []
         self._uh: np.ndarray | None = None
         self.all_str = bool(self.n) and lib.is_string_array(values, skipna=False)
-        self.str_or_null = self.all_str or (bool(self.n) and lib.is_string_array(values, skipna=True))
-        self.kind = "str" if self.str_or_null else "object"
-        probe = values[:_PROBE]
-        try:
-            few = len(pd.unique(probe)) <= max(64, len(probe) // 4)
-            if few:
-                codes, uniques = pd.factorize(values, use_na_sentinel=True)
-                if len(uniques) <= max(1024, self.n // 8):
-                    self._codes, self._uniques = codes, list(uniques)
-                    self._uh = C.object_hashes(np.asarray(uniques, dtype=object), container)
-        except TypeError:  # unhashable objects (lists, dicts): hashed one by one
-            self._codes = None
+        str_or_null = self.all_str or (bool(self.n) and lib.is_string_array(values, skipna=True))
+        self.kind = "str" if str_or_null else "object"
+        self.factorize = factorize
 
-    def hashes(self, lo: int, hi: int) -> np.ndarray:
+    def prepare(self, full: bool) -> None:
+        """Factorise low-cardinality string columns: exact top values, and row hashes by distinct value."""
+        # only strings: pandas' hash table would merge 1, 1.0 and True, which hash differently here
+        if not self.factorize or self.kind != "str" or self._codes is not None:
+            return
+        probe = self.values[:_PROBE]
+        if len(pd.unique(probe)) <= max(64, len(probe) // 4):
+            codes, uniques = pd.factorize(self.values, use_na_sentinel=True)
+            if len(uniques) <= max(1024, self.n // 8):
+                self._codes, self._uniques = codes, list(uniques)
+                self._uh = C.str_hashes(list(uniques))
+
+    def chunk(self, lo: int, hi: int, values: Any, mask: Any, want: bool) -> np.ndarray | None:
+        chunk = self.values[lo:hi]
         if self._codes is not None:
             codes = self._codes[lo:hi]
-            h = self._uh.take(np.maximum(codes, 0)) if len(self._uh) else np.full(hi - lo, C.NULL, dtype=C.U64)
+            h = self._uh.take(np.maximum(codes, 0)) if len(self._uh) else np.zeros(hi - lo, dtype=C.U64)
             h[codes < 0] = C.U64(C.NULL)
-            return h
-        chunk = self.values[lo:hi]
-        if self.all_str:
-            return C.str_hashes(chunk.tolist())
-        if self.str_or_null:
-            null = pd.isna(chunk)
-            h = np.full(len(chunk), C.NULL, dtype=C.U64)
-            h[~null] = C.str_hashes(chunk[~null].tolist())
-            return h
-        return C.object_hashes(chunk, self.container)
+        elif self.kind == "str":
+            h = _str_chunk(chunk, None if self.all_str else np.asarray(pd.isna(chunk), dtype=bool))
+        else:
+            h = C.object_hashes(chunk, self.container)
+        values.update(h.astype("<u8", copy=False))
+        return h
 
     def labels(self) -> tuple[np.ndarray, list[Any]] | None:
         return (self._codes, self._uniques) if self._codes is not None else None
 
 
 class CategoricalEncoder(Encoder):
-    """pandas Categorical: hashes of the categories taken by code (so it equals the same values as objects)."""
+    """pandas Categorical: the bytes and hashes of its values (taken from the categories by code)."""
 
     def __init__(self, cat: pd.Categorical, container: Callable[[Any], int] | None = None):
         self.codes = np.asarray(cat.codes)
         self.n = len(self.codes)
+        self.cat_values = cat.categories
         self.categories = encoder_for(cat.categories, container)
         self.kind = self.categories.kind
         self.cat_list = list(cat.categories)
-        self.uh = self.categories.hashes(0, self.categories.n) if self.categories.n else np.zeros(0, C.U64)
-        self.cat_numbers = self.categories.numbers(0, self.categories.n)
-        self.cat_floats = self.categories.take_floats(np.arange(self.categories.n))
+        self.nulls = bool((self.codes < 0).any())
+        self.has_mask = self.nulls and self.kind in ("int", "uint", "bool")
+        self.cat_array = (self.categories.values if isinstance(self.categories, (NumberEncoder, ObjectEncoder))
+                          else np.asarray(cat.categories, dtype=object))
+        self.uh: np.ndarray | None = None
 
-    def hashes(self, lo: int, hi: int) -> np.ndarray:
+    def prepare(self, full: bool) -> None:
+        if self.uh is None:
+            self.uh = _all_hashes(self.categories)
+
+    def chunk(self, lo: int, hi: int, values: Any, mask: Any, want: bool) -> np.ndarray | None:
         codes = self.codes[lo:hi]
+        null = codes < 0
+        if isinstance(self.categories, NumberEncoder):  # numbers: exactly the bytes of the values
+            picked = self.cat_array.take(np.maximum(codes, 0)) if len(self.cat_array) else \
+                np.zeros(hi - lo, dtype=self.cat_array.dtype)
+            return self.categories.chunk_values(picked, null if self.nulls else None, values,
+                                                mask if self.has_mask else None, want)
         h = self.uh.take(np.maximum(codes, 0)) if len(self.uh) else np.zeros(hi - lo, dtype=C.U64)
-        h[codes < 0] = C.U64(C.NULL)
+        h[null] = C.U64(C.NULL)
+        values.update(h.astype("<u8", copy=False))
         return h
 
     def numbers(self, lo: int, hi: int) -> np.ndarray | None:
-        if self.cat_numbers is None or self.kind in ("bool",):
+        if not isinstance(self.categories, NumberEncoder) or self.kind in ("bool", "complex"):
             return None
+        nums = self.categories.numbers(0, self.categories.n)
         codes = self.codes[lo:hi]
-        f = self.cat_numbers.take(np.maximum(codes, 0)) if len(self.cat_numbers) else np.full(hi - lo, np.nan)
+        f = nums.take(np.maximum(codes, 0)) if len(nums) else np.full(hi - lo, np.nan)
         f[codes < 0] = np.nan
         return f
 
@@ -193,28 +302,44 @@ class CategoricalEncoder(Encoder):
         return self.codes, self.cat_list
 
     def take_floats(self, positions: np.ndarray) -> np.ndarray | None:
-        if self.cat_floats is None:
+        floats = self.categories.take_floats(np.arange(self.categories.n))
+        if floats is None:
             return None
         codes = self.codes[positions]
-        f = self.cat_floats.take(np.maximum(codes, 0)) if len(self.cat_floats) else np.full(len(codes), np.nan)
+        f = floats.take(np.maximum(codes, 0)) if len(floats) else np.full(len(codes), np.nan)
         f[codes < 0] = np.nan
         return f
 
 
+class _Sink:
+    def update(self, _: Any) -> None:
+        pass
+
+
+def _all_hashes(enc: Encoder) -> np.ndarray:
+    if hasattr(enc, "prepare"):
+        enc.prepare(True)
+    h = enc.chunk(0, enc.n, _Sink(), None, True)
+    return h if h is not None else np.zeros(0, dtype=C.U64)
+
+
 class BlockEncoder(Encoder):
-    """A column whose cells are fixed-size sub-arrays (structured-array sub-fields): one hash per row."""
+    """Rows that are fixed-size sub-arrays (N-d arrays, structured sub-fields): element hashes, one per row."""
+
+    kind = "block"
 
     def __init__(self, values: np.ndarray, container: Callable[[Any], int] | None = None):
         self.values = values
         self.n = len(values)
         self.width = int(np.prod(values.shape[1:])) if values.ndim > 1 else 1
         self.keys = key_vector(self.width)
-        self.kind = "block"
         self.container = container
 
-    def hashes(self, lo: int, hi: int) -> np.ndarray:
-        flat = element_hashes(np.ascontiguousarray(self.values[lo:hi]).reshape(-1), self.container)
-        return combine_rows(flat.reshape(hi - lo, self.width), self.keys)
+    def chunk(self, lo: int, hi: int, values: Any, mask: Any, want: bool) -> np.ndarray | None:
+        flat = np.ascontiguousarray(self.values[lo:hi]).reshape(-1)
+        h = element_hashes(flat, self.container)
+        values.update(h.astype("<u8", copy=False))
+        return combine_rows(h.reshape(hi - lo, self.width), self.keys) if want else None
 
     def numbers(self, lo: int, hi: int) -> np.ndarray | None:
         if self.values.dtype.kind not in "fiub":
@@ -238,18 +363,15 @@ def key_vector(m: int) -> np.ndarray:
 
 def combine_rows(h: np.ndarray, keys: np.ndarray) -> np.ndarray:
     """Row hash of an (rows, m) block of element hashes: sum of h[:, j] * key[j] mod 2**64, then mixed."""
-    if h.shape[1] == 1:
-        r = h[:, 0] * keys[0]
-    else:
-        r = np.sum(h * keys[None, :], axis=1, dtype=C.U64)
+    r = h[:, 0] * keys[0] if h.shape[1] == 1 else np.sum(h * keys[None, :], axis=1, dtype=C.U64)
     return C.mix(r)
 
 
 def element_hashes(flat: np.ndarray, container: Callable[[Any], int] | None = None) -> np.ndarray:
-    """Per-element hashes of a contiguous 1-D numpy array of any dtype."""
+    """Per-element canonical hashes of a contiguous 1-D numpy array of any dtype."""
     k = flat.dtype.kind
     if k in "fiubcmM":
-        return NumberEncoder(flat).hashes(0, len(flat))
+        return _all_hashes(NumberEncoder(flat))
     if k == "U":
         return C.str_hashes(flat.tolist())
     if k == "S":
@@ -270,25 +392,20 @@ def encoder_for(values: Any, container: Callable[[Any], int] | None = None) -> E
             return BlockEncoder(arr, container)
         if dtype.kind in "fiubcmM":
             return NumberEncoder(arr)
-        if dtype.kind in "US":
-            return ObjectEncoder(arr.astype(object), container)
+        if dtype.kind == "S":
+            return ObjectEncoder(arr.astype(object), container, factorize=False)
         return ObjectEncoder(arr.astype(object, copy=False), container)
     if isinstance(dtype, pd.DatetimeTZDtype):
-        naive = values.tz_convert("UTC").tz_localize(None)
-        return NumberEncoder(np.asarray(naive))
+        return NumberEncoder(np.asarray(values.tz_convert("UTC").tz_localize(None)))
     kind = getattr(dtype, "kind", "O")
     if isinstance(dtype, pd.api.extensions.ExtensionDtype) and kind in "iufb" and hasattr(values, "isna"):
         mask = np.asarray(values.isna(), dtype=bool)
-        np_dtype = {"i": np.int64, "u": np.uint64, "f": np.float64, "b": np.bool_}[kind]
         if kind == "f":
-            data = values.to_numpy(dtype=np.float64, na_value=np.nan)
-        else:
-            data = values.to_numpy(dtype=np_dtype, na_value=np_dtype(0))
-        return NumberEncoder(data, mask)
+            return NumberEncoder(values.to_numpy(dtype=np.float64, na_value=np.nan), mask)
+        np_dtype = {"i": np.int64, "u": np.uint64, "b": np.bool_}[kind]
+        return NumberEncoder(values.to_numpy(dtype=np_dtype, na_value=np_dtype(0)), mask)
     if isinstance(dtype, pd.PeriodDtype):
-        enc = NumberEncoder(np.asarray(values.asi8), np.asarray(values.isna()))
-        enc.kind = "int"
-        return enc
+        return NumberEncoder(np.asarray(values.asi8), np.asarray(values.isna()))
     if isinstance(dtype, pd.SparseDtype):
         return encoder_for(np.asarray(values), container)
     return ObjectEncoder(np.asarray(values.to_numpy(dtype=object), dtype=object), container)

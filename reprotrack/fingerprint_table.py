@@ -27,7 +27,7 @@ import xxhash
 
 from . import canonical as C
 from . import colstats
-from .columns import BlockEncoder, Encoder, key_vector
+from .columns import BlockEncoder, Encoder, NumberEncoder, key_vector
 
 MAX_STATS_COLUMNS = 200
 MAX_APPROX_VALUES = 4096
@@ -70,11 +70,16 @@ def table_fingerprint(*, type_: str, shape: list[int] | None, schema: Any, form:
                       sample: int) -> dict[str, Any]:
     want_rows = "rows" in parts
     want_stats = "stats" in parts
+    full = want_rows or want_stats
     step = chunk_rows(len(columns) + len(index or []))
-    col_hashers = [xxhash.xxh3_128() for _ in columns]
-    idx_hashers = [xxhash.xxh3_128() for _ in (index or [])]
+    for col in list(columns) + list(index or []):
+        prepare = getattr(col.enc, "prepare", None)
+        if prepare is not None:
+            prepare(full)
+    hashers = [(xxhash.xxh3_128(), xxhash.xxh3_128() if c.enc.has_mask else None) for c in columns]
+    idx_hashers = [(xxhash.xxh3_128(), xxhash.xxh3_128() if c.enc.has_mask else None) for c in (index or [])]
     keys = key_vector(len(columns)) if columns else np.zeros(0, C.U64)
-    sketches = [colstats.DistinctSketch() if want_stats and c.enc.labels() is None and c.enc.numbers(0, 0) is None
+    sketches = [colstats.DistinctSketch(n) if want_stats and c.enc.labels() is None and c.enc.numbers(0, 0) is None
                 else None for c in columns[:MAX_STATS_COLUMNS]]
     sketches += [None] * (len(columns) - len(sketches))
     lane1 = lane2 = 0
@@ -82,22 +87,22 @@ def table_fingerprint(*, type_: str, shape: list[int] | None, schema: Any, form:
         hi = min(n, lo + step)
         r = np.zeros(hi - lo, dtype=C.U64) if want_rows else None
         for j, col in enumerate(columns):
-            h = col.enc.hashes(lo, hi)
-            col_hashers[j].update(_le(h))
+            want = r is not None or sketches[j] is not None
+            h = col.enc.chunk(lo, hi, hashers[j][0], hashers[j][1], want)
             if r is not None:
                 h2 = h * keys[j]
                 r += h2
             if sketches[j] is not None:
                 sketches[j].update(h)
         for j, col in enumerate(index or []):
-            idx_hashers[j].update(_le(col.enc.hashes(lo, hi)))
+            col.enc.chunk(lo, hi, idx_hashers[j][0], idx_hashers[j][1], False)
         if r is not None:
             C.mix(r)
             lane1 += int(np.sum(r, dtype=C.U64))
             r ^= C.U64(ROWS_LANE_SEED)
             lane2 += int(np.sum(C.mix(r), dtype=C.U64))
-    col_digests = [hz.digest() for hz in col_hashers]
-    idx_digests = [hz.digest() for hz in idx_hashers]
+    col_digests = [_digest(c, hz) for c, hz in zip(columns, hashers)]
+    idx_digests = [_digest(c, hz) for c, hz in zip(index or [], idx_hashers)]
     index_content = ("xxh3-128:" + xxhash.xxh3_128_hexdigest(b"".join(idx_digests))) if index else None
     content = xxhash.xxh3_128_hexdigest(digest_header(
         b"reprotrack-fingerprint/1", form, n, len(columns),
@@ -119,6 +124,12 @@ def table_fingerprint(*, type_: str, shape: list[int] | None, schema: Any, form:
     return fp
 
 
+def _digest(col: Column, hashers: tuple[Any, Any]) -> bytes:
+    values, mask = hashers
+    return xxhash.xxh3_128_digest(digest_header(col.enc.kind, values.digest(),
+                                                mask.digest() if mask is not None else None))
+
+
 def _chunks(enc: Encoder, n: int) -> Iterable[np.ndarray]:
     step = chunk_rows(1)
     for lo in range(0, n, step):
@@ -134,11 +145,11 @@ def column_stats(col: Column, n: int, digest: bytes, sketch: colstats.DistinctSk
     labels = enc.labels()
     if labels is not None:
         out.update(colstats.label_stats(*labels))
-    if enc.kind == "bool" and labels is None:
-        x = np.concatenate(list(_chunks(enc, n))) if n else np.zeros(0)
-        nulls = int(np.isnan(x).sum())
-        out.update({"count": n - nulls, "nulls": nulls, "true": int(np.nansum(x)),
-                    "mean": colstats.jfloat(np.nanmean(x)) if n - nulls else None})
+    if enc.kind == "bool" and isinstance(enc, NumberEncoder):
+        nulls = int(enc.mask.sum()) if enc.mask is not None else 0
+        true = int(np.count_nonzero(enc.values & ~enc.mask) if enc.mask is not None else np.count_nonzero(enc.values))
+        out.update({"count": n - nulls, "nulls": nulls, "true": true,
+                    "mean": colstats.jfloat(true / (n - nulls)) if n - nulls else None})
     elif enc.numbers(0, 0) is not None:
         width = enc.width if isinstance(enc, BlockEncoder) else 1
         numeric = colstats.number_stats(lambda: _chunks(enc, n), n * width)

@@ -389,3 +389,21 @@ def test_in_a_real_kernel_libraries_imported_after_start_are_tracked_and_results
     assert unseeded.randomness[0]["source"] == "numpy.random.default_rng" and not unseeded.randomness[0]["seeded"]
     warnings = [o.get("text", "") for c in out.cells for o in c.outputs if "unseeded randomness" in o.get("text", "")]
     assert len(warnings) == 1 and "default_rng" in warnings[0]
+
+
+def test_patched_functions_still_pickle(ip):
+    import pickle
+
+    cloudpickle = pytest.importorskip("cloudpickle")  # what joblib (loky) pickles with
+
+    import sklearn.model_selection as ms
+
+    run(ip, "%reprotrack start")
+    ok(ip, "x = 1")
+    for func in (ms.train_test_split, np.random.default_rng, np.random.seed, ms.KFold.split, pd.DataFrame.sample):
+        assert getattr(func, "__wrapped__", None) is not None, func
+        assert pickle.loads(pickle.dumps(func)) is func
+        clone = cloudpickle.loads(cloudpickle.dumps(func))
+        assert clone is func or clone.__wrapped__ is func.__wrapped__
+    for func in (split_capture._REENTRY,):
+        assert cloudpickle.loads(cloudpickle.dumps(func)).depth == 0

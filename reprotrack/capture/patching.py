@@ -77,6 +77,9 @@ class Patcher:
         wrapper = make_wrapper(current)
         try:
             setattr(wrapper, MARK, current)
+            if not isinstance(owner, type) and not _findable(wrapper):
+                # pickle finds functions by module and name: point it at the attribute patched here
+                wrapper.__module__, wrapper.__qualname__ = owner.__name__, name
         except (AttributeError, TypeError):
             pass
         setattr(owner, name, wrapper)
@@ -161,6 +164,17 @@ class Reentry(threading.local):
 
     depth = 0
 
+    def __reduce__(self):  # a wrapper copied to a joblib worker by value gets a fresh counter there
+        return (type(self), ())
+
+
+def _findable(func: Any) -> bool:
+    """Whether ``pickle`` would find ``func`` itself at ``func.__module__``/``func.__qualname__``."""
+    obj: Any = sys.modules.get(getattr(func, "__module__", None) or "")
+    for part in (getattr(func, "__qualname__", "") or "").split("."):
+        obj = getattr(obj, part, None)
+    return obj is func
+
 
 def _is_plain_function(obj: Any) -> bool:
     import types
@@ -171,13 +185,3 @@ def _is_plain_function(obj: Any) -> bool:
 def _qualname(entry: Patch) -> str:
     owner = getattr(entry.owner, "__qualname__", None) or getattr(entry.owner, "__name__", "?")
     return f"{owner}.{entry.name}"
-
-
-def short_repr(value: Any, limit: int = 80) -> str:
-    """A bounded, never-raising description of a value for the lock."""
-    try:
-        text = repr(value)
-    except Exception:  # noqa: BLE001 - hostile __repr__
-        text = f"<{type(value).__name__}>"
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -84,6 +84,21 @@ def test_a_cell_that_swaps_sys_stdout_itself(ip, capsys):
     assert capsys.readouterr().out.count("late write") == 1
 
 
+def test_a_proxy_put_back_in_a_later_cell_or_session_is_unwrapped(ip, capsys):
+    before = sys.stdout
+    start(ip)
+    run(ip, "import sys\nkept = sys.stdout")
+    run(ip, "sys.stdout = kept  # the proxy of an earlier cell, put back\nprint('one')")
+    assert sys.stdout is before
+    run(ip, "%reprotrack stop")
+    run(ip, "sys.stdout = kept")
+    start(ip)  # a new session, a new capture
+    run(ip, "print('two')")
+    assert last_outputs(ip)["stdout"]["text"] == "two"
+    assert sys.stdout is before
+    assert capsys.readouterr().out.count("two") == 1
+
+
 def test_a_cell_that_raises_mid_print(ip, capsys):
     start(ip)
     before = sys.stdout

@@ -83,12 +83,15 @@ class _Buffer:
 class StreamTee:
     """Transparent proxy for a text stream: forwards everything, copies writes into the running cell's buffer."""
 
-    __slots__ = ("_tee_stream", "_tee_name", "_tee_owner")
+    # Attributes set on the proxy stay on the proxy (``__dict__``): code that patches ``write`` and calls
+    # the original it read from the proxy (IPython's own history tee does) would otherwise patch the wrapped
+    # stream with a function that calls itself through the proxy.
+    __slots__ = ("_tee_stream", "_tee_name", "_tee_owner", "__dict__")
 
     def __init__(self, stream: Any, name: str, owner: OutputCapture) -> None:
-        object.__setattr__(self, "_tee_stream", stream)
-        object.__setattr__(self, "_tee_name", name)
-        object.__setattr__(self, "_tee_owner", owner)
+        self._tee_stream = stream
+        self._tee_name = name
+        self._tee_owner = owner
 
     # isinstance(sys.stdout, TextIOBase / OutStream) keeps answering as for the wrapped stream.
     @property  # type: ignore[misc]
@@ -118,12 +121,6 @@ class StreamTee:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._tee_stream, name)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        setattr(self._tee_stream, name, value)
-
-    def __delattr__(self, name: str) -> None:
-        delattr(self._tee_stream, name)
 
     def __dir__(self) -> list[str]:
         return dir(self._tee_stream)
@@ -205,11 +202,10 @@ class OutputCapture(Capture):
             stream = getattr(sys, name)
             if stream is None:
                 continue
-            if type(stream) is StreamTee:  # ours, left in place by a cell that restored it late
-                tee = stream
-            else:
-                tee = StreamTee(stream, name, self)
-                setattr(sys, name, tee)
+            while type(stream) is StreamTee:  # a proxy put back late by the user, or from an earlier session
+                stream = stream._tee_stream
+            tee = StreamTee(stream, name, self)
+            setattr(sys, name, tee)
             self.installed[name] = (tee, stream)
             buffers[name] = _Buffer()
         self.buffers = buffers
@@ -236,8 +232,13 @@ class OutputCapture(Capture):
     def _restore(self) -> None:
         installed, self.installed = self.installed, {}
         for name, (tee, original) in installed.items():
-            if getattr(sys, name, None) is tee:
-                setattr(sys, name, original if type(original) is not StreamTee else original._tee_stream)
+            current = getattr(sys, name, None)
+            if current is tee:
+                setattr(sys, name, original)
+            elif type(current) is StreamTee:  # the user put back a proxy they had kept: they meant the stream
+                while type(current) is StreamTee:
+                    current = current._tee_stream
+                setattr(sys, name, current)
 
 
 def summarise_result(value: Any) -> dict[str, Any]:

@@ -306,23 +306,27 @@ def _array_flags(value: Any) -> list[str]:
     np = sys.modules.get("numpy")
     if np is None:
         return []
-    array = None
+    arrays: list[Any] = []
     if isinstance(value, np.ndarray):
-        array = value
+        arrays = [value]
     else:
         pd = sys.modules.get("pandas")
         if pd is not None and isinstance(value, pd.DataFrame):
-            array = value.select_dtypes(include=["floating"]).to_numpy()
-        elif pd is not None and isinstance(value, pd.Series) and value.dtype.kind == "f":
-            array = value.to_numpy()
-    if array is None or array.dtype.kind not in "fc" or array.size == 0:
-        return []
-    flags = []
-    if np.isnan(array).any():
-        flags.append("nan")
-    if np.isinf(array).any():
-        flags.append("inf")
-    return flags
+            arrays = [value.iloc[:, i].to_numpy() for i, kind in enumerate(value.dtypes) if getattr(kind, "kind", "") in "fc"]
+        elif pd is not None and isinstance(value, pd.Series) and value.dtype.kind in "fc":
+            arrays = [value.to_numpy()]
+    nan = inf = False
+    for array in arrays:
+        if getattr(array, "dtype", None) is None or array.dtype.kind not in "fc" or array.size == 0:
+            continue
+        with np.errstate(all="ignore"):
+            # A sum is finite exactly when no value is nan/inf (barring overflow): one pass, no temporary
+            # array of the value's size. Only a non-finite sum pays for the precise look.
+            if np.isfinite(np.sum(array)):
+                continue
+            nan = nan or bool(np.isnan(array).any())
+            inf = inf or bool(np.isinf(array).any())
+    return (["nan"] if nan else []) + (["inf"] if inf else [])
 
 
 def _type_name(value: Any) -> str:

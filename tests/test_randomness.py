@@ -139,11 +139,11 @@ def test_a_draw_before_the_seed_in_the_same_cell_is_still_seen_as_seeded_only_af
 
 
 def test_import_time_default_rng_is_not_the_users_draw(ip, tmp_path):
-    (tmp_path / "modwithrng.py").write_text("import numpy as np\nRNG = np.random.default_rng()\n")
+    (tmp_path / "modwithrng.py").write_text("import numpy as np\nRNG = np.random.default_rng()\nR2 = np.random.default_rng(5)\n")
     ok(ip, f"import sys\nsys.path.insert(0, {str(tmp_path)!r})\nimport numpy as np")
     run(ip, "%reprotrack start")
     ok(ip, "import modwithrng")
-    assert cells()[-1].randomness == []
+    assert cells()[-1].randomness == [] and cells()[-1].seeds == []
 
 
 def test_unseeded_default_rng_records_its_entropy_and_pins_replay(ip):

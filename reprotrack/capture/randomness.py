@@ -7,8 +7,8 @@
   in the cell itself resets the "before" fingerprint, so seeding alone is not a draw. Not seen: a cell that
   only consumes numpy's cached second normal deviate (that flag lives outside the state struct).
 * **Calls that draw without a seed of their own**, named precisely: ``numpy.random.default_rng()`` (its
-  entropy is recorded, as a decimal string, so that a replay can pin it; calls made while a module is
-  being imported, like a default argument value, are not the user's draws and are left out), pandas ``sample`` and
+  entropy is recorded, as a decimal string, so that a replay can pin it; ``default_rng`` calls made while
+  a module is being imported, like a default argument value, are not the user's and are left out), pandas ``sample`` and
   scikit-learn ``shuffle``/``resample`` with ``random_state=None``, and scikit-learn estimators fit with
   ``random_state=None`` whose fit actually changed the global numpy state (every ``fit``/``fit_transform``/
   ``fit_predict``/``partial_fit`` defined on a ``BaseEstimator`` subclass of an imported module is wrapped;
@@ -287,8 +287,8 @@ def _default_rng_wrapper(original: Any) -> Any:
     def default_rng(*args: Any, **kwargs: Any) -> Any:
         ctx = current_cell()
         seed = args[0] if args else kwargs.get("seed")
-        if ctx is not None and seed is None and _importing():
-            ctx = None  # a module-level default (sklearn's TreeGrower has one): not the user's draw
+        if ctx is not None and _importing():
+            ctx = None  # a module-level default (sklearn's TreeGrower has one): not the user's generator
         pin = None
         if ctx is not None and seed is None and len(args) + len(kwargs) <= 1:
             try:

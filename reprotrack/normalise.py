@@ -24,8 +24,8 @@ to stop trusting the verifier. Every rule below is applied, in this order, by ``
 7. Install paths: ``…/site-packages/`` and ``…/dist-packages/`` → ``<site-packages>/``, ``…/lib/python3.X/``
    → ``<stdlib>/``, and the line number after a file in either → ``:<line>`` (library line numbers move
    between versions; the version itself is reported by the environment comparison).
-8. Folders: the caller's own paths (notebook folder, working directory, ``sys.prefix``…, given as
-   ``paths``) → their placeholders; home folders (``/home/x/``, ``/Users/x/``, ``C:\\Users\\x\\``) →
+8. Folders: the caller's own paths, given as ``paths`` (the capture passes the notebook folder →
+   ``<notebook-dir>``, the working directory → ``<cwd>``, ``sys.prefix`` → ``<prefix>``, home → ``~``); home folders (``/home/x/``, ``/Users/x/``, ``C:\\Users\\x\\``) →
    ``~/``; temporary folders (``/tmp/``, ``/var/folders/…/T/``) → ``<tmp>/``; ``tempfile`` names
    (``tmpab12_x9z``) → ``tmp<random>``; pytest's ``pytest-of-x/pytest-12/`` → ``<pytest>/``.
 9. Memory addresses and ids: ``at 0x7f3a1b2c3d40`` and any ``0x`` with 6+ hex digits → ``<address>``;
@@ -40,7 +40,8 @@ Stream chunking needs no rule here: the capture keeps one buffer per stream, so 
 stream into chunks never shows. The rules are idempotent: normalising normalised text changes nothing.
 
 Pure: no IPython, no I/O. Numbers are extracted here too (``numbers``/``mask_numbers``) so that capture and
-comparison agree on what a number is.
+comparison agree on what a number is; ``summarise_text`` is the stored form of a stream (excerpt, hashes,
+numbers), shared by the capture and the comparison.
 """
 
 from __future__ import annotations
@@ -49,8 +50,6 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
-
-Rule = tuple[str, str]
 
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
 # Lines dropped whole: the tracker's own warnings; %timeit's sporadic caching note.

@@ -1,8 +1,9 @@
 """Compare what one cell showed in two runs: its result value and its printed text.
 
 Input is two ``cells[].outputs`` dicts as ``reprotrack.capture.outputs`` records them (``result``,
-``stdout``, ``stderr``); output is a list of ``OutputDifference`` with a cause from the diagnosis vocabulary
-and one readable sentence. The order of preference follows the issue: values over text.
+``stdout``, ``stderr``); output is a list of ``OutputDifference`` — at most one per ``subject`` (``result``,
+``stdout``, ``stderr``) — with a cause from the diagnosis vocabulary and one readable sentence. The order of
+preference follows the issue: values over text.
 
 - **Result.** Equal fingerprint ``content`` → no difference. Numbers (``value``) and short lists of numbers
   (``values``) are compared with tolerance: ``|a - b| <= atol + rtol * max(|a|, |b|)``; beyond it →

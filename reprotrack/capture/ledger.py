@@ -109,7 +109,7 @@ def _describe(value: Any) -> Any:
     module, name = getattr(cls, "__module__", "") or "", cls.__name__
     if module.startswith("numpy.random"):
         if name == "RandomState":
-            return "numpy.random global RandomState" if _is_global_randomstate(value) else "RandomState"
+            return "numpy.random global RandomState" if is_global_randomstate(value) else "RandomState"
         if name == "SeedSequence":
             return f"SeedSequence(entropy={value.entropy}, spawn_key={tuple(value.spawn_key)})"
         if name == "Generator":
@@ -135,7 +135,7 @@ def _numpy_kind(value: Any) -> str:
     return ""
 
 
-def _is_global_randomstate(value: Any) -> bool:
+def is_global_randomstate(value: Any) -> bool:
     import sys
 
     mtrand = sys.modules.get("numpy.random.mtrand")

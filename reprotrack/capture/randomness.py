@@ -214,7 +214,7 @@ def _fit_wrapper(method: str):
                 return original(self, *args, **kwargs)
             measure, before = False, None
             try:
-                measure = state is None or ledger._is_global_randomstate(state)
+                measure = state is None or ledger.is_global_randomstate(state)
                 if _REENTRY.depth == 0:
                     ledger.note_seed(ctx, f"{ledger.public_name(type(self))}(random_state=)", state)
                 if measure:
@@ -268,7 +268,7 @@ def _draw_wrapper(prefix: str, name: str):
                     state = signature.bind(*args, **kwargs).arguments.get("random_state")
                     owner = type(args[0]).__name__ + "." if prefix == "pandas" and args else ""
                     api = f"{prefix}.{owner}{name}"
-                    if state is None or ledger._is_global_randomstate(state):
+                    if state is None or ledger.is_global_randomstate(state):
                         fix = f"pass random_state=<int> to {'.' if owner else ''}{name}(...)"
                         ledger.note_randomness(ctx, api, ledger.is_seeded("numpy"), fix=fix)
                     else:

@@ -143,7 +143,7 @@ def _splitter_facts(splitter: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     ctx = current_cell()
     if shuffles:
         api = ledger.public_name(cls)
-        if state is None or ledger._is_global_randomstate(state):
+        if state is None or ledger.is_global_randomstate(state):
             ledger.note_randomness(
                 ctx, f"{api}.split", ledger.is_seeded("numpy"), fix=f"pass random_state=<int> to {cls.__name__}(...)"
             )
@@ -194,7 +194,7 @@ def _note_tts(ctx: Any, options: dict[str, Any], n: int | None, train: Any, test
         state = options.get("random_state")
         if shuffle:
             api = "sklearn.model_selection.train_test_split"
-            if state is None or ledger._is_global_randomstate(state):
+            if state is None or ledger.is_global_randomstate(state):
                 fix = "pass random_state=<int> to train_test_split(...)"
                 ledger.note_randomness(ctx, api, ledger.is_seeded("numpy"), fix=fix)
             ledger.note_seed(ctx, f"{api}(random_state=)", state)

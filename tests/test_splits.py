@@ -106,6 +106,8 @@ TTS_INPUTS = {
     "frame-shuffled-int-index": "A = pd.DataFrame({'a': np.arange(20.0)}, index=np.random.RandomState(1).permutation(20) * 7)",
     "frame-duplicate-index": "A = pd.DataFrame({'a': np.arange(20)}, index=[1, 2] * 10)",
     "series": "A = pd.Series(np.arange(20) ** 2, index=pd.date_range('2024-01-01', periods=20))",
+    "frame-multiindex": "A = pd.DataFrame({'a': np.arange(20)}, index=pd.MultiIndex.from_product([list('abcd'), range(5)]))",
+    "frame-categorical": "A = pd.DataFrame({'c': pd.Categorical(list('xyz') * 6 + ['x', 'y'])}, index=np.arange(20)[::-1])",
     "sparse": "import scipy.sparse as sp\nA = sp.csr_matrix(np.eye(20))",
 }
 

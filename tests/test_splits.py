@@ -409,3 +409,26 @@ def test_patched_functions_still_pickle(ip):
         assert clone is func or clone.__wrapped__ is func.__wrapped__
     for func in (split_capture._REENTRY,):
         assert cloudpickle.loads(cloudpickle.dumps(func)).depth == 0
+
+
+def test_a_failure_inside_the_capture_never_reaches_the_cell(ip, monkeypatch):
+    ok(ip, SETUP)
+    ok(
+        ip,
+        "class Odd(ms.KFold):\n    @property\n    def random_state(self):\n        raise RuntimeError('hostile')\n"
+        "    @random_state.setter\n    def random_state(self, value):\n        pass",
+    )
+    run(ip, "%reprotrack start")
+
+    def broken(*args, **kwargs):
+        raise MemoryError("simulated failure inside reprotrack")
+
+    monkeypatch.setattr(indices, "describe_part", broken)
+    ok(ip, "folds = list(ms.KFold(3).split(X))\nparts = ms.train_test_split(X, y, random_state=0)\nodd = list(Odd(2).split(X))")
+    assert len(ip.user_ns["folds"]) == 3 and len(ip.user_ns["parts"]) == 4 and len(ip.user_ns["odd"]) == 2
+    assert cells()[-1].splits == []
+    monkeypatch.undo()
+    run(ip, "%reprotrack stop")
+    ok(ip, "plain = ms.train_test_split(X, y, random_state=0)")
+    for a, b in zip(ip.user_ns["parts"], ip.user_ns["plain"]):
+        assert np.array_equal(a, b)

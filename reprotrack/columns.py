@@ -41,6 +41,11 @@ class Encoder:
     n = 0
     has_mask = False
 
+    @property
+    def content_kind(self) -> str:
+        """The kind named in the column's content digest (fixed before the first chunk is hashed)."""
+        return self.kind
+
     def chunk(self, lo: int, hi: int, values: Any, mask: Any, want: bool) -> np.ndarray | None:
         """Feed rows [lo, hi) to the ``values`` (and ``mask``) hashers; return per-row hashes if ``want``."""
         raise NotImplementedError  # pragma: no cover
@@ -200,62 +205,6 @@ def _seconds_per(dtype: np.dtype) -> float:
         return 1.0
 
 
-def _str_chunk(vals: np.ndarray, null: np.ndarray | None) -> np.ndarray:
-    """Per-row hashes of strings (object array, nulls where ``null``)."""
-    if null is None or not null.any():
-        return C.str_hashes(vals.tolist())
-    h = np.full(len(vals), C.NULL, dtype=C.U64)
-    keep = ~null
-    h[keep] = C.str_hashes(vals[keep].tolist())
-    return h
-
-
-class ObjectEncoder(Encoder):
-    """Object and string columns: factorised when few distinct values, vector-hashed per chunk otherwise."""
-
-    def __init__(self, values: np.ndarray, container: Callable[[Any], int] | None = None, factorize: bool = True):
-        import pandas._libs.lib as lib
-
-        self.values = values
-        self.n = len(values)
-        self.container = container
-        self._codes: np.ndarray | None = None
-        self._uniques: list[Any] = []
-        self._uh: np.ndarray | None = None
-        self.all_str = bool(self.n) and lib.is_string_array(values, skipna=False)
-        str_or_null = self.all_str or (bool(self.n) and lib.is_string_array(values, skipna=True))
-        self.kind = "str" if str_or_null else "object"
-        self.factorize = factorize
-
-    def prepare(self, full: bool) -> None:
-        """Factorise low-cardinality string columns: exact top values, and row hashes by distinct value."""
-        # only strings: pandas' hash table would merge 1, 1.0 and True, which hash differently here
-        if not self.factorize or self.kind != "str" or self._codes is not None:
-            return
-        probe = self.values[:_PROBE]
-        if len(pd.unique(probe)) <= max(64, len(probe) // 4):
-            codes, uniques = pd.factorize(self.values, use_na_sentinel=True)
-            if len(uniques) <= max(1024, self.n // 8):
-                self._codes, self._uniques = codes, list(uniques)
-                self._uh = C.str_hashes(list(uniques))
-
-    def chunk(self, lo: int, hi: int, values: Any, mask: Any, want: bool) -> np.ndarray | None:
-        chunk = self.values[lo:hi]
-        if self._codes is not None:
-            codes = self._codes[lo:hi]
-            h = self._uh.take(np.maximum(codes, 0)) if len(self._uh) else np.zeros(hi - lo, dtype=C.U64)
-            h[codes < 0] = C.U64(C.NULL)
-        elif self.kind == "str":
-            h = _str_chunk(chunk, None if self.all_str else np.asarray(pd.isna(chunk), dtype=bool))
-        else:
-            h = C.object_hashes(chunk, self.container)
-        values.update(h.astype("<u8", copy=False))
-        return h
-
-    def labels(self) -> tuple[np.ndarray, list[Any]] | None:
-        return (self._codes, self._uniques) if self._codes is not None else None
-
-
 class CategoricalEncoder(Encoder):
     """pandas Categorical: the bytes and hashes of its values (taken from the categories by code)."""
 
@@ -268,13 +217,18 @@ class CategoricalEncoder(Encoder):
         self.cat_list = list(cat.categories)
         self.nulls = bool((self.codes < 0).any())
         self.has_mask = self.nulls and self.kind in ("int", "uint", "bool")
-        self.cat_array = (self.categories.values if isinstance(self.categories, (NumberEncoder, ObjectEncoder))
+        self.cat_array = (self.categories.values if hasattr(self.categories, "values")
                           else np.asarray(cat.categories, dtype=object))
         self.uh: np.ndarray | None = None
+
+    @property
+    def content_kind(self) -> str:
+        return self.categories.content_kind
 
     def prepare(self, full: bool) -> None:
         if self.uh is None:
             self.uh = _all_hashes(self.categories)
+            self.kind = self.categories.kind
 
     def chunk(self, lo: int, hi: int, values: Any, mask: Any, want: bool) -> np.ndarray | None:
         codes = self.codes[lo:hi]
@@ -381,6 +335,8 @@ def element_hashes(flat: np.ndarray, container: Callable[[Any], int] | None = No
 
 def encoder_for(values: Any, container: Callable[[Any], int] | None = None) -> Encoder:
     """Pick the encoder for a pandas Series/Index/ExtensionArray or a 1-D numpy array."""
+    from .object_columns import ObjectEncoder
+
     if isinstance(values, (pd.Series, pd.Index)):
         values = values.array if not isinstance(values.dtype, np.dtype) else values.to_numpy()
     dtype = values.dtype

@@ -20,6 +20,8 @@ MEAN_SHIFT = 0.1  # in research standard deviations
 STD_RATIO = 1.25
 NULL_SHIFT = 0.05  # absolute change of the null fraction
 TOP_SHIFT = 0.1  # total-variation distance between top-value frequencies
+QUANTILE_SHIFT = 0.25  # in standard deviations
+HIST_SHIFT = 0.1  # total-variation distance between histograms with the same edges
 MAX_NAMES = 5
 
 
@@ -230,6 +232,20 @@ def _shift(x: dict[str, Any], y: dict[str, Any]) -> str | None:
             return f"mean {ma:.4g} → {mb:.4g} ({abs(ma - mb) / scale:.2g} std)"
         if min(sa, sb) > 0 and max(sa, sb) / min(sa, sb) > STD_RATIO:
             return f"std {sa:.4g} → {sb:.4g}"
+        qa, qb = x.get("quantiles"), y.get("quantiles")
+        if isinstance(qa, dict) and isinstance(qb, dict):
+            for q in sorted(set(qa) & set(qb)):
+                va, vb = _num(qa[q]), _num(qb[q])
+                if va is not None and vb is not None and abs(va - vb) > QUANTILE_SHIFT * scale:
+                    return f"quantile {q} {va:.4g} → {vb:.4g}"
+        ha, hb = x.get("histogram"), y.get("histogram")
+        if isinstance(ha, dict) and isinstance(hb, dict) and ha.get("edges") == hb.get("edges"):
+            ca_, cb_ = ha.get("counts") or [], hb.get("counts") or []
+            ta_, tb_ = sum(ca_), sum(cb_)
+            if ta_ and tb_ and len(ca_) == len(cb_):
+                tv = 0.5 * sum(abs(u / ta_ - v / tb_) for u, v in zip(ca_, cb_))
+                if tv > HIST_SHIFT:
+                    return f"histogram moved by {tv:.0%}"
     ta, tb = x.get("top"), y.get("top")
     if isinstance(ta, list) and isinstance(tb, list) and ca and cb:
         pa = {str(v): c / ca for v, c in ta}

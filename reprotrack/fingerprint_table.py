@@ -5,7 +5,7 @@ One pass over row chunks gives, per column, the canonical per-row hashes (``repr
 * ``content`` = xxh3-128 over a header (form, rows, columns, index) and the per-column digests, each digest an
   xxh3-128 over the column's per-row hashes (little-endian uint64) -- order-sensitive, and it names the
   columns that changed (``stats[i]["hash"]``);
-* ``rows`` = the multiset of rows: row hash r = mix(sum_j h_j * K_j), K_j an odd key per column position;
+* ``rows`` = the multiset of rows: row hash r = mix(S + sum_j h_j * K_j), K_j an odd key per column position;
   two 64-bit lanes, sum(r) and sum(mix(r ^ S)) mod 2**64 -- sums, so duplicates count and order does not.
   The index is not part of a row (a shuffled frame, re-indexed or not, keeps its ``rows``), but it is part
   of ``content`` unless it is a RangeIndex, which is described by (start, stop, step) only.
@@ -32,6 +32,7 @@ from .columns import BlockEncoder, Encoder, NumberEncoder, key_vector
 MAX_STATS_COLUMNS = 200
 MAX_APPROX_VALUES = 4096
 ROWS_LANE_SEED = 0x726F77732D6C616E  # "rows-lan"
+ROW_SEED = 0x726F772D73656564  # "row-seed": a row of zeros must not hash to mix(0) == 0
 
 
 @dataclass
@@ -85,7 +86,7 @@ def table_fingerprint(*, type_: str, shape: list[int] | None, schema: Any, form:
     lane1 = lane2 = 0
     for lo in range(0, max(n, 0), step):
         hi = min(n, lo + step)
-        r = np.zeros(hi - lo, dtype=C.U64) if want_rows else None
+        r = np.full(hi - lo, ROW_SEED, dtype=C.U64) if want_rows else None
         for j, col in enumerate(columns):
             want = r is not None or sketches[j] is not None
             h = col.enc.chunk(lo, hi, hashers[j][0], hashers[j][1], want)
@@ -126,7 +127,7 @@ def table_fingerprint(*, type_: str, shape: list[int] | None, schema: Any, form:
 
 def _digest(col: Column, hashers: tuple[Any, Any]) -> bytes:
     values, mask = hashers
-    return xxhash.xxh3_128_digest(digest_header(col.enc.kind, values.digest(),
+    return xxhash.xxh3_128_digest(digest_header(col.enc.content_kind, values.digest(),
                                                 mask.digest() if mask is not None else None))
 
 

@@ -316,3 +316,71 @@ def test_property_object_columns(values):
     s = pd.Series(values, dtype=object)
     assert content_hash(s) == content_hash(pd.Series(list(values), dtype=object))
     assert fingerprint(list(values))["content"] == fingerprint(list(values))["content"]
+
+
+def test_edge_values_are_json_safe():
+    import datetime as dt
+    import decimal
+
+    values = [pd.DataFrame(), pd.DataFrame({"a": pd.Series([], dtype=float)}), np.zeros((0, 3)), [], {},
+              pd.Series([[1, 2], [3], None], dtype=object), pd.Series([1, "a", 2.5, None, True, 10**30, b"x"],
+                                                                     dtype=object),
+              pd.Series(pd.period_range("2020-01", periods=3, freq="M")), pd.Series(pd.interval_range(0, 3)),
+              pd.Series(pd.arrays.SparseArray([0, 0, 1.5])),
+              pd.Series(np.array(["3000-01-01", "NaT"], dtype="datetime64[s]")),
+              pd.Series([True, None, False], dtype="boolean"), np.array([2**64 - 1, 1], dtype=np.uint64),
+              np.array([1 + 2j, np.nan]), pd.Timestamp("2020-01-01", tz="UTC"), pd.Timedelta("1s"),
+              dt.date(2020, 1, 1), decimal.Decimal("1.10"), np.datetime64("2020-01-01"), pd.NaT, float("inf"),
+              np.array([[1, "a"], [None, 2.5]], dtype=object), np.array([1.5, -0.0], dtype=np.float16),
+              pd.Series(pd.Categorical([1, 2, None])), {1, 2, "a"}, pd.RangeIndex(5), np.zeros((), dtype=[("a", "i4")]),
+              (i for i in range(3)), np, len, int]
+    for v in values:
+        fp = fingerprint(v)
+        assert set(KEYS) <= set(fp)
+        json.dumps(fp, allow_nan=False)
+    assert fingerprint((i for i in range(3)))["content"] is None  # a generator is never consumed
+    assert fingerprint(int)["type"] == "type"
+
+
+def test_categorical_numbers_equal_plain_numbers():
+    assert content_hash(pd.Series(pd.Categorical([1, 2, None]))) == content_hash(pd.Series([1, 2, None], dtype="Int64"))
+    utc = pd.Series(pd.date_range("2020", periods=3, tz="UTC"))
+    assert content_hash(utc.astype("category")) == content_hash(utc)
+
+
+def test_zero_rows_count_in_rows():
+    assert fingerprint(np.zeros(3))["rows"] != fingerprint(np.zeros(2))["rows"]
+    assert fingerprint(pd.DataFrame({"a": [0, 0]}))["rows"] != fingerprint(pd.DataFrame({"a": [0]}))["rows"]
+
+
+def test_deep_nesting_and_hostile_estimator():
+    deep: list = []
+    cur = deep
+    for _ in range(5000):
+        nxt: list = []
+        cur.append(nxt)
+        cur = nxt
+    assert fingerprint(deep)["content"].startswith("xxh3-128:")
+
+    class Hostile:
+        def fit(self, X, y=None):
+            return self
+
+        def get_params(self, deep=True):
+            raise RuntimeError("broken")
+
+    fp = fingerprint(Hostile())
+    assert fp["schema"]["params"] == {} and fp["content"].startswith("xxh3-128:")
+
+
+def test_benchmark_runs_small(capsys):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_fingerprint.py"
+    spec = importlib.util.spec_from_file_location("bench_fingerprint", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert bench.main(["--rows", "3000", "--skip-joblib"]) == 0
+    out = capsys.readouterr().out
+    assert "reprotrack.fingerprint (full)" in out and "speed-up full/hash_pandas_object" in out

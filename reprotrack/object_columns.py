@@ -1,0 +1,153 @@
+"""Object columns (strings, mixed Python values): canonical per-value hashes without a Python call per row.
+
+Content of an object column is the little-endian stream of its values' canonical 64-bit hashes
+(``canonical.scalar_hash``; strings by their polynomial hash, every null as ``NULL``), under the content
+kind "object" -- whatever path computed them, so a plain, a factorised and a categorical column with the
+same values agree.
+
+Low-cardinality columns are factorised first (exact top values for the statistics, and one hash per distinct
+value instead of one per row). When the column repeats the *same* Python objects (the usual case for
+strings built in memory or taken from a small list), the factorisation runs on the object pointers -- an
+integer hash table, several times faster than hashing strings -- and the distinct objects are then grouped
+by their canonical hash, so equal values held by different objects still count as one. Other low-cardinality
+string columns (e.g. read from a file, one object per row) use pandas' factorize. High-cardinality columns
+are hashed chunk by chunk (``hashing.str_hashes``: one joined buffer per batch).
+
+Pure: numpy, pandas and ctypes (to read, never write, the pointers of an array we hold), no I/O.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from . import canonical as C
+from .columns import Encoder
+
+PROBE = 4096
+
+
+def object_pointers(values: np.ndarray) -> np.ndarray | None:
+    """The PyObject pointers of a C-contiguous object array, as a uintp view (valid while ``values`` lives)."""
+    try:
+        import ctypes
+
+        if values.dtype != object or not values.flags.c_contiguous or not len(values):
+            return None
+        raw = (ctypes.c_size_t * len(values)).from_address(values.ctypes.data)
+        return np.frombuffer(raw, dtype=np.uintp)
+    except Exception:  # noqa: BLE001 - no ctypes (or an exotic array): the slower paths still work
+        return None
+
+
+def _objects_at(pointers: np.ndarray) -> np.ndarray:
+    import ctypes
+
+    out = np.empty(len(pointers), dtype=object)
+    for i, p in enumerate(pointers.tolist()):
+        out[i] = ctypes.cast(p, ctypes.py_object).value
+    return out
+
+
+def _by_value(codes: np.ndarray, objects: np.ndarray,
+              container: Callable[[Any], int] | None) -> tuple[np.ndarray, list[Any], np.ndarray]:
+    """Merge distinct objects with equal canonical values; nulls get code -1."""
+    oh = C.object_hashes(objects, container)
+    vcodes, vh = pd.factorize(oh)
+    vh = np.asarray(vh, dtype=C.U64)
+    keep = np.flatnonzero(vh != C.U64(C.NULL))
+    renumber = np.full(len(vh), -1, dtype=np.int64)
+    renumber[keep] = np.arange(len(keep))
+    obj_to_value = renumber[vcodes]
+    first = {}
+    for i, v in enumerate(obj_to_value.tolist()):
+        if v >= 0 and v not in first:
+            first[v] = i
+    reps = [objects[first[v]] for v in range(len(keep))]
+    return obj_to_value[codes] if len(obj_to_value) else codes, reps, vh[keep]
+
+
+def factorize_values(values: np.ndarray, container: Callable[[Any], int] | None = None
+                     ) -> tuple[np.ndarray, list[Any], np.ndarray] | None:
+    """(codes, distinct values, their hashes) for a low-cardinality object column, else None."""
+    n = len(values)
+    if not n:
+        return None
+    limit = max(64, min(n, PROBE) // 4)
+    most = max(1024, n // 8)
+    pointers = object_pointers(values)
+    if pointers is not None and len(pd.unique(pointers[:PROBE])) <= limit:
+        codes, distinct = pd.factorize(pointers)
+        if len(distinct) > most:
+            return None
+        return _by_value(codes, _objects_at(np.asarray(distinct)), container)
+    try:
+        if len(pd.unique(values[:PROBE])) > limit:
+            return None
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    except TypeError:  # unhashable values (lists, dicts)
+        return None
+    uniques = np.asarray(uniques, dtype=object)
+    if len(uniques) > most or not all(type(u) is str for u in uniques.tolist()):
+        return None  # pandas' table merges 1, 1.0 and True, which are different values here
+    return codes, uniques.tolist(), C.str_hashes(uniques.tolist())
+
+
+class ObjectEncoder(Encoder):
+    """Object and string columns: factorised when few distinct values, hashed chunk by chunk otherwise."""
+
+    content_kind = "object"
+
+    def __init__(self, values: np.ndarray, container: Callable[[Any], int] | None = None, factorize: bool = True):
+        self.values = values
+        self.n = len(values)
+        self.container = container
+        self.factorize = factorize
+        self._codes: np.ndarray | None = None
+        self._uniques: list[Any] = []
+        self._uh: np.ndarray | None = None
+        self._prepared = False
+        self.kind = "str"  # until a value that is not a string (nor null) shows up
+
+    def prepare(self, full: bool = True) -> None:
+        if self._prepared:
+            return
+        self._prepared = True
+        if self.factorize:
+            found = factorize_values(self.values, self.container)
+            if found is not None:
+                self._codes, self._uniques, self._uh = found
+                if not all(isinstance(u, str) for u in self._uniques):
+                    self.kind = "object"
+
+    def chunk(self, lo: int, hi: int, values: Any, mask: Any, want: bool) -> np.ndarray | None:
+        self.prepare()
+        if self._codes is not None:
+            codes = self._codes[lo:hi]
+            h = self._uh.take(np.maximum(codes, 0)) if len(self._uh) else np.zeros(hi - lo, dtype=C.U64)
+            h[codes < 0] = C.U64(C.NULL)
+        else:
+            chunk = self.values[lo:hi]
+            h = np.empty(hi - lo, dtype=C.U64)
+            for a in range(0, hi - lo, C.STR_BATCH):
+                part = chunk[a: a + C.STR_BATCH]
+                try:
+                    h[a: a + len(part)] = C.str_hashes(part.tolist())
+                except TypeError:
+                    h[a: a + len(part)] = C.object_hashes(part, self.container)
+                    if self.kind == "str" and not _strings_or_nulls(part):
+                        self.kind = "object"
+        values.update(h.astype("<u8", copy=False))
+        return h
+
+    def labels(self) -> tuple[np.ndarray, list[Any]] | None:
+        self.prepare()
+        return (self._codes, self._uniques) if self._codes is not None else None
+
+
+def _strings_or_nulls(part: np.ndarray) -> bool:
+    import pandas._libs.lib as lib
+
+    return bool(lib.is_string_array(part, skipna=True))

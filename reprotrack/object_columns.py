@@ -13,7 +13,8 @@ by their canonical hash, so equal values held by different objects still count a
 string columns (e.g. read from a file, one object per row) use pandas' factorize. High-cardinality columns
 are hashed chunk by chunk (``hashing.str_hashes``: one joined buffer per batch).
 
-Pure: numpy, pandas and ctypes (to read, never write, the pointers of an array we hold), no I/O.
+Pure: numpy, pandas and ctypes (only to view the pointer values of an array we hold; objects are always
+taken from the array itself, never rebuilt from a pointer), no I/O.
 """
 
 from __future__ import annotations
@@ -42,13 +43,10 @@ def object_pointers(values: np.ndarray) -> np.ndarray | None:
         return None
 
 
-def _objects_at(pointers: np.ndarray) -> np.ndarray:
-    import ctypes
-
-    out = np.empty(len(pointers), dtype=object)
-    for i, p in enumerate(pointers.tolist()):
-        out[i] = ctypes.cast(p, ctypes.py_object).value
-    return out
+def _first_positions(codes: np.ndarray, k: int) -> np.ndarray:
+    """Row of the first occurrence of each code, for factorize codes (numbered in order of appearance)."""
+    running = np.maximum.accumulate(codes)
+    return np.searchsorted(running, np.arange(k))
 
 
 def _by_value(codes: np.ndarray, objects: np.ndarray,
@@ -82,7 +80,9 @@ def factorize_values(values: np.ndarray, container: Callable[[Any], int] | None 
         codes, distinct = pd.factorize(pointers)
         if len(distinct) > most:
             return None
-        return _by_value(codes, _objects_at(np.asarray(distinct)), container)
+        # the objects themselves come from the array (never from a pointer: no dangling reads, ever)
+        objects = values[_first_positions(codes, len(distinct))]
+        return _by_value(codes, np.asarray(objects, dtype=object), container)
     try:
         if len(pd.unique(values[:PROBE])) > limit:
             return None

@@ -384,3 +384,39 @@ def test_benchmark_runs_small(capsys):
     assert bench.main(["--rows", "3000", "--skip-joblib"]) == 0
     out = capsys.readouterr().out
     assert "reprotrack.fingerprint (full)" in out and "speed-up full/hash_pandas_object" in out
+
+
+def test_repeated_objects_and_equal_copies_agree():
+    words = ["alpha", "beta", None, "gamma"]
+    shared = np.array([words[i % 4] for i in range(20000)], dtype=object)  # the same 3 str objects
+    copies = np.array(["".join(list(w)) if w else None for w in shared], dtype=object)  # one object per row
+    a, b = fingerprint(pd.Series(shared)), fingerprint(pd.Series(copies))
+    assert a["content"] == b["content"] and a["rows"] == b["rows"]
+    assert a["stats"][0]["top"] == b["stats"][0]["top"] and a["stats"][0]["distinct"] == 3
+    assert content_hash(pd.Series(shared)) == content_hash(pd.Series(shared).astype("category"))
+    mixed = pd.Series([1, 1.0, True, "1"] * 500, dtype=object)  # equal in Python, different values here
+    stats = fingerprint(mixed)["stats"][0]
+    assert stats["distinct"] == 4
+    assert content_hash(mixed) != content_hash(pd.Series([1, 1, 1, "1"] * 500, dtype=object))
+
+
+def test_string_hash_paths_agree():
+    from reprotrack import hashing
+
+    def reference(values):
+        return [hashing.bytes_scalar_hash(v.encode("utf-8", "surrogatepass"), "str") for v in values]
+
+    cases = [["abc"] * 5, ["ab", "", "xyz", "é€"], ["a\x00b", "c"], [""] * 3,
+             ["x" * (hashing.MAX_BLOCK + 3), "b", "c" * 10, "d" * (hashing.MAX_BLOCK // 2 + 1)] + ["e"] * 3]
+    for values in cases:
+        assert hashing.str_hashes(values).tolist() == reference(values)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.text(max_size=12), min_size=1, max_size=60))
+def test_property_string_hashes(values):
+    from reprotrack import hashing
+
+    expected = [hashing.bytes_scalar_hash(v.encode("utf-8", "surrogatepass"), "str") for v in values]
+    assert hashing.str_hashes(values).tolist() == expected
+    assert content_hash(pd.Series(values, dtype=object)) == content_hash(pd.Series(values, dtype="category"))

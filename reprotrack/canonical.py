@@ -181,16 +181,26 @@ def object_hashes(values: np.ndarray, container: Callable[[Any], int] | None = N
         return str_hashes(items)
     except TypeError:
         pass
-    import pandas as pd
-
-    null = np.asarray(pd.isna(values), dtype=bool)
-    if null.any():
-        out = np.full(len(values), NULL, dtype=U64)
+    kinds = set(map(type, items))
+    if kinds == {float} or kinds == {bool}:
+        return (float_hashes(np.array(items, dtype=np.float64)) if float in kinds
+                else int_hashes(np.array(items, dtype=np.int64), "bool"))
+    if kinds == {int}:
         try:
-            out[~null] = str_hashes(values[~null].tolist())
-            return out
-        except TypeError:
+            return int_hashes(np.array(items, dtype=np.int64), "int")
+        except OverflowError:
             pass
+    if str in kinds:  # strings with nulls: still one vector pass
+        import pandas as pd
+
+        null = np.asarray(pd.isna(values), dtype=bool)
+        if null.any():
+            out = np.full(len(values), NULL, dtype=U64)
+            try:
+                out[~null] = str_hashes(values[~null].tolist())
+                return out
+            except TypeError:
+                pass
     out = np.empty(len(values), dtype=U64)
     groups: dict[type, list[int]] = {str: [], float: [], int: [], bool: []}
     for i, v in enumerate(items):

@@ -33,7 +33,9 @@ module never calls ``repr`` on user objects, never pickles, and does no I/O.
 from __future__ import annotations
 
 import struct
-from typing import Any
+from collections import deque
+from itertools import islice
+from typing import Any, Iterable
 
 import numpy as np
 import xxhash
@@ -219,9 +221,7 @@ class _Fingerprinter:
         return int.from_bytes(bytes.fromhex(content.split(":", 1)[1])[:8], "little") ^ C.seed("container")
 
     def _item_hashes(self, items: list[Any]) -> np.ndarray:
-        arr = np.empty(len(items), dtype=object)
-        for i, v in enumerate(items):
-            arr[i] = v
+        arr = np.fromiter(items, dtype=object, count=len(items))  # never interprets nested sequences
         return C.object_hashes(arr, self.nested_hash) if len(items) else np.zeros(0, dtype=C.U64)
 
     def container(self, obj: Any) -> dict[str, Any]:
@@ -234,8 +234,10 @@ class _Fingerprinter:
                 kh = self._item_hashes(keys)
                 vh = self._item_hashes([obj[k] for k in keys])
                 h = np.sort(C.mix(kh * C.U64(C.column_key(0)) + vh))
-                fp["schema"] = {"keys": sorted((colstats.label(k) for k in keys[:MAX_SCHEMA_ITEMS]), key=str)}
-                items = [(colstats.label(k), obj[k]) for k in keys]
+                # bounded and order-free: the keys with the smallest canonical hashes, listed by their text
+                chosen = np.argsort(kh, kind="stable")[:MAX_SCHEMA_ITEMS]
+                fp["schema"] = {"keys": sorted((colstats.label(keys[i]) for i in chosen.tolist()), key=str)}
+                items = ((colstats.label(k), obj[k]) for k in keys)
             else:
                 items_list = list(obj)
                 h = self._item_hashes(items_list)
@@ -243,7 +245,7 @@ class _Fingerprinter:
                     h = np.sort(h)
                     items = []
                 else:
-                    items = list(enumerate(items_list))
+                    items = enumerate(items_list)
             form = "dict" if isinstance(obj, dict) else ("set" if isinstance(obj, (set, frozenset)) else
                                                          type(obj).__name__ if type(obj) in (list, tuple) else "list")
             fp["content"] = _content("container", form, len(h), np.ascontiguousarray(h, dtype="<u8").tobytes())
@@ -256,12 +258,18 @@ class _Fingerprinter:
         return fp
 
 
-def _leaf_floats(items: list[tuple[Any, Any]], sample: int) -> dict[str, Any] | None:
+def _leaf_floats(items: Iterable[tuple[Any, Any]], sample: int) -> dict[str, Any] | None:
     """The first ``sample`` float leaves (scalars, or the first values of float arrays) with their paths."""
     paths, values = [], []
-    todo = [(str(k), v, 0) for k, v in items]
-    while todo and len(values) < sample:
-        path, v, depth = todo.pop(0)
+    top = iter(items)
+    todo: deque = deque()
+    while len(values) < sample:
+        if not todo:
+            nxt = next(top, None)
+            if nxt is None:
+                break
+            todo.append((str(nxt[0]), nxt[1], 0))
+        path, v, depth = todo.popleft()
         if isinstance(v, (float, np.floating)):
             paths.append(path)
             values.append(colstats.jfloat(v))
@@ -270,9 +278,9 @@ def _leaf_floats(items: list[tuple[Any, Any]], sample: int) -> dict[str, Any] | 
                 paths.append(f"{path}[{i}]")
                 values.append(colstats.jfloat(x))
         elif depth < 3 and isinstance(v, dict):
-            todo.extend((f"{path}.{colstats.label(k)}", x, depth + 1) for k, x in v.items())
+            todo.extend((f"{path}.{colstats.label(k)}", x, depth + 1) for k, x in islice(v.items(), sample))
         elif depth < 3 and isinstance(v, (list, tuple)):
-            todo.extend((f"{path}[{i}]", x, depth + 1) for i, x in enumerate(v[:sample]))
+            todo.extend((f"{path}[{i}]", x, depth + 1) for i, x in enumerate(islice(v, sample)))
     if not values:
         return None
     return {"positions": paths, "columns": [{"column": 0, "name": None, "values": values, "scale": None}]}

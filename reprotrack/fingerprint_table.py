@@ -29,7 +29,7 @@ from . import canonical as C
 from . import colstats
 from .columns import BlockEncoder, Encoder, NumberEncoder, key_vector
 
-MAX_STATS_COLUMNS = 200
+MAX_STATS_COLUMNS = 100
 MAX_APPROX_VALUES = 4096
 ROWS_LANE_SEED = 0x726F77732D6C616E  # "rows-lan"
 ROW_SEED = 0x726F772D73656564  # "row-seed": a row of zeros must not hash to mix(0) == 0
@@ -58,8 +58,9 @@ def digest_header(*parts: Any) -> bytes:
     return b"".join(out)
 
 
-def chunk_rows(ncols: int) -> int:
-    return int(max(1024, min(1 << 18, (1 << 22) // max(1, ncols))))
+def chunk_rows(width: int) -> int:
+    """Rows per chunk: about a million values (8 MB per temporary array) whatever the width."""
+    return int(max(16, min(1 << 18, (1 << 20) // max(1, width))))
 
 
 def _le(h: np.ndarray) -> np.ndarray:
@@ -72,7 +73,7 @@ def table_fingerprint(*, type_: str, shape: list[int] | None, schema: Any, form:
     want_rows = "rows" in parts
     want_stats = "stats" in parts
     full = want_rows or want_stats
-    step = chunk_rows(len(columns) + len(index or []))
+    step = chunk_rows(sum(getattr(c.enc, "width", 1) for c in list(columns) + list(index or [])))
     for col in list(columns) + list(index or []):
         prepare = getattr(col.enc, "prepare", None)
         if prepare is not None:
@@ -132,7 +133,7 @@ def _digest(col: Column, hashers: tuple[Any, Any]) -> bytes:
 
 
 def _chunks(enc: Encoder, n: int) -> Iterable[np.ndarray]:
-    step = chunk_rows(1)
+    step = chunk_rows(getattr(enc, "width", 1))
     for lo in range(0, n, step):
         x = enc.numbers(lo, min(n, lo + step))
         if x is not None:

@@ -134,11 +134,12 @@ def _segments(b: np.ndarray, starts: np.ndarray, lens: np.ndarray) -> np.ndarray
         fwd, inv = POWERS.get(end - base + 1)
         prod = np.multiply(b[base:end], fwd[: end - base], dtype=U64)
         rel = starts[i:j] - base
-        if len(prod):
-            seg = np.add.reduceat(prod, np.minimum(rel, len(prod) - 1))
-            seg[lens[i:j] == 0] = 0
-            seg *= inv[rel]
-            poly[i:j] = seg
+        full = np.flatnonzero(lens[i:j] > 0)  # empty strings own no bytes (and stay 0)
+        if len(full):
+            # from one non-empty string's start to the next one's: exactly that string's bytes
+            seg = np.add.reduceat(prod, rel[full])
+            seg *= inv[rel[full]]
+            poly[i + full] = seg
         i = j
     return poly
 

@@ -413,7 +413,7 @@ def test_string_hash_paths_agree():
 
 
 @settings(max_examples=80, deadline=None)
-@given(st.lists(st.text(max_size=12), min_size=1, max_size=60))
+@given(st.lists(st.one_of(st.text(max_size=12), st.text(alphabet="\x00a€", max_size=5)), min_size=1, max_size=60))
 def test_property_string_hashes(values):
     from reprotrack import hashing
 

@@ -1,23 +1,20 @@
-"""Canonical per-value hashing: the encoding that makes a fingerprint mean "these values", not "this memory".
+"""Canonical values: what "the same value" means for a fingerprint, whatever the memory layout.
 
-Part of the lockfile contract: it must never depend on a library's internal hash, a memory layout or
-``PYTHONHASHSEED``, and it only changes with ``reprotrack-fingerprint/N`` in the content header.
+Part of the lockfile contract: it never depends on a library's internal hash, a memory layout or
+``PYTHONHASHSEED``, and changes only with the ``reprotrack-fingerprint/N`` content header. The hashing
+primitives (splitmix64 ``mix``, per-kind ``seed``, the polynomial string hash) live in ``reprotrack.hashing``;
+how columns turn values into content bytes and row hashes is in ``reprotrack.columns``.
 
-* ``mix`` is the splitmix64 finaliser (xor-shift 30/27/31, multipliers 0xbf58476d1ce4e5b9, 0x94d049bb133111eb),
-  a bijection of 64-bit integers; every kind has its own 64-bit ``seed`` (xxh3-64 of "reprotrack-kind:" +
-  kind) so that the integer 1, the float 1.0, ``True`` and the string "1" hash differently.
-* Nulls -- float NaN (any payload), ``None``, ``pd.NA``, ``NaT`` -- are one value, ``NULL``, whatever the kind.
-* ``float``: widened exactly to float64, -0.0 is 0.0. ``int``: all widths as int64 (``uint`` only for uint64
-  data >= 2**63), ``bool`` 0/1. ``datetime``/``timedelta``: int64 nanoseconds, UTC for tz-aware data (the time
-  zone lives in the schema); values outside the nanosecond range keep their unit (kind ``datetime[s]``...).
-* ``str``: the UTF-8 bytes (lone surrogates kept, "surrogatepass"); ``bytes``: the raw bytes. Both are hashed
-  with a 64-bit polynomial ``P = sum(b[k] * R**k) mod 2**64`` (``POLY_R`` odd) finished by
-  ``mix((P + len * POLY_L) ^ seed)``: computable for millions of strings from one joined buffer with numpy,
-  without a Python call per string. A 64-bit hash: fine for data, not a defence against adversaries.
-* ``scalar_hash`` hashes one value of any kind (``Decimal``/``Fraction`` by exact text, containers through a
-  callback, other objects by type name only -- never ``repr``, never pickle); ``object_hashes`` does it for an
-  object array, vectorising the str/float/int/bool values. How columns turn these into content bytes and
-  row hashes is described in ``reprotrack.columns``.
+* Nulls -- float NaN (any payload), ``None``, ``pd.NA``, ``NaT``, ``Decimal("NaN")`` -- are one value,
+  ``NULL``, whatever the kind.
+* ``float``: widened exactly to float64, -0.0 is 0.0. ``int``: every width as int64 (``uint`` only for
+  uint64 data >= 2**63); ``bool`` 0/1, its own kind: ``1``, ``1.0`` and ``True`` are three different values.
+* ``datetime``/``timedelta``: int64 nanoseconds, UTC for tz-aware data (the time zone lives in the schema);
+  values outside the nanosecond range keep their unit (kind ``datetime[s]`` ...).
+* ``str``: UTF-8 bytes (lone surrogates kept, "surrogatepass"); ``bytes``: raw bytes.
+* ``scalar_hash`` gives one value its 64-bit hash (``Decimal``/``Fraction`` by exact text, containers through
+  a callback, any other object by its type name only -- never ``repr``, never pickle); ``object_hashes``
+  does it for an object array, vectorising strings, floats, ints and bools.
 
 Pure: numpy and pandas only, no I/O.
 """

@@ -75,7 +75,16 @@ def _schema_difference(a: dict[str, Any], b: dict[str, Any]) -> DataDifference |
         da = {str(c.get("name")): c.get("dtype") for c in ca}
         db = {str(c.get("name")): c.get("dtype") for c in cb}
         retyped = [n for n in na if n in db and da[n] != db[n]]
-        parts, cols = [], removed + added + retyped
+        hash_a = {str(x.get("name")): x.get("hash") for x in (a.get("stats") or []) if isinstance(x, dict)}
+        hash_b = {x.get("hash"): str(x.get("name")) for x in (b.get("stats") or []) if isinstance(x, dict)}
+        renamed = [(old, hash_b[hash_a[old]]) for old in removed
+                   if hash_a.get(old) is not None and hash_b.get(hash_a[old]) in added]
+        for old, new in renamed:
+            removed.remove(old)
+            added.remove(new)
+        parts, cols = [], removed + added + retyped + [new for _, new in renamed]
+        if renamed:
+            parts.append("columns renamed (same values): " + ", ".join(f"{o!r} → {n!r}" for o, n in renamed[:MAX_NAMES]))
         if removed:
             parts.append(f"columns removed: {_names(removed)}")
         if added:
@@ -86,7 +95,8 @@ def _schema_difference(a: dict[str, Any], b: dict[str, Any]) -> DataDifference |
             parts.append("columns reordered")
         if not parts:
             parts.append("the index changed")
-        return DataDifference("schema-changed", "Schema changed: " + "; ".join(parts) + ".", cols)
+        same = " (values identical)" if a.get("content") is not None and a.get("content") == b.get("content") else ""
+        return DataDifference("schema-changed", "Schema changed: " + "; ".join(parts) + same + ".", cols)
     sa, sb = a.get("schema") or {}, b.get("schema") or {}
     if isinstance(sa, dict) and isinstance(sb, dict) and isinstance(sa.get("params"), dict) \
             and isinstance(sb.get("params"), dict):
@@ -175,6 +185,7 @@ def _value_differences(a: dict[str, Any], b: dict[str, Any], rtol: float, atol: 
                 approx_pairs[name] = ({"values": [x["values"][k] for k in keep]},
                                       {"values": [y["values"][k] for k in keep]})
     precise, worst, changed_names, hidden = [], 0.0, [], []
+    sampled = [0, 0]  # values compared, values beyond tolerance (columns with a sample)
     for name, _, _ in changed:
         pair = approx_pairs.get(name)
         if pair is None:
@@ -188,12 +199,15 @@ def _value_differences(a: dict[str, Any], b: dict[str, Any], rtol: float, atol: 
             hidden.append(name)
         else:
             changed_names.append(name)
+            sampled[0] += compared
+            sampled[1] += beyond
     out = []
     if precise:
         out.append(DataDifference("precision", f"Column(s) {_names(precise)} differ only at precision level "
                                   f"(max relative difference {worst:.2g} at the sampled positions).", precise))
     if changed_names:
-        out.append(DataDifference("values-changed", f"Values changed in column(s) {_names(changed_names)}.",
+        detail = (f" ({sampled[1]} of {sampled[0]} sampled values differ beyond tolerance)" if sampled[0] else "")
+        out.append(DataDifference("values-changed", f"Values changed in column(s) {_names(changed_names)}{detail}.",
                                   changed_names))
     if hidden:
         out.append(DataDifference("values-changed", f"A few values changed in column(s) {_names(hidden)} "

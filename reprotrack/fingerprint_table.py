@@ -2,9 +2,10 @@
 
 One pass over row chunks gives, per column, the canonical per-row hashes (``reprotrack.columns``). From them:
 
-* ``content`` = xxh3-128 over a header (form, rows, columns, index) and the per-column digests, each digest an
-  xxh3-128 over the column's per-row hashes (little-endian uint64) -- order-sensitive, and it names the
-  columns that changed (``stats[i]["hash"]``);
+* ``content`` = xxh3-128 over a header (form, rows, columns, index) and the per-column digests; a column's
+  digest is xxh3-128 over its content kind and the xxh3-128 of its canonical value bytes (and of its null
+  mask, when it has one) as ``reprotrack.columns`` defines them -- order-sensitive, independent of the chunk
+  size, and it names the columns that changed (``stats[i]["hash"]``);
 * ``rows`` = the multiset of rows: row hash r = mix(S + sum_j h_j * K_j), K_j an odd key per column position;
   two 64-bit lanes, sum(r) and sum(mix(r ^ S)) mod 2**64 -- sums, so duplicates count and order does not.
   The index is not part of a row (a shuffled frame, re-indexed or not, keeps its ``rows``), but it is part

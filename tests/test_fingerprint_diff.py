@@ -75,7 +75,8 @@ def test_values_changed_not_precision(df, base):
 
 def test_schema_changed(df, base):
     found = classify(base, fingerprint(df.rename(columns={"g": "h"})))
-    assert found[0].cause == "schema-changed" and "h" in found[0].columns
+    assert [d.cause for d in found] == ["schema-changed"] and found[0].columns == ["h"]
+    assert "renamed" in found[0].message and "'g' → 'h'" in found[0].message
     found = classify(base, fingerprint(df.assign(i=df["i"].astype(np.float64))))
     assert [d.cause for d in found] == ["schema-changed"] and "float64" in found[0].message
     assert causes(base, df.drop(columns=["s"]))[0] == "schema-changed"

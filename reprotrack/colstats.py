@@ -1,13 +1,14 @@
 """Per-column summary statistics: what lets two runs be compared when their data cannot be.
 
-Numbers (and datetimes/timedeltas, as seconds): count, nulls, NaN/inf counts, mean, std, min, max, quantiles
-and a 10-bin histogram between min and max. Counts, moments and extremes are exact, computed chunk by chunk
-in one pass (bounded memory; moments merged with Chan's formula). Quantiles and histogram counts are exact up
-to ``STATS_SAMPLE`` values and, above that, come from a deterministic sample of ``STATS_SAMPLE`` positions
-(the same positions in every process, from ``sample_positions``): histogram counts then sum to the sample
-size, not to the column's count (``histogram.sampled`` says so) -- plenty to see a distribution move. Labels (strings, categories, objects): count, nulls, distinct and the top values
-with their counts when the column was factorised; high-cardinality columns get an estimated distinct count
-(k-minimum-values over the canonical row hashes) and no top values.
+Numbers (and datetimes/timedeltas, as seconds): count, nulls, NaN/inf counts, mean, std, min, max, quantiles and
+a 10-bin histogram between min and max. Counts, moments and extremes are exact, computed chunk by chunk in one
+pass (bounded memory; moments merged with Chan's formula). Quantiles and histogram counts are exact up to
+``STATS_SAMPLE`` values and, above that, come from a deterministic sample of ``STATS_SAMPLE`` positions (the
+same positions in every process, from ``sample_positions``): histogram counts then sum to the sample size, not
+to the column's count (``histogram.sampled`` says so) -- plenty to see a distribution move. Labels (strings,
+categories, objects): count, nulls, distinct and the top values with their counts when the column was
+factorised; high-cardinality columns get an estimated distinct count (k-minimum-values over the canonical row
+hashes) and no top values.
 
 Every number is JSON-safe: non-finite floats are written as the strings "nan", "inf", "-inf".
 Pure: numpy only, no I/O.

@@ -21,13 +21,13 @@ Frames, Series and Indexes may add ``index_content`` (null for a RangeIndex), an
 The canonical encoding of values is defined in ``reprotrack.canonical`` and ``reprotrack.columns`` (NaN/None/
 NA/NaT are one null, -0.0 is 0.0, all integer widths are one kind, all float widths are widened to float64,
 datetimes are UTC nanoseconds, strings are UTF-8; categoricals hash as their values, so a categorical and an
-object column with equal strings have equal ``content`` -- their dtypes differ in ``schema``; an int column
-and a float column with equal numbers differ in ``content``: integers and floats are different kinds). Data layout never matters: C or Fortran order, views and
-slices hash as their values. Containers hash their items in order (lists, tuples) or sorted by hash (dicts,
-sets), with bounded depth and cycle detection. Estimators (anything with ``fit`` and ``get_params``) hash
-their learned attributes (names ending in ``_``; trees through their state arrays) as ``content`` and keep
-``get_params()`` apart in ``schema``. Any other object is reported by type name with null content: this
-module never calls ``repr`` on user objects, never pickles, and does no I/O.
+object column with equal strings have equal ``content`` -- their dtypes differ in ``schema``; an int column and
+a float column with equal numbers differ in ``content``: integers and floats are different kinds). Data layout
+never matters: C or Fortran order, views and slices hash as their values. Containers hash their items in order
+(lists, tuples) or sorted by hash (dicts, sets), with bounded depth and cycle detection. Estimators (anything
+with ``fit`` and ``get_params``) hash their learned attributes (names ending in ``_``; trees through their state
+arrays) as ``content`` and keep ``get_params()`` apart in ``schema``. Any other object is reported by type name
+with null content: this module never calls ``repr`` on user objects, never pickles, and does no I/O.
 """
 
 from __future__ import annotations

@@ -1,11 +1,12 @@
 """Explain why two fingerprints of the "same" data differ, in the diagnosis vocabulary of DESIGN.md.
 
 ``classify(research, replay)`` compares two fingerprints (``reprotrack.fingerprint``) and returns the data
-causes, most fundamental first (nothing when ``type``, ``schema`` and ``content`` are equal): ``schema-changed``, ``rows-added`` / ``rows-removed``, ``rows-reordered``,
-``precision`` (every changed column moved only within ``rtol``/``atol`` at the sampled positions),
-``values-changed`` (naming the columns whose own hash changed), ``new-categories`` and
-``distribution-shift`` (from the per-column statistics, so it also works when rows were added or removed).
-Messages are one short sentence each. Pure: two dicts in, a list of ``DataDifference`` out; no I/O.
+causes, most fundamental first (nothing when ``type``, ``schema`` and ``content`` are equal):
+``schema-changed``, ``rows-added`` / ``rows-removed``, ``rows-reordered``, ``precision`` (every changed column
+moved only within ``rtol``/``atol`` at the sampled positions), ``values-changed`` (naming the columns whose own
+hash changed), ``new-categories`` and ``distribution-shift`` (from the per-column statistics, so it also works
+when rows were added or removed). Messages are one short sentence each. Pure: two dicts in, a list of
+``DataDifference`` out; no I/O.
 """
 
 from __future__ import annotations
@@ -84,7 +85,8 @@ def _schema_difference(a: dict[str, Any], b: dict[str, Any]) -> DataDifference |
             added.remove(new)
         parts, cols = [], removed + added + retyped + [new for _, new in renamed]
         if renamed:
-            parts.append("columns renamed (same values): " + ", ".join(f"{o!r} → {n!r}" for o, n in renamed[:MAX_NAMES]))
+            shown = ", ".join(f"{o!r} → {n!r}" for o, n in renamed[:MAX_NAMES])
+            parts.append(f"columns renamed (same values): {shown}")
         if removed:
             parts.append(f"columns removed: {_names(removed)}")
         if added:

@@ -50,7 +50,7 @@ def _num(x: Any) -> float | None:
 
 def _colname(entry: dict[str, Any]) -> str:
     name = entry.get("name")
-    return str(name) if name is not None else str(entry.get("column", ""))
+    return str(name) if name is not None else ""
 
 
 def _schema_columns(fp: dict[str, Any]) -> list[dict[str, Any]] | None:
@@ -123,18 +123,35 @@ def _short(v: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _pairs(a: dict[str, Any], b: dict[str, Any], key: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    """Entries of ``stats`` (or ``approx.columns``) matched by position when names agree, else by name."""
-    la = (a.get(key) or []) if key == "stats" else ((a.get("approx") or {}).get("columns") or [])
-    lb = (b.get(key) or []) if key == "stats" else ((b.get("approx") or {}).get("columns") or [])
+def _indexed_pairs(a: dict[str, Any], b: dict[str, Any]) -> list[tuple[int, int, dict[str, Any], dict[str, Any]]]:
+    """``stats`` entries matched by position when the names agree, else by name: (i, j, research, replay)."""
+    la, lb = a.get("stats") or [], b.get("stats") or []
     if not isinstance(la, list) or not isinstance(lb, list):
         return []
-    if [_colname(x) for x in la] == [_colname(x) for x in lb]:
-        return list(zip(la, lb))
-    by_name = {}
-    for x in lb:
-        by_name.setdefault(_colname(x), x)
-    return [(x, by_name[_colname(x)]) for x in la if _colname(x) in by_name]
+    names_a, names_b = [_colname(x) for x in la], [_colname(x) for x in lb]
+    if names_a == names_b:
+        return [(i, i, x, y) for i, (x, y) in enumerate(zip(la, lb))]
+    first: dict[str, int] = {}
+    for j, name in enumerate(names_b):
+        first.setdefault(name, j)
+    return [(i, first[n], x, lb[first[n]]) for i, (n, x) in enumerate(zip(names_a, la)) if n in first]
+
+
+def _pairs(a: dict[str, Any], b: dict[str, Any], key: str = "stats") -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    return [(x, y) for _, _, x, y in _indexed_pairs(a, b)]
+
+
+def _approx_by_column(fp: dict[str, Any]) -> dict[int, dict[str, Any]]:
+    cols = (fp.get("approx") or {}).get("columns") or []
+    return {int(c.get("column", 0)): c for c in cols if isinstance(c, dict)}
+
+
+def _named(names: list[str]) -> list[str]:
+    return [n for n in names if n]
+
+
+def _in_columns(names: list[str]) -> str:
+    return f" in column(s) {_names(names)}" if any(names) else ""
 
 
 def _rows(fp: dict[str, Any]) -> int | None:
@@ -163,13 +180,15 @@ def _compare_approx(ea: dict[str, Any], eb: dict[str, Any], rtol: float, atol: f
 
 
 def _value_differences(a: dict[str, Any], b: dict[str, Any], rtol: float, atol: float) -> list[DataDifference]:
-    changed = [(_colname(x), x, y) for x, y in _pairs(a, b, "stats")
-               if x.get("hash") != y.get("hash") and x.get("dtype") == y.get("dtype")]
-    retyped = any(x.get("dtype") != y.get("dtype") for x, y in _pairs(a, b, "stats"))
+    pairs = _indexed_pairs(a, b)
+    retyped = any(x.get("dtype") != y.get("dtype") for _, _, x, y in pairs)
     same_positions = (a.get("approx") or {}).get("positions") == (b.get("approx") or {}).get("positions")
-    approx_pairs = {_colname(x): (x, y) for x, y in _pairs(a, b, "approx")} if same_positions else {}
-    if not changed and not a.get("stats") and approx_pairs:  # scalars, containers: compare the sample itself
-        changed = [(name, {}, {}) for name in approx_pairs]
+    approx_a, approx_b = (_approx_by_column(a), _approx_by_column(b)) if same_positions else ({}, {})
+    # (name, research sample, replay sample) of every column whose own hash changed
+    changed = [(_colname(x), approx_a.get(i), approx_b.get(j)) for i, j, x, y in pairs
+               if x.get("hash") != y.get("hash") and x.get("dtype") == y.get("dtype")]
+    if not pairs and 0 in approx_a and 0 in approx_b:  # scalars, containers: compare the sample itself
+        changed = [("", approx_a[0], approx_b[0])]
     if not changed:
         if retyped:
             return []
@@ -178,22 +197,22 @@ def _value_differences(a: dict[str, Any], b: dict[str, Any], rtol: float, atol: 
                                    ["(index)"])]
         return [DataDifference("values-changed", "The values changed.")]
     positions = (a.get("approx") or {}).get("positions") or []
-    if same_positions and positions and isinstance(positions[0], str) and "0" in approx_pairs and a.get("stats"):
-        # estimators and containers: one sample whose positions are paths ("coef_[3]"): split it by name
-        x, y = approx_pairs.pop("0")
+    if positions and isinstance(positions[0], str) and pairs and 0 in approx_a and 0 in approx_b:
+        # estimators: one sample whose positions are paths ("coef_[3]"): split it by attribute name
+        x, y = approx_a[0], approx_b[0]
+        split = []
         for name, _, _ in changed:
             keep = [k for k, p in enumerate(positions) if p == name or p.startswith(name + "[")]
-            if keep:
-                approx_pairs[name] = ({"values": [x["values"][k] for k in keep]},
-                                      {"values": [y["values"][k] for k in keep]})
+            split.append((name, {"values": [x["values"][k] for k in keep]} if keep else None,
+                          {"values": [y["values"][k] for k in keep]} if keep else None))
+        changed = split
     precise, worst, changed_names, hidden = [], 0.0, [], []
     sampled = [0, 0]  # values compared, values beyond tolerance (columns with a sample)
-    for name, _, _ in changed:
-        pair = approx_pairs.get(name)
-        if pair is None:
+    for name, xa, xb in changed:
+        if xa is None or xb is None:
             changed_names.append(name)
             continue
-        compared, beyond, rel = _compare_approx(pair[0], pair[1], rtol, atol)
+        compared, beyond, rel = _compare_approx(xa, xb, rtol, atol)
         if beyond == 0 and rel > 0:
             precise.append(name)
             worst = max(worst, rel)
@@ -205,15 +224,15 @@ def _value_differences(a: dict[str, Any], b: dict[str, Any], rtol: float, atol: 
             sampled[1] += beyond
     out = []
     if precise:
-        out.append(DataDifference("precision", f"Column(s) {_names(precise)} differ only at precision level "
-                                  f"(max relative difference {worst:.2g} at the sampled positions).", precise))
+        out.append(DataDifference("precision", f"Values{_in_columns(precise)} differ only at precision level "
+                                  f"(max relative difference {worst:.2g} at the sampled positions).", _named(precise)))
     if changed_names:
         detail = (f" ({sampled[1]} of {sampled[0]} sampled values differ beyond tolerance)" if sampled[0] else "")
-        out.append(DataDifference("values-changed", f"Values changed in column(s) {_names(changed_names)}{detail}.",
-                                  changed_names))
+        out.append(DataDifference("values-changed", f"Values changed{_in_columns(changed_names)}{detail}.",
+                                  _named(changed_names)))
     if hidden:
-        out.append(DataDifference("values-changed", f"A few values changed in column(s) {_names(hidden)} "
-                                  "(none of the sampled positions differ).", hidden))
+        out.append(DataDifference("values-changed", f"A few values changed{_in_columns(hidden)} "
+                                  "(none of the sampled positions differ).", _named(hidden)))
     return out
 
 
@@ -282,9 +301,10 @@ def _distribution_shift(a: dict[str, Any], b: dict[str, Any]) -> list[DataDiffer
             shifts.append((_colname(x), why))
     if not shifts:
         return []
-    detail = "; ".join(f"{n!r}: {w}" for n, w in shifts[:3])
+    detail = "; ".join(f"{n!r}: {w}" if n else w for n, w in shifts[:3])
     more = f" and {len(shifts) - 3} more column(s)" if len(shifts) > 3 else ""
-    return [DataDifference("distribution-shift", f"Distribution shifted: {detail}{more}.", [n for n, _ in shifts])]
+    return [DataDifference("distribution-shift", f"Distribution shifted: {detail}{more}.",
+                           _named([n for n, _ in shifts]))]
 
 
 def classify(research: dict[str, Any], replay: dict[str, Any], *, rtol: float = 1e-7,
@@ -306,7 +326,7 @@ def classify(research: dict[str, Any], replay: dict[str, Any], *, rtol: float = 
         verb = "added" if nb > na else "removed"
         out.append(DataDifference(cause, f"{abs(nb - na)} row(s) {verb} ({na} → {nb})."))
     elif research.get("rows") is not None and research.get("rows") == replay.get("rows") and schema is None:
-        hashes_equal = all(x.get("hash") == y.get("hash") for x, y in _pairs(research, replay, "stats"))
+        hashes_equal = all(x.get("hash") == y.get("hash") for x, y in _pairs(research, replay))
         if hashes_equal and research.get("stats"):
             out.append(DataDifference("values-changed", "Only the index labels changed; every column is identical.",
                                       ["(index)"]))

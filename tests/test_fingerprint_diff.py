@@ -126,3 +126,17 @@ def test_scalars():
                                                                        "loss": [0.5, 0.25]}))] == ["precision"]
     assert [d.cause for d in classify(fingerprint(metrics), fingerprint({"acc": 0.8, "loss": [0.5, 0.25]}))] == [
         "values-changed"]
+
+
+def test_arrays_and_duplicate_names():
+    a = np.random.default_rng(0).normal(size=1000)
+    found = classify(fingerprint(a), fingerprint(a * (1 + 1e-12)))
+    assert [d.cause for d in found] == ["precision"] and found[0].columns == []
+    assert "column" not in found[0].message
+    assert classify(fingerprint(a), fingerprint(a + 1))[0].cause == "values-changed"
+    frame = pd.DataFrame([[1.0, 2.0]] * 50, columns=["a", "a"])
+    other = frame.copy()
+    other.iloc[:, 1] *= 1 + 1e-12
+    assert [d.cause for d in classify(fingerprint(frame), fingerprint(other))] == ["precision"]
+    other.iloc[:, 1] += 5
+    assert classify(fingerprint(frame), fingerprint(other))[0].cause == "values-changed"

@@ -227,7 +227,8 @@ def _value_differences(a: dict[str, Any], b: dict[str, Any], rtol: float, atol: 
         out.append(DataDifference("precision", f"Values{_in_columns(precise)} differ only at precision level "
                                   f"(max relative difference {worst:.2g} at the sampled positions).", _named(precise)))
     if changed_names:
-        detail = (f" ({sampled[1]} of {sampled[0]} sampled values differ beyond tolerance)" if sampled[0] else "")
+        partial = 0 < sampled[1] < sampled[0]  # say how much only when not everything moved
+        detail = f" ({sampled[1]} of {sampled[0]} sampled values differ beyond tolerance)" if partial else ""
         out.append(DataDifference("values-changed", f"Values changed{_in_columns(changed_names)}{detail}.",
                                   _named(changed_names)))
     if hidden:

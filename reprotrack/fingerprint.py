@@ -88,6 +88,10 @@ class _Fingerprinter:
         self.parts = parts
         self.stack: set[int] = set()
 
+    def with_stack(self, stack: set[int]) -> "_Fingerprinter":
+        self.stack = stack
+        return self
+
     # -- dispatch ----------------------------------------------------------------------------------------
     def run(self, obj: Any) -> dict[str, Any]:
         import pandas as pd
@@ -211,13 +215,22 @@ class _Fingerprinter:
             return C.bytes_scalar_hash(C.type_name(v).encode(), "deep")
         self.stack.add(id(v))
         try:
-            sub = _Fingerprinter(self.sample, ("content",))
-            sub.stack = self.stack
-            content = sub.run(v)["content"]
+            content = _Fingerprinter(self.sample, ("content",)).with_stack(self.stack).run(v)["content"]
         finally:
             self.stack.discard(id(v))
         if content is None:
-            return C.bytes_scalar_hash(C.type_name(v).encode(), "object")
+            from .fingerprint_models import library_state
+
+            state = library_state(v)  # scikit-learn helpers (tree predictors, KD trees): their data
+            if state is None:
+                return C.bytes_scalar_hash(C.type_name(v).encode(), "object")
+            self.stack.add(id(v))
+            try:
+                content = _Fingerprinter(self.sample, ("content",)).with_stack(self.stack).run(state)["content"]
+            finally:
+                self.stack.discard(id(v))
+            return int.from_bytes(bytes.fromhex(content.split(":", 1)[1])[:8], "little") ^ \
+                C.bytes_scalar_hash(C.type_name(v).encode(), "object")
         return int.from_bytes(bytes.fromhex(content.split(":", 1)[1])[:8], "little") ^ C.seed("container")
 
     def _item_hashes(self, items: list[Any]) -> np.ndarray:

@@ -2,8 +2,9 @@
 
 An estimator is anything with ``fit`` and ``get_params`` (scikit-learn and look-alikes). Its ``content`` is the
 hash of its learned attributes -- public instance attributes ending in ``_`` (``coef_``, ``intercept_``,
-``classes_``, ``tree_``, ``estimators_``...) -- and of the estimators nested in its parameters (Pipeline
-steps, ColumnTransformer transformers), so two models with equal parameters but different coefficients
+``classes_``, ``tree_``, ``estimators_``...), plus, once fitted, the private arrays and library objects that
+predictions depend on (``_fit_X``, ``_predictors``; not private scalar settings like ``_n_threads``) -- and of
+the estimators nested in its parameters (Pipeline steps, ColumnTransformer transformers), so two models with equal parameters but different coefficients
 differ in ``content`` and not in ``schema``. ``schema`` holds ``get_params(deep=False)`` made JSON-safe
 (nested estimators as type + params) and the learned attribute names. A scikit-learn ``Tree`` is read through
 its ``__getstate__()`` arrays (nodes, values), never pickled. ``approx`` samples the learned float arrays, so
@@ -35,6 +36,30 @@ def learned_attributes(est: Any) -> list[tuple[str, Any]]:
     return [(k, _plain(state[k])) for k in names[:MAX_LEARNED]]
 
 
+def private_state(est: Any, params: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Private fitted data that predictions depend on (``_fit_X`` of a k-NN, ``_predictors`` of a gradient
+    boosting): arrays, lists and library objects -- not private scalars, which are settings such as
+    ``_n_threads`` that vary with the machine, and not random generators."""
+    try:
+        state = vars(est)
+    except TypeError:
+        return []
+    out = []
+    for k in sorted(state):
+        v = state[k]
+        if not k.startswith("_") or k.startswith("__") or k in params:
+            continue
+        if isinstance(v, (np.random.Generator, np.random.RandomState)):
+            continue
+        if isinstance(v, (np.ndarray, list, tuple, dict)) or _library_object(v):
+            out.append((k, _plain(v)))
+    return out[:MAX_LEARNED]
+
+
+def _library_object(v: Any) -> bool:
+    return (type(v).__module__ or "").startswith("sklearn.") and not isinstance(v, type)
+
+
 def _plain(v: Any) -> Any:
     """scikit-learn trees as their state dict (arrays), everything else unchanged."""
     cls = type(v)
@@ -45,6 +70,24 @@ def _plain(v: Any) -> Any:
         except Exception:  # noqa: BLE001
             return None
     return v
+
+
+def library_state(v: Any) -> Any:
+    """The data of a scikit-learn helper object that is not an estimator (tree predictors, bin mappers, KD
+    trees, losses): its ``__dict__``, or what its ``__getstate__`` returns; None when it has neither."""
+    if not _library_object(v):
+        return None
+    try:
+        state = vars(v)
+    except TypeError:
+        try:
+            state = v.__getstate__()
+        except Exception:  # noqa: BLE001
+            return None
+    if isinstance(state, dict):
+        return {k: _plain(x) for k, x in state.items()
+                if not isinstance(x, (np.random.Generator, np.random.RandomState))}
+    return state if isinstance(state, (tuple, list)) else None
 
 
 def nested_estimators(params: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -107,7 +150,8 @@ def estimator_fingerprint(fpr: Any, est: Any) -> dict[str, Any]:
     params = _params(est)
     learned = learned_attributes(est)
     nested = nested_estimators(params)
-    entries = [(name, value) for name, value in learned] + [(f"params.{name}", e) for name, e in nested]
+    entries = (learned + private_state(est, params)) if learned else []
+    entries += [(f"params.{name}", e) for name, e in nested]
     stats, digests = [], []
     for name, value in entries:
         h = fpr.nested_hash(value)

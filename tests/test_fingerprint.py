@@ -420,3 +420,23 @@ def test_property_string_hashes(values):
     expected = [hashing.bytes_scalar_hash(v.encode("utf-8", "surrogatepass"), "str") for v in values]
     assert hashing.str_hashes(values).tolist() == expected
     assert content_hash(pd.Series(values, dtype=object)) == content_hash(pd.Series(values, dtype="category"))
+
+
+def test_estimators_private_fitted_data():
+    from sklearn.cluster import KMeans
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.neighbors import KNeighborsClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 4))
+    y = (X[:, 0] > 0).astype(int)
+    hgb = HistGradientBoostingClassifier(max_iter=5, random_state=0).fit(X, y)
+    before = fingerprint(hgb)["content"]
+    hgb._predictors[0][0].nodes["value"][1] += 1.0  # one leaf of one tree: only private state holds it
+    assert fingerprint(hgb)["content"] != before
+    knn = fingerprint(KNeighborsClassifier().fit(X, y))
+    assert fingerprint(KNeighborsClassifier().fit(X + 1e-3, y))["content"] != knn["content"]
+    k1 = KMeans(2, n_init=1, random_state=0).fit(X)
+    k2 = KMeans(2, n_init=1, random_state=0).fit(X)
+    k2._n_threads = 64  # a machine setting, not learned data
+    assert fingerprint(k1)["content"] == fingerprint(k2)["content"]

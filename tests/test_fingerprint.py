@@ -440,3 +440,18 @@ def test_estimators_private_fitted_data():
     k2 = KMeans(2, n_init=1, random_state=0).fit(X)
     k2._n_threads = 64  # a machine setting, not learned data
     assert fingerprint(k1)["content"] == fingerprint(k2)["content"]
+
+
+def test_fingerprints_fit_the_lockfile_schema():
+    import jsonschema
+    from importlib import resources
+
+    from sklearn.linear_model import LogisticRegression
+
+    schema = json.loads(resources.files("reprotrack").joinpath("schema/lockfile.schema.json").read_text())
+    validator = jsonschema.Draft202012Validator({"$ref": "#/$defs/fingerprint", "$defs": schema["$defs"]})
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 3))
+    for value in (_frame(), np.arange(6).reshape(2, 3), 1.5, "x", [1, None], {"a": 1}, object(),
+                  LogisticRegression().fit(X, X[:, 0] > 0), pd.Index(["a", "b"])):
+        validator.validate(json.loads(json.dumps(fingerprint(value), allow_nan=False)))

@@ -87,7 +87,7 @@ def factorize_values(values: np.ndarray, container: Callable[[Any], int] | None 
         if len(pd.unique(values[:PROBE])) > limit:
             return None
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    except TypeError:  # unhashable values (lists, dicts)
+    except Exception:  # noqa: BLE001 - unhashable values (lists), or a hostile __hash__/__eq__: hash one by one
         return None
     uniques = np.asarray(uniques, dtype=object)
     if len(uniques) > most or not all(type(u) is str for u in uniques.tolist()):

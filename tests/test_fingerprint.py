@@ -455,3 +455,19 @@ def test_fingerprints_fit_the_lockfile_schema():
     for value in (_frame(), np.arange(6).reshape(2, 3), 1.5, "x", [1, None], {"a": 1}, object(),
                   LogisticRegression().fit(X, X[:, 0] > 0), pd.Index(["a", "b"])):
         validator.validate(json.loads(json.dumps(fingerprint(value), allow_nan=False)))
+
+
+def test_hostile_objects_in_a_column():
+    class Hostile:
+        def __hash__(self):
+            raise RuntimeError("no hashing")
+
+        def __eq__(self, other):
+            raise RuntimeError("no comparing")
+
+        def __repr__(self):
+            raise RuntimeError("no repr")
+
+    s = pd.Series([Hostile() for _ in range(10)] + ["a"] * 10, dtype=object)
+    fp = fingerprint(s)
+    assert fp["content"].startswith("xxh3-128:") and fp["stats"][0]["count"] == 20

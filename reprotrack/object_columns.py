@@ -64,7 +64,9 @@ def _by_value(codes: np.ndarray, objects: np.ndarray,
         if v >= 0 and v not in first:
             first[v] = i
     reps = [objects[first[v]] for v in range(len(keep))]
-    return obj_to_value[codes] if len(obj_to_value) else codes, reps, vh[keep]
+    if len(obj_to_value):
+        np.take(obj_to_value, codes, out=codes)  # in place: no second array of n codes
+    return codes, reps, vh[keep]
 
 
 def factorize_values(values: np.ndarray, container: Callable[[Any], int] | None = None

@@ -89,6 +89,7 @@ def test_added_and_removed_rows():
     for other in (df.iloc[:-1], pd.concat([df, df.iloc[:1]])):
         b = fingerprint(other)
         assert b["content"] != a["content"] and b["rows"] != a["rows"] and b["shape"] != a["shape"]
+        assert b["schema"] == a["schema"] and b["type"] == a["type"]
 
 
 def test_duplicates_count_in_rows():

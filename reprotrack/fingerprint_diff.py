@@ -185,8 +185,10 @@ def _value_differences(a: dict[str, Any], b: dict[str, Any], rtol: float, atol: 
     same_positions = (a.get("approx") or {}).get("positions") == (b.get("approx") or {}).get("positions")
     approx_a, approx_b = (_approx_by_column(a), _approx_by_column(b)) if same_positions else ({}, {})
     # (name, research sample, replay sample) of every column whose own hash changed
+    # a float column stored with another float width (float64 -> float32) is still compared value by value
     changed = [(_colname(x), approx_a.get(i), approx_b.get(j)) for i, j, x, y in pairs
-               if x.get("hash") != y.get("hash") and x.get("dtype") == y.get("dtype")]
+               if x.get("hash") != y.get("hash") and (x.get("dtype") == y.get("dtype")
+                                                      or x.get("kind") == y.get("kind") == "float")]
     if not pairs and 0 in approx_a and 0 in approx_b:  # scalars, containers: compare the sample itself
         changed = [("", approx_a[0], approx_b[0])]
     if not changed:

@@ -140,3 +140,9 @@ def test_arrays_and_duplicate_names():
     assert [d.cause for d in classify(fingerprint(frame), fingerprint(other))] == ["precision"]
     other.iloc[:, 1] += 5
     assert classify(fingerprint(frame), fingerprint(other))[0].cause == "values-changed"
+
+
+def test_float_width_change_is_schema_and_precision(df, base):
+    found = classify(base, fingerprint(df.assign(f=df["f"].astype(np.float32))))
+    assert [d.cause for d in found] == ["schema-changed", "precision"]
+    assert "float32" in found[0].message and found[1].columns == ["f"]

@@ -24,7 +24,6 @@ from __future__ import annotations
 import datetime as _dt
 import decimal
 import fractions
-import math
 from typing import Any, Callable
 
 import numpy as np
@@ -236,7 +235,3 @@ def type_name(obj: Any) -> str:
             break
         public.append(part)
     return ".".join(public + [name]) if public else name
-
-
-def is_finite_number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)

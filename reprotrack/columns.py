@@ -8,8 +8,9 @@ returns its per-row 64-bit hashes. The content bytes of each kind (the ``kind`` 
   every null) as the quiet NaN 0x7ff8000000000000; no mask;
 * ``int``/``uint``/``bool``: int64 / uint64 / uint8 values, nulls as 0 plus the mask;
 * ``datetime``/``timedelta``: int64 nanoseconds (UTC), NaT as int64 min; no mask;
-* ``str`` and ``object`` (mixed types): the 64-bit canonical hash of each value (``canonical.scalar_hash``:
-  for strings the polynomial hash of the UTF-8 bytes), nulls as ``canonical.NULL``; no mask. Strings are
+* ``str`` and ``object`` (mixed types), both under the content kind "object": the 64-bit canonical hash of
+  each value (``canonical.scalar_hash``: for strings the polynomial hash of the UTF-8 bytes), nulls as
+  ``canonical.NULL``; no mask. Strings are
   not streamed byte by byte: a per-value hash is what makes factorised, categorical and plain columns agree
   cheaply; the price is 64-bit (non-cryptographic) strength per string.
 
@@ -29,7 +30,6 @@ import pandas as pd
 
 from . import canonical as C
 
-_PROBE = 4096
 CANON_NAN = np.frombuffer(np.uint64(0x7FF8000000000000).tobytes(), dtype=np.float64)[0]
 INT64_MIN = np.iinfo(np.int64).min
 
@@ -211,7 +211,6 @@ class CategoricalEncoder(Encoder):
     def __init__(self, cat: pd.Categorical, container: Callable[[Any], int] | None = None):
         self.codes = np.asarray(cat.codes)
         self.n = len(self.codes)
-        self.cat_values = cat.categories
         self.categories = encoder_for(cat.categories, container)
         self.kind = self.categories.kind
         self.cat_list = list(cat.categories)

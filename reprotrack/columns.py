@@ -10,9 +10,9 @@ returns its per-row 64-bit hashes. The content bytes of each kind (the ``kind`` 
 * ``datetime``/``timedelta``: int64 nanoseconds (UTC), NaT as int64 min; no mask;
 * ``str`` and ``object`` (mixed types), both under the content kind "object": the 64-bit canonical hash of
   each value (``canonical.scalar_hash``: for strings the polynomial hash of the UTF-8 bytes), nulls as
-  ``canonical.NULL``; no mask. Strings are
-  not streamed byte by byte: a per-value hash is what makes factorised, categorical and plain columns agree
-  cheaply; the price is 64-bit (non-cryptographic) strength per string.
+  ``canonical.NULL``; no mask. Strings are not streamed byte by byte: a per-value hash is what makes
+  factorised, categorical and plain columns agree cheaply; the price is 64-bit (non-cryptographic) strength
+  per string.
 
 All little-endian and independent of the chunk size. Categoricals produce exactly the bytes of their values
 (so they equal the same values stored as objects). For statistics a column gives float64 values (nulls as

@@ -10,7 +10,10 @@ categories, objects): count, nulls, distinct and the top values with their count
 factorised; high-cardinality columns get an estimated distinct count (k-minimum-values over the canonical row
 hashes) and no top values.
 
-Every number is JSON-safe: non-finite floats are written as the strings "nan", "inf", "-inf".
+Statistics are summaries, not identities: floating-point sums may differ in their last bits between numpy
+builds, CPUs or chunk sizes, so they are compared with tolerances (``reprotrack.fingerprint_diff``), never for
+equality -- ``content`` and ``rows`` are the identities. Every number is JSON-safe: non-finite floats are
+written as the strings "nan", "inf", "-inf".
 Pure: numpy only, no I/O.
 """
 

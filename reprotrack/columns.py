@@ -163,8 +163,8 @@ class NumberEncoder(Encoder):
             i = v.view(np.int64)
             f = i * (_seconds_per(v.dtype))
             f[i == INT64_MIN] = np.nan
-        elif self.kind == "float":
-            f = v if v.dtype == np.float64 else v.astype(np.float64)
+        elif self.kind == "float":  # contiguous: the summation order must not depend on the layout
+            f = np.ascontiguousarray(v) if v.dtype == np.float64 else v.astype(np.float64)
         else:
             f = v.astype(np.float64)
         if self.mask is not None and self.mask[lo:hi].any():

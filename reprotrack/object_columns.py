@@ -43,10 +43,21 @@ def object_pointers(values: np.ndarray) -> np.ndarray | None:
         return None
 
 
-def _first_positions(codes: np.ndarray, k: int) -> np.ndarray:
-    """Row of the first occurrence of each code, for factorize codes (numbered in order of appearance)."""
-    running = np.maximum.accumulate(codes)
-    return np.searchsorted(running, np.arange(k))
+def _first_positions(codes: np.ndarray, k: int, step: int = 1 << 20) -> np.ndarray:
+    """Row of the first occurrence of each code, for factorize codes (numbered in order of appearance),
+    chunk by chunk (no second array of n codes)."""
+    first = np.zeros(k, dtype=np.int64)
+    seen = 0
+    for lo in range(0, len(codes), step):
+        if seen >= k:
+            break
+        chunk = codes[lo: lo + step]
+        top = int(chunk.max()) if len(chunk) else -1
+        if top >= seen:
+            running = np.maximum.accumulate(chunk)
+            first[seen: top + 1] = lo + np.searchsorted(running, np.arange(seen, top + 1))
+            seen = top + 1
+    return first
 
 
 def _by_value(codes: np.ndarray, objects: np.ndarray,

@@ -121,8 +121,11 @@ class NumberStats:
         if not self.count:
             return None
         if self.hi > self.lo:
-            return np.linspace(self.lo, self.hi, BINS + 1)
-        return np.array([self.lo, self.hi])
+            with np.errstate(all="ignore"):
+                edges = np.linspace(self.lo, self.hi, BINS + 1)
+            if np.isfinite(edges).all() and (np.diff(edges) > 0).all():
+                return edges
+        return np.array([self.lo, self.hi])  # one bin (constant column, or a range too wide for floats)
 
     def result(self, sample: np.ndarray, hist: np.ndarray | None, edges: np.ndarray | None,
                exact_quantiles: bool) -> dict[str, Any]:
@@ -157,17 +160,22 @@ def number_stats(chunks: Callable[[], Iterable[np.ndarray]], total: int) -> dict
     sample = np.concatenate(picked) if picked else np.zeros(0)
     edges = acc.edges()
     hist = None
-    if edges is not None:
-        finite = sample[np.isfinite(sample)]
-        hist, _ = np.histogram(finite, bins=edges) if len(finite) else (np.zeros(len(edges) - 1, np.int64), None)
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"):  # huge values overflow intermediate sums: reported, never raised
+        if edges is not None:
+            finite = sample[np.isfinite(sample)]
+            hist = np.histogram(finite, bins=edges)[0] if len(finite) else np.zeros(len(edges) - 1, np.int64)
         return acc.result(sample, hist, edges, exact_quantiles=total <= STATS_SAMPLE)
 
 
 def label_stats(codes: np.ndarray, uniques: list[Any]) -> dict[str, Any]:
     """Exact distinct count and top values from factorisation codes (-1 = null)."""
-    nulls = int(np.count_nonzero(codes < 0))
-    counts = np.bincount(codes[codes >= 0], minlength=len(uniques)) if len(uniques) else np.zeros(0, np.int64)
+    counts = np.zeros(len(uniques) + 1, dtype=np.int64)  # last slot: nulls (code -1)
+    for lo in range(0, len(codes), 1 << 20):  # chunks: bincount would widen all codes to int64 at once
+        part = codes[lo: lo + (1 << 20)].astype(np.intp)
+        part[part < 0] = len(uniques)
+        counts += np.bincount(part, minlength=len(uniques) + 1)
+    nulls = int(counts[-1])
+    counts = counts[:-1]
     present = np.flatnonzero(counts)
     labels = [label(uniques[i]) for i in present]
     order = sorted(range(len(present)), key=lambda i: (-int(counts[present[i]]), str(labels[i])))[:TOP]

@@ -190,11 +190,25 @@ def _time_kind(values: np.ndarray) -> tuple[str, int]:
         return base, 1
     if factor is not None:
         i = values.view(np.int64)
-        valid = i[i != INT64_MIN]
         lim = np.iinfo(np.int64).max // factor
-        if not len(valid) or (int(valid.min()) >= -lim and int(valid.max()) <= lim):
+        if not len(i) or (int(i.max()) <= lim and _min_not_nat(i) >= -lim):
             return base, factor
     return f"{base}[{unit}]", 1
+
+
+def _min_not_nat(i: np.ndarray, step: int = 1 << 20) -> int:
+    """Smallest value that is not NaT (int64 min), chunk by chunk (no masked copy of the column)."""
+    low = int(i.min()) if len(i) else 0
+    if low != INT64_MIN:
+        return low
+    best = None
+    for lo in range(0, len(i), step):
+        part = i[lo: lo + step]
+        part = part[part != INT64_MIN]
+        if len(part):
+            m = int(part.min())
+            best = m if best is None else min(best, m)
+    return best if best is not None else 0
 
 
 def _seconds_per(dtype: np.dtype) -> float:

@@ -28,6 +28,7 @@ from . import canonical as C
 from .columns import Encoder
 
 PROBE = 4096
+FACTORIZE_STEP = 1 << 18  # rows per factorize call: pandas sizes its hash table by the input length
 
 
 def object_pointers(values: np.ndarray) -> np.ndarray | None:
@@ -76,7 +77,9 @@ def _by_value(codes: np.ndarray, objects: np.ndarray,
             first[v] = i
     reps = [objects[first[v]] for v in range(len(keep))]
     if len(obj_to_value):
-        np.take(obj_to_value, codes, out=codes)  # in place: no second array of n codes
+        remap = obj_to_value.astype(codes.dtype)
+        for lo in range(0, len(codes), FACTORIZE_STEP):  # in place, chunk by chunk: no second array of n codes
+            codes[lo: lo + FACTORIZE_STEP] = remap[codes[lo: lo + FACTORIZE_STEP]]
     return codes, reps, vh[keep]
 
 
@@ -90,22 +93,54 @@ def factorize_values(values: np.ndarray, container: Callable[[Any], int] | None 
     most = max(1024, n // 8)
     pointers = object_pointers(values)
     if pointers is not None and len(pd.unique(pointers[:PROBE])) <= limit:
-        codes, distinct = pd.factorize(pointers)
-        if len(distinct) > most:
+        found = chunked_factorize(pointers, most)
+        if found is None:
             return None
+        codes, distinct = found
         # the objects themselves come from the array (never from a pointer: no dangling reads, ever)
         objects = values[_first_positions(codes, len(distinct))]
         return _by_value(codes, np.asarray(objects, dtype=object), container)
     try:
         if len(pd.unique(values[:PROBE])) > limit:
             return None
-        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        found = chunked_factorize(values, most, strings_only=True)
     except Exception:  # noqa: BLE001 - unhashable values (lists), or a hostile __hash__/__eq__: hash one by one
         return None
-    uniques = np.asarray(uniques, dtype=object)
-    if len(uniques) > most or not all(type(u) is str for u in uniques.tolist()):
-        return None  # pandas' table merges 1, 1.0 and True, which are different values here
-    return codes, uniques.tolist(), C.str_hashes(uniques.tolist())
+    if found is None:
+        return None
+    codes, uniques = found
+    return codes, uniques, C.str_hashes(uniques)
+
+
+
+
+def chunked_factorize(values: np.ndarray, most: int, strings_only: bool = False
+                      ) -> tuple[np.ndarray, list[Any]] | None:
+    """int32 codes (-1 for nulls) numbered in order of first appearance, and the distinct values; None when
+    there are more than ``most`` of them (or, with ``strings_only``, a value that is not a str: pandas'
+    table would merge 1, 1.0 and True, which are different values here). Chunk by chunk: no int64 array
+    of n codes."""
+    n = len(values)
+    codes = np.empty(n, dtype=np.int32)
+    ids: dict[Any, int] = {}
+    distinct: list[Any] = []
+    for lo in range(0, n, FACTORIZE_STEP):
+        local, uniques = pd.factorize(values[lo: lo + FACTORIZE_STEP], use_na_sentinel=True)
+        uniques = uniques.tolist() if hasattr(uniques, "tolist") else list(uniques)
+        if strings_only and not all(type(u) is str for u in uniques):
+            return None
+        mapping = np.empty(len(uniques) + 1, dtype=np.int32)
+        mapping[-1] = -1  # local code -1 (null) indexes the last slot
+        for k, u in enumerate(uniques):
+            g = ids.get(u)
+            if g is None:
+                g = ids[u] = len(distinct)
+                distinct.append(u)
+            mapping[k] = g
+        if len(distinct) > most:
+            return None
+        np.take(mapping, local, out=codes[lo: lo + len(local)])
+    return codes, distinct
 
 
 class ObjectEncoder(Encoder):

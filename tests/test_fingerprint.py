@@ -472,3 +472,15 @@ def test_hostile_objects_in_a_column():
     s = pd.Series([Hostile() for _ in range(10)] + ["a"] * 10, dtype=object)
     fp = fingerprint(s)
     assert fp["content"].startswith("xxh3-128:") and fp["stats"][0]["count"] == 20
+
+
+def test_extreme_floats_give_json_safe_stats():
+    import warnings
+
+    values = pd.DataFrame({"x": [1.7976931348623157e308, -9.9792015476736e291, np.inf, -np.inf, np.nan, 0.0]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # overflow is reported in the stats, never warned
+        fp = fingerprint(values)
+    json.dumps(fp, allow_nan=False)
+    stats = fp["stats"][0]
+    assert stats["posinf"] == 1 and stats["neginf"] == 1 and stats["nulls"] == 1

@@ -173,14 +173,11 @@ def cmd_record(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from pathlib import Path
+    from .verify import verify_notebook
 
-    from .verify import load_options, verify_notebook
-
-    options = load_options(Path(args.notebook).expanduser().resolve().parent, rtol=args.rtol, atol=args.atol)
-    result = verify_notebook(args.notebook, lock=args.lock, kernel=args.kernel, options=options, order=args.order,
+    result = verify_notebook(args.notebook, lock=args.lock, kernel=args.kernel, order=args.order,
                              pin_seeds=args.pin_seeds, save_replay=args.save_replay, timeout=args.timeout,
-                             progress=_progress())
+                             progress=_progress(), rtol=args.rtol, atol=args.atol)
     if result.replay.execution_error:
         _log(f"the notebook could not be executed: {result.replay.execution_error}; the report covers what ran")
     _emit(result.report, args.format, args.output)
@@ -188,12 +185,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from pathlib import Path
+    from .verify import diff_locks, exit_code_for
 
-    from .verify import diff_locks, exit_code_for, load_options
-
-    options = load_options(Path(args.research).expanduser().resolve().parent, rtol=args.rtol, atol=args.atol)
-    report = diff_locks(args.research, args.other, options=options)
+    report = diff_locks(args.research, args.other, rtol=args.rtol, atol=args.atol)
     _emit(report, args.format, args.output)
     return exit_code_for(report)
 

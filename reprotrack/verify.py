@@ -90,15 +90,18 @@ def verify_notebook(
     save_replay: str | os.PathLike[str] | None = None,
     timeout: float | None = None,
     progress: replay.Progress | None = None,
+    rtol: float | None = None,
+    atol: float | None = None,
 ) -> VerifyResult:
-    """Replay ``notebook`` in a fresh kernel against its research lock and diff the two runs."""
+    """Replay ``notebook`` in a fresh kernel against its research lock and diff the two runs. ``options``
+    default to ``[tool.reprotrack]`` of the notebook's nearest pyproject.toml, with ``rtol``/``atol`` on top."""
     nb_path = _notebook(notebook)
     lock_path = Path(lock) if lock else store.find_lock_for(nb_path)
     research = store.read_lock(lock_path)
     from .diff import compare
 
     if options is None:
-        options = load_options(nb_path.parent)
+        options = load_options(nb_path.parent, rtol=rtol, atol=atol)
     if save_replay is not None:
         _check_folder(Path(save_replay).resolve())
     nb, has_ids = replay.read_notebook(nb_path)
@@ -117,13 +120,20 @@ def verify_notebook(
     return VerifyResult(report, research, result, saved)
 
 
-def diff_locks(a: str | os.PathLike[str], b: str | os.PathLike[str], *, options: Any = None) -> Any:
+def diff_locks(
+    a: str | os.PathLike[str],
+    b: str | os.PathLike[str],
+    *,
+    options: Any = None,
+    rtol: float | None = None,
+    atol: float | None = None,
+) -> Any:
     """The verify diff between two existing locks (research first), with no execution."""
+    research, other = store.read_lock(a), store.read_lock(b)
     from .diff import compare
 
-    research, other = store.read_lock(a), store.read_lock(b)
     if options is None:
-        options = load_options(Path(a).resolve().parent)
+        options = load_options(Path(a).resolve().parent, rtol=rtol, atol=atol)
     return compare(research, other, options)
 
 
@@ -148,9 +158,9 @@ def current_environment(packages: list[str] | dict[str, Any]) -> dict[str, Any]:
 
 def check_environment(lock: str | os.PathLike[str], *, options: Any = None) -> list[Any]:
     """Environment findings of this interpreter against a lock's (the fast pre-flight before a verify)."""
+    research = store.read_lock(lock)
     from .diff import environment_differences
 
-    research = store.read_lock(lock)
     if options is None:
         options = load_options(Path(lock).resolve().parent)
     recorded = {k: v for k, v in research.environment.items() if k != "threadpools"}

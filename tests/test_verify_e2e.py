@@ -187,3 +187,18 @@ def test_a_replay_in_another_kernelspec_runs_there(study, tmp_path, monkeypatch)
     assert result.replay.kernel == "staging"
     assert sorted(p.name for p in marks.iterdir()) == ["default", "staging"]
     assert result.exit_code == 0, [f.message for f in result.report.findings]
+
+
+@needs_diff
+def test_pin_seeds_replays_an_unseeded_research_run_exactly(tmp_path):
+    nb = write_notebook(tmp_path / "unseeded.ipynb",
+                        ["import numpy as np", "rng = np.random.default_rng()\nprint(f'draw: {rng.random():.12f}')"],
+                        ids=["imports", "draw"])
+    assert record_notebook(nb).exit_code == 0
+    loose = verify_notebook(nb)
+    assert loose.exit_code == 1
+    assert [f.cell_index for f in loose.report.findings if not f.upstream_of] == [1]
+    pinned = verify_notebook(nb, pin_seeds=True, save_replay=tmp_path / "replay.lock")
+    assert (pinned.exit_code, pinned.report.findings) == (0, [])
+    assert store.read_lock(tmp_path / "replay.lock").cells[1].outputs == store.read_lock(
+        tmp_path / "unseeded.reprotrack.lock").cells[1].outputs

@@ -3,7 +3,8 @@
 Never the whole namespace: the candidates come from the cell's AST (``names``), in two strengths.
 
 * Certain (assigned, item/attribute-assigned, ``inplace=True``): fingerprinted and recorded every time,
-  even when the value is the same as before (the record says "this cell produced this value").
+  even when the value is the same as before (the record says "this cell produced this value"). In a
+  cell that raised, they are only possible: the assignment may not have run.
 * Possible (receivers of other method calls, names passed to calls, globals that functions defined in the
   notebook read or rebind): their ``content`` hash is compared with the last one recorded for the name;
   recorded (full fingerprint) only when it differs or none was recorded yet. The content hash is the
@@ -112,6 +113,9 @@ class DataCapture(Capture):
         ns = ctx.user_ns
         certain = set(names.certain)
         maybe = set(names.maybe)
+        if ctx.record.status != "ok":  # the cell stopped early: its assignments may not have happened
+            maybe |= certain
+            certain = set()
         deleted = set(names.deleted)
         if snapshot is not None:
             for key, value in ns.items():

@@ -244,13 +244,12 @@ def _small_data(obj: Any, budget: list[int], depth: int) -> bool:
 
 def _is_fitted_estimator(obj: Any) -> bool:
     cls = type(obj)
-    if not (callable(getattr(cls, "fit", None)) and callable(getattr(cls, "get_params", None))):
-        return False
     try:
-        attrs = vars(obj)
-    except TypeError:
+        if not (callable(getattr(cls, "fit", None)) and callable(getattr(cls, "get_params", None))):
+            return False
+        return any(k.endswith("_") and not k.startswith("_") for k in vars(obj))
+    except Exception:  # noqa: BLE001 - no or a hostile __dict__: not something we can fingerprint
         return False
-    return any(k.endswith("_") and not k.startswith("_") for k in attrs)
 
 
 def shallow_bytes(obj: Any) -> int:

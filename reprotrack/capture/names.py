@@ -13,7 +13,8 @@ precision and cost are traded. The rules, from certain to possible:
   (``lst.append(…)``, ``arr.sort()``, ``model.fit(…)``) and names passed as arguments to a call (a
   function may change its argument in place). Calls known not to change anything (``print``, ``len``,
   ``df.head()``, ``df.describe()``, ``model.predict(X)``…) are left out: the lists below are for methods of
-  pandas, numpy, scikit-learn and builtins whose names say they read only. Everything unknown is kept:
+  pandas, numpy, scikit-learn and builtins whose names say they read only. An argument counts by its root
+  name: ``shuffle(df["x"].values)`` may change ``df``. Everything unknown is kept:
   correctness first. The data capture confirms a ``maybe`` name by comparing its content hash with the
   last one recorded, so a false ``maybe`` costs one content hash, never a wrong record.
 * ``deleted``: names removed by ``del name``.
@@ -293,8 +294,5 @@ class _Visitor(ast.NodeVisitor):
                 self._add(self.maybe, receiver)
         if not _args_read_only(name):
             for arg in [*node.args, *[k.value for k in node.keywords]]:
-                if isinstance(arg, ast.Starred):
-                    arg = arg.value
-                if isinstance(arg, ast.Name):
-                    self._add(self.maybe, arg.id)
+                self._add(self.maybe, root_name(arg))  # shuffle(a), f(*a), shuffle(df["x"].values)
         self.generic_visit(node)

@@ -5,7 +5,9 @@ Two ways in:
 * The readers of pandas (``read_csv``, ``read_parquet``, ``read_excel``… see ``PANDAS_READERS``) and numpy
   (``load``, ``loadtxt``, ``genfromtxt``, ``fromfile``) are wrapped (reversibly, ``patching``), also when
   pandas or numpy is imported after ``start``; they name what was read (``"reader": "pandas.read_csv"``),
-  including files read by C code (pyarrow) that no Python ``open`` would show.
+  including files read by C code (pyarrow) that no Python ``open`` would show. A library imported inside
+  a cell is patched from the next cell on: in the cell that imports it, its reads are seen by their
+  ``open`` only (and C-level reads not at all).
 * Everything else opened for reading through Python (``open``, ``io.open``, ``Path.read_text``,
   ``gzip.open``…) is seen through an audit hook on the ``open`` event (``reader: "open"``). Audit hooks
   cannot be removed, so the hook is installed once per process and does nothing but one global test

@@ -108,3 +108,8 @@ def test_names_of_source_is_cached_and_none_when_it_does_not_parse():
 def test_global_declarations_show_through_the_called_function():
     n = names("def bump():\n    global counter\n    counter += 1\nbump()")
     assert "bump" in n.called and "bump" in n.assigned
+
+
+def test_numpy_out_argument_is_a_change_and_plots_read_only():
+    n = names("np.log(a, out=b)\nsns.histplot(df)\nplt.scatter(x, y)\nnp.sort(c)\nc.sort()")
+    assert n.mutated == {"b"} and n.maybe == {"c", "np", "sns", "plt"}  # modules are dropped later: not data

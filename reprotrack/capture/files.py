@@ -54,6 +54,7 @@ _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _CODE_SUFFIXES = (".py", ".pyc", ".pyo", ".pyd", ".pyi", ".so", ".pth", ".dylib", ".dll")
 _SYSTEM_PREFIXES = ("/proc/", "/sys/", "/dev/", "/etc/", "/usr/", "/run/", "/var/lib/", "/var/cache/")
 CHUNK = 1 << 20
+MAX_CACHED = 10_000
 
 _STATE: FileCapture | None = None  # the capture of the tracked cell running now, else None
 _HOOKED = False
@@ -97,7 +98,9 @@ class FileCapture(Capture):
         base = str(getattr(session, "base_dir", None) or os.getcwd())
         self.base_dirs = tuple(dict.fromkeys((os.path.abspath(base), os.path.realpath(base))))
         self.lock_path = os.path.abspath(str(getattr(session, "lock_path", "") or ""))
-        self.ignored = _ignored_prefixes(getattr(session, "shell", None))
+        # a folder that holds the notebook folder (the home folder, say) does not hide the notebook's files
+        self.ignored = tuple(p for p in _ignored_prefixes(getattr(session, "shell", None))
+                             if not any((b.rstrip(os.sep) + os.sep).startswith(p) for b in self.base_dirs))
         self.patcher.when_imported("pandas", self._patch_pandas)
         self.patcher.when_imported("numpy", self._patch_numpy)
         _install_hook()
@@ -205,6 +208,8 @@ class FileCapture(Capture):
             key = (full, st.st_size, st.st_mtime_ns)
             digest = self.cache.get(key)
             if digest is None:
+                if len(self.cache) >= MAX_CACHED:
+                    self.cache.clear()
                 digest = self.cache[key] = file_hash(full)
             return st.st_size, digest
         except OSError:

@@ -15,7 +15,7 @@ precision and cost are traded. The rules, from certain to possible:
   ``df.head()``, ``df.describe()``, ``model.predict(X)``…) are left out: the lists below are for methods of
   pandas, numpy, scikit-learn and builtins whose names say they read only. An argument counts by its root
   name: ``shuffle(df["x"].values)`` may change ``df``. Everything unknown is kept:
-  correctness first. The data capture confirms a ``maybe`` name by comparing its content hash with the
+  correctness first. ``out=arr`` (numpy) always counts as a change of ``arr``. The data capture confirms a ``maybe`` name by comparing its content hash with the
   last one recorded, so a false ``maybe`` costs one content hash, never a wrong record.
 * ``deleted``: names removed by ``del name``.
 * ``called``: plain names the cell calls; a function defined in the notebook may read or rebind
@@ -58,6 +58,10 @@ ARGS_READ_ONLY = READ_ONLY_METHODS | frozenset("""
     fit partial_fit fit_transform fit_predict fit_resample concat array asarray zeros_like ones_like
     empty_like full_like DataFrame Series Index train_test_split cross_val_score cross_validate
     cross_val_predict allclose array_equal isclose where concatenate stack vstack hstack open
+    log log1p log2 log10 exp expm1 sqrt square sin cos tan floor ceil isnan isfinite isinf nanmean nanstd
+    nanmin nanmax nansum percentile histogram bincount corrcoef matmul outer einsum unique sort
+    scatter bar barh imshow heatmap histplot lineplot scatterplot pairplot displot countplot barplot
+    violinplot regplot lmplot catplot relplot kdeplot boxenplot stripplot swarmplot jointplot
 """.split())
 #: Calls that can change the namespace in ways an AST cannot show.
 _OPAQUE_CALLS = frozenset({"exec", "eval", "globals", "vars", "locals", "execfile", "run_line_magic",
@@ -292,6 +296,9 @@ class _Visitor(ast.NodeVisitor):
                 self._add(self.mutated, receiver)
             elif name not in READ_ONLY_METHODS:
                 self._add(self.maybe, receiver)
+        for k in node.keywords:
+            if k.arg == "out":  # numpy's out=: written in place whatever the function
+                self._add(self.mutated, root_name(k.value))
         if not _args_read_only(name):
             for arg in [*node.args, *[k.value for k in node.keywords]]:
                 self._add(self.maybe, root_name(arg))  # shuffle(a), f(*a), shuffle(df["x"].values)

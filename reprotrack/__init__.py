@@ -7,6 +7,8 @@ In staging: ``reprotrack verify notebook.ipynb``.
 
 from __future__ import annotations
 
+import sys
+import types
 from typing import Any
 
 __version__ = "0.1.0"
@@ -81,3 +83,17 @@ def unload_ipython_extension(ipython) -> None:
     from .magics import unload_ipython_extension as _unload
 
     _unload(ipython)
+
+
+class _Package(types.ModuleType):
+    """Importing the engine ``reprotrack.fingerprint`` (lazily, by the captures) must not replace the
+    public ``reprotrack.fingerprint`` function: the import system sets a submodule as a package attribute.
+    The engine stays reachable as ``sys.modules["reprotrack.fingerprint"]`` and by ``from … import``."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "fingerprint" and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

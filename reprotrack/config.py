@@ -1,0 +1,104 @@
+"""``[tool.reprotrack]`` of the nearest ``pyproject.toml``: the diff's tolerances and policies.
+
+```toml
+[tool.reprotrack]
+rtol = 1e-6                 # relative tolerance for numbers (data statistics, metrics, printed numbers)
+atol = 1e-9                 # absolute tolerance
+env-policy = "patch"        # exact | patch | minor | major: version drift the policy allows is a warning
+ignore-packages = ["tqdm"]  # never report these packages
+order = "recorded"          # recorded | notebook: the order verify replays cells in
+normalise = [["run-[0-9]+", "run-N"]]   # extra (regex, replacement) rules for printed output
+```
+
+Keys may be spelled with ``-`` or ``_``. Command-line values (``overrides``) win over the file; ``None``
+means "not given". A wrong value is a ``UsageError`` naming the file and the key (exit 2). This module does
+the only file reading of the diff's options; the diff itself stays pure.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from dataclasses import fields, replace
+from pathlib import Path
+from typing import Any
+
+from .diff.model import ENV_POLICIES, ORDERS, DiffOptions
+from .errors import UsageError
+
+KEYS = {f.name for f in fields(DiffOptions)}
+
+
+def find_pyproject(start: Path | None = None) -> Path | None:
+    """The nearest pyproject.toml at or above ``start`` (a folder or a file; default: the working folder)."""
+    here = Path(start) if start is not None else Path.cwd()
+    here = here.resolve()
+    if here.is_file():
+        here = here.parent
+    for folder in (here, *here.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def read_table(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {path}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{path} is not valid TOML: {exc}") from None
+    table = data.get("tool", {}).get("reprotrack", {})
+    if not isinstance(table, dict):
+        raise UsageError(f"{path}: [tool.reprotrack] must be a table")
+    return table
+
+
+def load_options(start: Path | None = None, **overrides: Any) -> DiffOptions:
+    """Options from ``[tool.reprotrack]`` of the nearest pyproject.toml upwards of ``start``, then ``overrides``."""
+    path = find_pyproject(start)
+    values: dict[str, Any] = {}
+    if path is not None:
+        for raw_key, value in read_table(path).items():
+            key = str(raw_key).replace("-", "_")
+            if key in KEYS:
+                values[key] = value
+    values.update({k.replace("-", "_"): v for k, v in overrides.items() if v is not None})
+    unknown = sorted(set(values) - KEYS)
+    if unknown:
+        raise UsageError(f"unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(KEYS))}")
+    where = str(path) if path is not None else "options"
+    return replace(DiffOptions(), **{k: _check(k, v, where) for k, v in values.items()})
+
+
+def _check(key: str, value: Any, where: str) -> Any:
+    if key in ("rtol", "atol"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+            raise UsageError(f"{where}: {key} must be a finite number >= 0, not {value!r}")
+        return float(value)
+    if key == "env_policy":
+        if value not in ENV_POLICIES:
+            raise UsageError(f"{where}: env-policy must be one of {', '.join(ENV_POLICIES)}, not {value!r}")
+        return value
+    if key == "order":
+        if value not in ORDERS:
+            raise UsageError(f"{where}: order must be one of {', '.join(ORDERS)}, not {value!r}")
+        return value
+    if key == "ignore_packages":
+        if isinstance(value, str) or not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            raise UsageError(f"{where}: ignore-packages must be a list of package names")
+        return tuple(value)
+    if key == "normalise":
+        rules = []
+        for rule in value if isinstance(value, (list, tuple)) else [None]:
+            if not (isinstance(rule, (list, tuple)) and len(rule) == 2 and all(isinstance(r, str) for r in rule)):
+                raise UsageError(f"{where}: normalise must be a list of [regex, replacement] pairs")
+            try:
+                re.compile(rule[0])
+            except re.error as exc:
+                raise UsageError(f"{where}: normalise regex {rule[0]!r} is invalid: {exc}") from None
+            rules.append((rule[0], rule[1]))
+        return tuple(rules)
+    return value

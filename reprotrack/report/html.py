@@ -1,0 +1,128 @@
+"""The HTML report: one self-contained page (inline CSS, no scripts, fonts or network), readable offline and
+attachable to a CI run. A per-cell timeline coloured by status, the root causes first with their fixes and
+their consequences folded in ``<details>``, histograms (inline SVG) of the columns whose statistics moved,
+and the environment differences as a table. Every lock-derived string is ``clean``ed and ``html.escape``d.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from . import ordered_roots, where
+from .safe import clean
+from .svg import column_pairs, histogram_svg
+
+STYLE = """
+body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:2em auto;max-width:70em;color:#222;padding:0 1em}
+h1{font-size:1.4em} h2{font-size:1.15em;margin-top:1.6em} .status{padding:.15em .5em;border-radius:4px;color:#fff}
+.reproduced{background:#2e7d32}.differs{background:#c62828}.failed{background:#6a1b9a}
+.timeline{display:flex;flex-wrap:wrap;gap:4px;margin:.5em 0}
+.cell{min-width:3.2em;padding:.3em .4em;border-radius:4px;text-align:center;font-size:12px;color:#fff}
+.c-ok{background:#43a047}.c-warning{background:#f9a825;color:#222}.c-error{background:#e53935}
+.c-missing{background:#9e9e9e}.finding{border-left:4px solid #e53935;padding:.3em .8em;margin:.8em 0;background:#fafafa}
+.finding.warning{border-color:#f9a825}.fix{color:#1b5e20}.meta{color:#666;font-size:12px}
+table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:.25em .6em;text-align:left}
+.h-research{fill:#1e88e5;opacity:.55}.h-replay{fill:none;stroke:#e65100;stroke-width:1.5}
+.axis{stroke:#999}.tick{font-size:10px;fill:#555} details{margin-top:.4em} code{font-size:12px}
+"""
+
+
+def _e(text: object) -> str:
+    return escape(clean(text), quote=True)
+
+
+def render_html(report) -> str:
+    parts = [
+        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'unsafe-inline\'">',
+        f"<title>reprotrack report: {_e(report.status)}</title><style>{STYLE}</style></head><body>",
+        f'<h1>reprotrack <span class="status {_e(report.status)}">{_e(report.status)}</span></h1>',
+        _summary(report), _timeline(report),
+    ]
+    roots = ordered_roots(report)
+    if roots:
+        parts.append("<h2>Root causes</h2>")
+        parts += [_root(report, r) for r in roots]
+    env = [f for f in report.findings if f.kind == "environment"]
+    if env:
+        parts.append(_environment(env))
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def _summary(report) -> str:
+    rows = []
+    for side in ("research", "replay"):
+        info = getattr(report, side) or {}
+        rows.append(f"<tr><th>{side}</th><td>{_e(info.get('notebook') or '')}</td><td>Python "
+                    f"{_e(info.get('python') or '?')}</td><td>{_e(info.get('cells', 0))} cell run(s)</td>"
+                    f"<td>{_e(info.get('generator') or '')}</td></tr>")
+    text = ""
+    if report.execution_error:
+        text = f"<p>The notebook could not be executed: {_e(report.execution_error)}</p>"
+    first = report.first_divergence
+    if first:
+        ident = f" ({_e(first.get('cell_id'))})" if first.get("cell_id") else ""
+        at = f"cell {_e(first.get('cell_index'))}{ident}" if first.get("cell_index") is not None else "the environment"
+        text += f"<p>First divergence: <strong>{at}</strong>, finding {_e(first.get('finding'))}.</p>"
+    return f"<table>{''.join(rows)}</table>{text}"
+
+
+def _timeline(report) -> str:
+    if not report.cells:
+        return ""
+    boxes = []
+    for row in report.cells:
+        state = row.get("state", "ok")
+        if row.get("replay") == "missing" or row.get("research") == "missing":
+            state = "error" if state == "error" else "missing"
+        tip = f"cell {row.get('index')} ({row.get('id')}): research {row.get('research')}, replay {row.get('replay')}"
+        if row.get("findings"):
+            tip += "; findings " + ", ".join(row["findings"])
+        boxes.append(f'<div class="cell c-{_e(state)}" title="{_e(tip)}">{_e(row.get("index"))}</div>')
+    return "<h2>Cells, in the order they ran</h2><div class=\"timeline\">" + "".join(boxes) + "</div>"
+
+
+def _root(report, root) -> str:
+    severity = "warning" if root.severity != "error" else "error"
+    parts = [f'<div class="finding {severity}" id="{_e(root.id)}">',
+             f'<div class="meta">{_e(root.id)} · {_e(where(root))} · {_e(root.kind)}/{_e(root.cause)} · '
+             f'{_e(root.subject)} · {severity}</div>', f"<p>{_e(root.message)}</p>"]
+    if root.fix:
+        parts.append(f'<p class="fix">Fix: {_e(root.fix)}</p>')
+    parts.append(_histograms(root))
+    after = report.consequences(root)
+    if after:
+        parts.append(f"<details><summary>{len(after)} consequence(s)</summary><ul>")
+        for f in after:
+            parts.append(f'<li id="{_e(f.id)}"><span class="meta">{_e(f.id)} · {_e(where(f))} · '
+                         f'{_e(f.kind)}/{_e(f.cause)} · {_e(f.subject)}</span><br>{_e(f.message)}'
+                         f"{_histograms(f)}</li>")
+        parts.append("</ul></details>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _histograms(finding) -> str:
+    evidence = finding.evidence or {}
+    if finding.kind != "data" or not isinstance(evidence.get("research"), dict):
+        return ""
+    pairs = column_pairs(evidence.get("research"), evidence.get("replay"))
+    if not pairs:
+        return ""
+    return "<div>" + "".join(histogram_svg(name, a, b) for name, a, b in pairs) + \
+        '<div class="meta">research filled (blue), replay outlined (orange)</div></div>'
+
+
+def _environment(env) -> str:
+    rows = ["<h2>Environment</h2><table><tr><th>what</th><th>research</th><th>replay</th><th>severity</th></tr>"]
+    for f in env:
+        ev = f.evidence or {}
+        rows.append(f"<tr><td>{_e(f.cause)}: {_e(f.subject)}</td><td>{_e(_value(ev.get('research')))}</td>"
+                    f"<td>{_e(_value(ev.get('replay')))}</td><td>{_e(f.severity)}</td></tr>")
+    rows.append("</table>")
+    return "".join(rows)
+
+
+def _value(v) -> str:
+    return "—" if v is None else str(v)

@@ -10,7 +10,8 @@ order = "recorded"          # recorded | notebook: the order verify replays cell
 normalise = [["run-[0-9]+", "run-N"]]   # extra (regex, replacement) rules for printed output
 ```
 
-Keys may be spelled with ``-`` or ``_``. Command-line values (``overrides``) win over the file; ``None``
+Keys may be spelled with ``-`` or ``_``; other keys of the table belong to other parts of the tracker and are
+left alone here. Command-line values (``overrides``) win over the file; ``None``
 means "not given". A wrong value is a ``UsageError`` naming the file and the key (exit 2). This module does
 the only file reading of the diff's options; the diff itself stays pure.
 """

@@ -395,3 +395,21 @@ def test_every_cause_reported_is_in_the_vocabulary_and_ids_follow_report_order()
         assert f.upstream_of is None or (f.upstream_of in ids and report.finding(f.upstream_of).upstream_of is None)
     for key in ("cell_index", "cell_id", "kind", "cause", "subject", "message", "upstream_of", "fix", "severity"):
         assert all(key in f for f in report.to_dict()["findings"])
+
+
+def test_inputs_under_another_path_with_the_same_content_or_without_content_are_not_differences():
+    a = lock(cell(0, inputs=[{"path": "/tmp/run-a/data.csv", "bytes": 5, "content": "sha256:aaa"},
+                             {"path": "/tmp/run-a", "bytes": None, "content": None}]))
+    b = lock(cell(0, inputs=[{"path": "/tmp/run-b/data.csv", "bytes": 5, "content": "sha256:aaa"},
+                             {"path": "/tmp/run-b", "bytes": None, "content": None}]))
+    assert compare(a, b).findings == []
+    c = lock(cell(0, inputs=[{"path": "extra.csv", "bytes": 5, "content": "sha256:ccc"}]))
+    assert causes(compare(lock(cell(0)), c)) == [("input-file-changed", 0)]
+
+
+def test_variables_are_compared_only_when_both_sides_recorded_them():
+    old = {k: v for k, v in ENV.items() if k != "variables"}
+    now = {**copy.deepcopy(ENV), "variables": {"LANG": "C.UTF-8"}}
+    assert environment_differences(old, now) == []
+    [f] = environment_differences(ENV, now)
+    assert (f.cause, f.subject, f.severity) == ("platform", "LANG", "warning")

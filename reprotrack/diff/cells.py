@@ -104,9 +104,17 @@ def _inputs(a: CellRecord, b: CellRecord, where: str, add) -> None:
         return {str(e.get("path")): e for e in rec.inputs or [] if isinstance(e, dict)}
 
     ta, tb = table(a), table(b)
+    # a file read under another path (another checkout, a temporary folder) with the same content is the
+    # same input; an input without a content hash (a folder, a buffer, a URL) read on one side only says
+    # nothing about the data
+    only_a = {e.get("content") for p, e in ta.items() if p not in tb}
+    only_b = {e.get("content") for p, e in tb.items() if p not in ta}
     for path in sorted(set(ta) | set(tb)):
         ea, eb = ta.get(path), tb.get(path)
         if ea is None or eb is None:
+            entry = ea or eb
+            if entry.get("content") is None or entry.get("content") in (only_b if eb is None else only_a):
+                continue
             which, other = ("research", "the replay") if eb is None else ("the replay", "research")
             add("input-file-changed", path, f"{path} was read by {where} in {which}, not in {other}.",
                 "Make the cell read the same file as in research.", evidence={"research": ea, "replay": eb})
@@ -115,7 +123,7 @@ def _inputs(a: CellRecord, b: CellRecord, where: str, add) -> None:
         if ca is None or cb is None or ca == cb:
             continue
         size = ""
-        if ea.get("bytes") is not None and eb.get("bytes") is not None:
+        if ea.get("bytes") is not None and eb.get("bytes") is not None and ea.get("bytes") != eb.get("bytes"):
             size = f" ({ea.get('bytes')} bytes in research, {eb.get('bytes')} now)"
         add("input-file-changed", path, f"The file {path} read by {where} has other content{size}.",
             f"Use the research version of {path} (content {str(ca)[:24]}…), or record again if the new data is "

@@ -38,7 +38,8 @@ def environment_differences(research_env: dict[str, Any], current_env: dict[str,
     found += _packages(research_env.get("packages") or {}, current_env.get("packages") or {}, options)
     found += _platform(research_env.get("platform") or {}, current_env.get("platform") or {})
     found += _threads(research_env, current_env)
-    found += _variables(research_env.get("variables") or {}, current_env.get("variables") or {})
+    if "variables" in research_env and "variables" in current_env:  # an older lock did not record them
+        found += _variables(research_env.get("variables") or {}, current_env.get("variables") or {})
     for number, finding in enumerate(found, 1):
         finding.id = f"F{number}"
     return found

@@ -56,7 +56,8 @@ def pipeline(df: pd.DataFrame, *, inputs_content: str = "sha256:aaa", seed: int 
         cell(1, "df = pd.read_csv('data.csv')", inputs=[{"path": "data.csv", "bytes": 100, "content": inputs_content}],
              data={"df": fingerprint(df)}),
         cell(2, "X_train, X_test = train_test_split(df)", splits=[rec]),
-        cell(3, "score", outputs={"stdout": summarise_text(f"accuracy: {metric}\n"), "result": summarise_result(metric)}),
+        cell(3, "score", outputs={"stdout": summarise_text(f"accuracy: {metric}\n"),
+                                  "result": summarise_result(metric)}),
     )
 
 
@@ -379,7 +380,8 @@ def test_checkpoints_compare_by_name_whatever_the_cells():
     report = compare(a, b)
     got = {(f.cause, f.subject) for f in report.findings if f.subject.startswith("checkpoint")}
     assert ("rows-removed", "checkpoint features") in got and ("cell-missing", "checkpoint model") in got
-    same = compare(lock(checkpoints={"features": fingerprint(frame())}), lock(checkpoints={"features": fingerprint(frame())}))
+    same = compare(lock(checkpoints={"features": fingerprint(frame())}),
+                   lock(checkpoints={"features": fingerprint(frame())}))
     assert same.findings == []
 
 

@@ -155,8 +155,9 @@ def _data(a: CellRecord, b: CellRecord, options: DiffOptions, add) -> None:
     for name in sorted(set(da) | set(db), key=str):
         fa, fb = da.get(name), db.get(name)
         if fa is None or fb is None:
+            # recorded on one side only: the cell created or changed it in one run and left it alone in the other
             which, other = ("research", "the replay") if fb is None else ("the replay", "research")
-            add("schema-changed", name, f"{name} was produced here in {which} but not in {other}.",
+            add("values-changed", name, f"{name} was created or changed by this cell in {which}, not in {other}.",
                 evidence={"research": fa, "replay": fb})
             continue
         for diff in data_differences(fa, fb, options):

@@ -89,8 +89,9 @@ def compare(research: Lock, replay: Lock, options: DiffOptions | None = None, *,
         key = pair.position
         made: list[Finding] = []
         if pair.research is None:
-            made.append(b.add((key, 1, 0), _cell_finding(pair, "cell-added", f"{label(pair.replay, pair.index)} ran in the "
-                              "replay but not in research.", "Remove the cell, or record the notebook again.")))
+            message = f"{label(pair.replay, pair.index)} ran in the replay but not in research."
+            made.append(b.add((key, 1, 0), _cell_finding(pair, "cell-added", message,
+                                                         "Remove the cell, or record the notebook again.")))
         elif pair.replay is None:
             if execution_error and failure is None:
                 failure = b.add((key, 1, 0), _cell_finding(pair, "cell-error", f"The replay stopped at "
@@ -229,8 +230,7 @@ def _finish(b: _Builder, rows: list[dict[str, Any]], research: Lock, replay: Loc
         if finding.cause == "source-changed":
             after = [f for f in ordered if f.upstream_of == finding.id]
             if after:
-                shown = "; ".join(f"{f.cause} in {f.subject}" + (f" (cell {f.cell_index})" if f.cell_index is not None
-                                                                  else "") for f in after[:4])
+                shown = "; ".join(_mention(f) for f in after[:4])
                 more = f" and {len(after) - 4} more" if len(after) > 4 else ""
                 finding.message += f" Downstream it led to: {shown}{more}."
             else:
@@ -249,6 +249,12 @@ def _finish(b: _Builder, rows: list[dict[str, Any]], research: Lock, replay: Loc
                       "finding": first.id}
     status = "failed" if execution_error else ("differs" if errors else "reproduced")
     return Report(status, divergence, ordered, _summary(research), _summary(replay), cells, execution_error)
+
+
+def _mention(f: Finding) -> str:
+    at = f"cell {f.cell_index}" if f.cell_index is not None else ""
+    subject = f.subject if f.subject != at else ""
+    return f"{f.cause}" + (f" in {subject}" if subject else "") + (f" ({at})" if at else "")
 
 
 def _summary(lock: Lock) -> dict[str, Any]:

@@ -11,6 +11,7 @@ Pure: two dicts in, findings out.
 from __future__ import annotations
 
 import re
+import shlex
 from typing import Any
 
 from .model import ENV_POLICIES, DiffOptions, Finding
@@ -100,15 +101,15 @@ def _packages(a: dict[str, str], b: dict[str, str], options: DiffOptions) -> lis
         if key not in now:
             severity = "warning" if key in TOOLING else "error"
             out.append(_finding("package-missing", name, f"{name} {version} was used in research and is not "
-                                "installed (or not imported) now.", f"pip install '{name}=={version}'",
+                                "installed (or not imported) now.", f"pip install {shlex.quote(f'{name}=={version}')}",
                                 severity, version, None))
             continue
         current = now[key][1]
         if current == version:
             continue
         severity = "warning" if key in TOOLING or allowed_drift(version, current, options.env_policy) else "error"
-        out.append(_finding("package-version", name, f"{name} {version} in research, {current} now.",
-                            f"pip install '{name}=={version}' (or pin it in the requirements)", severity,
+        fix = f"pip install {shlex.quote(f'{name}=={version}')} (or pin it in the requirements)"
+        out.append(_finding("package-version", name, f"{name} {version} in research, {current} now.", fix, severity,
                             version, current))
     return out
 
@@ -146,7 +147,7 @@ def _variables(a: dict[str, str], b: dict[str, str]) -> list[Finding]:
         cause = "blas-threads" if name in THREAD_VARIABLES else "platform"
         shown_a = f"{name}={va}" if va is not None else f"{name} unset"
         shown_b = f"{name}={vb}" if vb is not None else f"{name} unset"
-        fix = f"export {name}={va}" if va is not None else f"unset {name}"
+        fix = f"export {name}={shlex.quote(va)}" if va is not None else f"unset {name}"
         out.append(_finding(cause, name, f"{shown_a} in research, {shown_b} now.", fix, "warning", va, vb))
     return out
 

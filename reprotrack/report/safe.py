@@ -13,7 +13,8 @@ import unicodedata
 
 #: Bidirectional embedding/override/isolate controls and other invisible format characters that reorder or
 #: hide text (category Cf is checked too; these are listed for clarity).
-_INVISIBLE = frozenset("\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2066\u2067\u2068\u2069\ufeff")
+_INVISIBLE = frozenset("\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+                       "\u2060\u2066\u2067\u2068\u2069\ufeff")
 
 
 def clean(text: object, *, newlines: bool = False) -> str:

@@ -73,7 +73,8 @@ def histogram_svg(name: str, research: tuple[list[float], list[float]], replay: 
             x = PAD + (left - lo) / span * inner_w
             w = max((right - left) / span * inner_w, 1.0)
             h = count / total / peak * inner_h
-            parts.append(f'<rect class="{css}" x="{x:.1f}" y="{PAD + inner_h - h:.1f}" width="{w:.1f}" height="{h:.1f}"/>')
+            parts.append(f'<rect class="{css}" x="{x:.1f}" y="{PAD + inner_h - h:.1f}" '
+                         f'width="{w:.1f}" height="{h:.1f}"/>')
         return "".join(parts)
 
     title = escape(clean(name))

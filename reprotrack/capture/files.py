@@ -144,6 +144,8 @@ class FileCapture(Capture):
                     entry["reader"] = read.reader  # the library call says more than its open
                 continue
             if read.local:
+                if read.reader == "open" and os.path.isdir(read.target):
+                    continue  # os.open of a folder (an fsync, a lock, a listing): no data was read from it
                 entry = {"path": self.display(read.target, read.as_given), "reader": read.reader}
                 entry["bytes"], entry["content"] = self.hash_path(read.target)
             else:

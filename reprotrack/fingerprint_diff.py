@@ -5,7 +5,9 @@ causes, most fundamental first (nothing when ``type``, ``schema`` and ``content`
 ``schema-changed``, ``rows-added`` / ``rows-removed``, ``rows-reordered``, ``precision`` (every changed column
 moved only within ``rtol``/``atol`` at the sampled positions), ``values-changed`` (naming the columns whose own
 hash changed), ``new-categories`` and ``distribution-shift`` (from the per-column statistics, so it also works
-when rows were added or removed). Messages are one short sentence each. Pure: two dicts in, a list of
+when rows were added or removed), and ``nan-or-inf`` when a float column (or a float value) holds another number
+of NaN or infinite values than in research (an output cause in DESIGN's vocabulary: predictions that went
+NaN from unseen categories or bad rows). Messages are one short sentence each. Pure: two dicts in, a list of
 ``DataDifference`` out; no I/O.
 """
 
@@ -16,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 CAUSES = ("schema-changed", "rows-added", "rows-removed", "rows-reordered", "precision", "values-changed",
-          "new-categories", "distribution-shift")
+          "new-categories", "distribution-shift", "nan-or-inf")
 MEAN_SHIFT = 0.1  # in research standard deviations
 STD_RATIO = 1.25
 NULL_SHIFT = 0.05  # absolute change of the null fraction
@@ -46,6 +48,12 @@ def _num(x: Any) -> float | None:
     if isinstance(x, str) and x in ("nan", "inf", "-inf"):
         return float(x)
     return None
+
+
+def _show(x: Any) -> str:
+    """A sampled value as a person reads it (JSON keeps non-finite floats as strings)."""
+    v = _num(x)
+    return repr(v) if v is not None and math.isfinite(v) else (str(v) if v is not None else _short(repr(x)))
 
 
 def _colname(entry: dict[str, Any]) -> str:
@@ -190,6 +198,13 @@ def _value_differences(a: dict[str, Any], b: dict[str, Any], rtol: float, atol: 
                if x.get("hash") != y.get("hash") and (x.get("dtype") == y.get("dtype")
                                                       or x.get("kind") == y.get("kind") == "float")]
     if not pairs and 0 in approx_a and 0 in approx_b:  # scalars, containers: compare the sample itself
+        va, vb = approx_a[0].get("values") or [], approx_b[0].get("values") or []
+        if a.get("shape") is None and len(va) == len(vb) == 1:
+            compared, beyond, rel = _compare_approx(approx_a[0], approx_b[0], rtol, atol)
+            if beyond == 0 and rel > 0:
+                return [DataDifference("precision", f"The value differs only at precision level ({_show(va[0])} → "
+                                       f"{_show(vb[0])}, relative difference {rel:.2g}).")]
+            return [DataDifference("values-changed", f"The value changed: {_show(va[0])} → {_show(vb[0])}.")]
         changed = [("", approx_a[0], approx_b[0])]
     if not changed:
         if retyped:
@@ -253,6 +268,39 @@ def _new_categories(a: dict[str, Any], b: dict[str, Any]) -> list[DataDifference
             out.append(DataDifference("new-categories", f"Column {_colname(x)!r} has value(s) unseen in the "
                                       f"research run: {_names([str(v) for v in new])}.", [_colname(x)]))
     return out
+
+
+_NON_FINITE = (("nan", "NaN"), ("posinf", "+inf"), ("neginf", "-inf"))
+
+
+def _non_finite_counts(entry: dict[str, Any]) -> dict[str, int]:
+    return {label: int(entry.get(key) or 0) for key, label in _NON_FINITE if isinstance(entry.get(key), int)}
+
+
+def _nan_or_inf(a: dict[str, Any], b: dict[str, Any]) -> list[DataDifference]:
+    """Columns (or a scalar) whose count of NaN/inf values differs between the runs."""
+    moved = []
+    for x, y in _pairs(a, b):
+        if x.get("kind") != "float" or (x.get("hash") is not None and x.get("hash") == y.get("hash")):
+            continue
+        ca, cb = _non_finite_counts(x), _non_finite_counts(y)
+        changed = [f"{cb.get(k, 0)} {k} ({ca.get(k, 0)} in research)" for _, k in _NON_FINITE
+                   if ca.get(k, 0) != cb.get(k, 0)]
+        if changed:
+            moved.append((_colname(x), ", ".join(changed)))
+    if not a.get("stats") and not b.get("stats") and a.get("shape") is None:
+        va = [_num(v) for v in ((a.get("approx") or {}).get("columns") or [{}])[0].get("values") or []]
+        vb = [_num(v) for v in ((b.get("approx") or {}).get("columns") or [{}])[0].get("values") or []]
+        bad_a = [v for v in va if v is not None and not math.isfinite(v)]
+        bad_b = [v for v in vb if v is not None and not math.isfinite(v)]
+        if len(va) == len(vb) == 1 and (bad_a or bad_b) and repr(bad_a) != repr(bad_b):
+            which = "now" if bad_b else "in research only"
+            return [DataDifference("nan-or-inf", f"The value is {(bad_b or bad_a)[0]} {which}.")]
+    if not moved:
+        return []
+    detail = "; ".join(f"{n!r}: {w}" if n else w for n, w in moved[:3])
+    more = f" and {len(moved) - 3} more column(s)" if len(moved) > 3 else ""
+    return [DataDifference("nan-or-inf", f"NaN/inf values changed: {detail}{more}.", _named([n for n, _ in moved]))]
 
 
 def _shift(x: dict[str, Any], y: dict[str, Any]) -> str | None:
@@ -339,6 +387,7 @@ def classify(research: dict[str, Any], replay: dict[str, Any], *, rtol: float = 
     elif research.get("content") != replay.get("content") and (schema is None or _schema_columns(research)):
         out.extend(_value_differences(research, replay, rtol, atol))
     out.extend(_new_categories(research, replay))
+    out.extend(_nan_or_inf(research, replay))
     if not any(d.cause == "precision" for d in out):
         out.extend(_distribution_shift(research, replay))
     return out

@@ -59,7 +59,9 @@ def compare_pair(a: CellRecord, b: CellRecord, options: DiffOptions) -> CellDiff
         add(out.effects, "execution", "cell-error", where, _error_message(where, a, b),
             "Fix the error; if it follows from an earlier finding, fix that one first.")
     if status_a == "ok" and status_b == "ok":
-        _data(a, b, options, lambda *args, **kw: add(out.effects, "data", *args, **kw))
+        # NaN/inf in produced data is an output cause in the vocabulary (predictions went NaN), the rest is data
+        _data(a, b, options, lambda cause, *args, **kw: add(out.effects, "output" if cause == "nan-or-inf" else "data",
+                                                            cause, *args, **kw))
     for diff in compare_splits(a.splits, b.splits):
         finding = add(out.effects, "split", "split-changed", diff.subject, diff.message,
                       _split_fix(diff.reason, diff.subject), evidence=diff.evidence)

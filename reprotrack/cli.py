@@ -58,8 +58,10 @@ def _add_run_commands(sub) -> None:
     record.set_defaults(func=cmd_record)
 
     verify = sub.add_parser("verify", help="replay a notebook in a fresh kernel and diff it against its lock")
-    verify.add_argument("notebook", help="path to a .ipynb notebook")
+    verify.add_argument("notebook", nargs="+", help="path to a .ipynb notebook (several: verified in parallel with --jobs)")
     verify.add_argument("--lock", default=None, help="the research lock (default: <notebook>.reprotrack.lock)")
+    verify.add_argument("--jobs", "-j", type=_jobs, default=1, metavar="N",
+                        help="with several notebooks, verify up to N at once, one kernel each (default: 1)")
     _kernel_args(verify)
     _report_args(verify)
     verify.add_argument("--order", choices=["recorded", "notebook"], default="recorded",
@@ -172,15 +174,57 @@ def cmd_record(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be >= 1")
+    return value
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
+    if len(args.notebook) > 1:
+        return _verify_many(args)
     from .verify import verify_notebook
 
-    result = verify_notebook(args.notebook, lock=args.lock, kernel=args.kernel, order=args.order,
+    result = verify_notebook(args.notebook[0], lock=args.lock, kernel=args.kernel, order=args.order,
                              pin_seeds=args.pin_seeds, save_replay=args.save_replay, timeout=args.timeout,
                              progress=_progress(), rtol=args.rtol, atol=args.atol)
     if result.replay.execution_error:
         _log(f"the notebook could not be executed: {result.replay.execution_error}; the report covers what ran")
     _emit(result.report, args.format, args.output)
+    return result.exit_code
+
+
+def _verify_many(args: argparse.Namespace) -> int:
+    """Several notebooks: one line each and one combined report (``reprotrack.batch`` has the exit rule)."""
+    from .batch import render_batch, verify_many
+    from .errors import UsageError
+
+    for flag, value in (("--lock", args.lock), ("--save-replay", args.save_replay)):
+        if value is not None:
+            raise UsageError(f"{flag} applies to one notebook; with several, each uses <notebook>.reprotrack.lock")
+    if args.format == "html":
+        raise UsageError("--format html applies to one notebook; with several use text, json or junit")
+    tty = _isatty(sys.stderr)
+
+    def done(outcome) -> None:
+        if tty:
+            sys.stderr.write(f"reprotrack: {outcome.status} {outcome.notebook} ({outcome.seconds:.1f}s)\n")
+            sys.stderr.flush()
+
+    result = verify_many(args.notebook, jobs=args.jobs, done=done, kernel=args.kernel, order=args.order,
+                         pin_seeds=args.pin_seeds, timeout=args.timeout, rtol=args.rtol, atol=args.atol)
+    text = render_batch(result, args.format)
+    if args.output:
+        store.write_text_atomic(args.output, text)
+        _log(f"report written to {args.output}")
+        if args.format != "text":
+            sys.stdout.write(render_batch(result, "text"))
+    else:
+        sys.stdout.write(text)
     return result.exit_code
 
 

@@ -276,12 +276,14 @@ def _progress():
     stream = sys.stderr
     if not _isatty(stream):
         return None
+    from .report.safe import clean
+
     color = _use_color(stream)
     marks = {"ok": "32", "error": "33", "timeout": "31", "died": "31"}
 
     def show(position: int, total: int, run) -> None:
         status = f"\x1b[{marks.get(run.status, '0')}m{run.status}\x1b[0m" if color else run.status
-        ident = f" ({run.cell_id})" if run.cell_id else ""
+        ident = f" ({clean(run.cell_id)})" if run.cell_id else ""  # a notebook's cell id is user text
         stream.write(f"[{position}/{total}] cell {run.index}{ident} … {status} {run.seconds:.1f}s\n")
         stream.flush()
 

@@ -117,6 +117,22 @@ class NumberStats:
         self.lo = min(self.lo, float(x.min()))
         self.hi = max(self.hi, float(x.max()))
 
+    def merge(self, other: "NumberStats") -> None:
+        """Chan's formula: counts and extremes exact, mean/m2 equal up to floating-point rounding."""
+        self.nulls += other.nulls
+        self.posinf += other.posinf
+        self.neginf += other.neginf
+        if not other.count:
+            return
+        total = self.count + other.count
+        delta = other.mean - self.mean
+        with np.errstate(all="ignore"):
+            self.mean += delta * other.count / total
+            self.m2 += other.m2 + delta * delta * self.count * other.count / total
+        self.count = total
+        self.lo = min(self.lo, other.lo)
+        self.hi = max(self.hi, other.hi)
+
     def edges(self) -> np.ndarray | None:
         if not self.count:
             return None
@@ -158,6 +174,12 @@ def number_stats(chunks: Callable[[], Iterable[np.ndarray]], total: int) -> dict
             picked.append(x[pos[a:b] - lo])
         lo += len(x)
     sample = np.concatenate(picked) if picked else np.zeros(0)
+    return finish_number_stats(acc, sample, total)
+
+
+def finish_number_stats(acc: NumberStats, sample: np.ndarray, total: int) -> dict[str, Any]:
+    """The statistics from (merged) moments and the values at ``sample_positions(total, STATS_SAMPLE, 1)``:
+    the quantiles and histogram need only those, so partitions that each pick their share give the same."""
     edges = acc.edges()
     hist = None
     with np.errstate(all="ignore"):  # huge values overflow intermediate sums: reported, never raised

@@ -42,7 +42,7 @@ import xxhash
 
 from . import canonical as C
 from . import colstats
-from .fingerprint_table import Column, digest_header, table_fingerprint
+from .fingerprint_table import FORMAT, Column, digest_header, table_fingerprint
 
 PARTS = ("content", "rows", "approx", "stats")
 MAX_DEPTH = 8
@@ -53,6 +53,13 @@ KEYS = ("type", "shape", "schema", "content", "rows", "approx", "stats")
 def fingerprint(obj: Any, *, sample: int = 64, parts: tuple[str, ...] | None = None) -> dict[str, Any]:
     """Fingerprint ``obj``. ``parts`` limits the work (e.g. ``("content",)``); skipped parts are null."""
     parts = PARTS if parts is None else tuple(parts)
+    from .distributed import engine_of
+
+    engine = engine_of(obj)  # Dask/Spark frames, recognised by type name (neither library imported here)
+    if engine is not None:
+        from .distributed import fingerprint_distributed
+
+        return fingerprint_distributed(obj, engine, sample=sample, parts=parts)
     return _Fingerprinter(sample, parts).run(obj)
 
 
@@ -67,7 +74,7 @@ def _empty(obj: Any) -> dict[str, Any]:
 
 
 def _content(*parts: Any) -> str:
-    return "xxh3-128:" + xxhash.xxh3_128_hexdigest(digest_header(b"reprotrack-fingerprint/1", *parts))
+    return "xxh3-128:" + xxhash.xxh3_128_hexdigest(digest_header(FORMAT, *parts))
 
 
 def _lanes(h: np.ndarray) -> str:

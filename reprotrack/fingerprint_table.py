@@ -3,9 +3,11 @@
 One pass over row chunks gives, per column, the canonical per-row hashes (``reprotrack.columns``). From them:
 
 * ``content`` = xxh3-128 over a header (form, rows, columns, index) and the per-column digests; a column's
-  digest is xxh3-128 over its content kind and the xxh3-128 of its canonical value bytes (and of its null
-  mask, when it has one) as ``reprotrack.columns`` defines them -- order-sensitive, independent of the chunk
-  size, and it names the columns that changed (``stats[i]["hash"]``);
+  digest is xxh3-128 over its content kind and the block digest (``reprotrack.blockdigest``: xxh3-128 of the
+  per-2**16-row-block xxh3-128 digests) of its canonical value bytes (and of its null mask, when it has one)
+  as ``reprotrack.columns`` defines them -- order-sensitive, independent of the chunk size *and* of any
+  partitioning (so Dask/Spark partitions compute it piecewise, ``reprotrack.distributed``), and it names the
+  columns that changed (``stats[i]["hash"]``);
 * ``rows`` = the multiset of rows: row hash r = mix(S + sum_j h_j * K_j), K_j an odd key per column position;
   two 64-bit lanes, sum(r) and sum(mix(r ^ S)) mod 2**64 -- sums, so duplicates count and order does not.
   The index is not part of a row (a shuffled frame, re-indexed or not, keeps its ``rows``), but it is part
@@ -28,11 +30,13 @@ import xxhash
 
 from . import canonical as C
 from . import colstats
+from .blockdigest import BlockHasher
 from .columns import BlockEncoder, Encoder, NumberEncoder, key_vector
 
 MAX_STATS_COLUMNS = 100
 MAX_APPROX_VALUES = 4096
 ROWS_LANE_SEED = 0x726F77732D6C616E  # "rows-lan"
+FORMAT = b"reprotrack-fingerprint/2"  # /2: block digests (mergeable across partitions)
 ROW_SEED = 0x726F772D73656564  # "row-seed": a row of zeros must not hash to mix(0) == 0
 
 
@@ -79,8 +83,8 @@ def table_fingerprint(*, type_: str, shape: list[int] | None, schema: Any, form:
         prepare = getattr(col.enc, "prepare", None)
         if prepare is not None:
             prepare(full)
-    hashers = [(xxhash.xxh3_128(), xxhash.xxh3_128() if c.enc.has_mask else None) for c in columns]
-    idx_hashers = [(xxhash.xxh3_128(), xxhash.xxh3_128() if c.enc.has_mask else None) for c in (index or [])]
+    hashers = [(BlockHasher(), BlockHasher() if c.enc.has_mask else None) for c in columns]
+    idx_hashers = [(BlockHasher(), BlockHasher() if c.enc.has_mask else None) for c in (index or [])]
     keys = key_vector(len(columns)) if columns else np.zeros(0, C.U64)
     sketches = [colstats.DistinctSketch(n) if want_stats and c.enc.labels() is None and c.enc.numbers(0, 0) is None
                 else None for c in columns[:MAX_STATS_COLUMNS]]
@@ -91,6 +95,7 @@ def table_fingerprint(*, type_: str, shape: list[int] | None, schema: Any, form:
         r = np.full(hi - lo, ROW_SEED, dtype=C.U64) if want_rows else None
         for j, col in enumerate(columns):
             want = r is not None or sketches[j] is not None
+            _rows(hashers[j], hi - lo)
             h = col.enc.chunk(lo, hi, hashers[j][0], hashers[j][1], want)
             if r is not None:
                 h2 = h * keys[j]
@@ -98,6 +103,7 @@ def table_fingerprint(*, type_: str, shape: list[int] | None, schema: Any, form:
             if sketches[j] is not None:
                 sketches[j].update(h)
         for j, col in enumerate(index or []):
+            _rows(idx_hashers[j], hi - lo)
             col.enc.chunk(lo, hi, idx_hashers[j][0], idx_hashers[j][1], False)
         if r is not None:
             C.mix(r)
@@ -107,11 +113,9 @@ def table_fingerprint(*, type_: str, shape: list[int] | None, schema: Any, form:
     col_digests = [_digest(c, hz) for c, hz in zip(columns, hashers)]
     idx_digests = [_digest(c, hz) for c, hz in zip(index or [], idx_hashers)]
     index_content = ("xxh3-128:" + xxhash.xxh3_128_hexdigest(b"".join(idx_digests))) if index else None
-    content = xxhash.xxh3_128_hexdigest(digest_header(
-        b"reprotrack-fingerprint/1", form, n, len(columns),
-        *(index_desc if isinstance(index_desc, tuple) else (index_desc,)), *idx_digests, *col_digests))
+    content = content_digest(form, n, len(columns), index_desc, idx_digests, col_digests)
     fp: dict[str, Any] = {
-        "type": type_, "shape": shape, "schema": schema, "content": "xxh3-128:" + content,
+        "type": type_, "shape": shape, "schema": schema, "content": content,
         "rows": f"sum128:{lane1 & C.MASK:016x}{lane2 & C.MASK:016x}" if want_rows else None,
         "approx": None, "stats": None,
     }
@@ -127,10 +131,28 @@ def table_fingerprint(*, type_: str, shape: list[int] | None, schema: Any, form:
     return fp
 
 
+def _rows(hashers: tuple[Any, Any], rows: int) -> None:
+    for h in hashers:
+        if h is not None:
+            h.rows = rows
+
+
 def _digest(col: Column, hashers: tuple[Any, Any]) -> bytes:
     values, mask = hashers
-    return xxhash.xxh3_128_digest(digest_header(col.enc.content_kind, values.digest(),
-                                                mask.digest() if mask is not None else None))
+    return column_digest(col.enc.content_kind, values.digest(), mask.digest() if mask is not None else None)
+
+
+def column_digest(content_kind: str, values: bytes, mask: bytes | None) -> bytes:
+    """A column's digest from its kind and the block digests of its value and mask streams."""
+    return xxhash.xxh3_128_digest(digest_header(content_kind, values, mask))
+
+
+def content_digest(form: str, n: int, ncols: int, index_desc: Any, idx_digests: list[bytes],
+                   col_digests: list[bytes]) -> str:
+    """The ``content`` of a table from its column (and index column) digests."""
+    return "xxh3-128:" + xxhash.xxh3_128_hexdigest(digest_header(
+        FORMAT, form, n, ncols, *(index_desc if isinstance(index_desc, tuple) else (index_desc,)),
+        *idx_digests, *col_digests))
 
 
 def _chunks(enc: Encoder, n: int) -> Iterable[np.ndarray]:

@@ -1,0 +1,139 @@
+"""Column digests over fixed, globally aligned row blocks: mergeable across partitions, equal to one pass.
+
+Why: a column's ``content`` digest used to be one streaming xxh3-128 over all of its canonical bytes, which
+only one machine holding the whole column in order can compute. Since ``reprotrack-fingerprint/2`` it is
+
+    digest(column) = xxh3-128( d_0 || d_1 || ... || d_{B-1} ),   d_b = xxh3-128(canonical bytes of rows
+                                                                        [b * BLOCK_ROWS, (b + 1) * BLOCK_ROWS))
+
+with ``BLOCK_ROWS = 2**16`` rows counted from the first row of the whole column (the last block may be
+short; an empty column is xxh3-128 of nothing). The same holds for the null-mask stream. Blocks are aligned to
+*global* row numbers, not to partitions, so the digest never depends on how the data is partitioned: a
+partition at row offset ``o`` computes the digests of the blocks wholly inside it and hands back the raw
+canonical bytes only of the partial blocks at its two edges (at most ``BLOCK_ROWS`` rows each, so bounded);
+``stitch`` joins the pieces of each block in partition order and hashes them. Still order-sensitive: a
+reordered partition moves bytes between blocks (or block digests in the list).
+
+``BlockHasher`` is the single-machine (pandas) path: it streams each block into one xxh3 state, so the cost
+over the old streaming digest is one 16-byte digest per 65 536 rows. Both hashers take the number of rows of
+each ``update`` from ``rows`` (set by the caller before the encoder writes that chunk): bytes per row vary by
+kind (1 for masks and bools, 8 for numbers and hashed objects, 16 for complex, 8 x width for blocks).
+Pure: xxhash only.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import xxhash
+
+BLOCK_ROWS = 1 << 16
+
+
+def _as_bytes(data: Any) -> memoryview:
+    return memoryview(data).cast("B") if not isinstance(data, (bytes, bytearray)) else memoryview(data)
+
+
+class BlockHasher:
+    """Stream rows from row 0 of the column; ``digest()`` is the block digest defined above."""
+
+    def __init__(self) -> None:
+        self.rows = 0  # rows of the next update (set by the caller)
+        self.pos = 0  # rows already in the current block
+        self.cur = xxhash.xxh3_128()
+        self.blocks = bytearray()
+
+    def update(self, data: Any) -> None:
+        rows = self.rows
+        if rows <= 0:
+            return
+        buf = _as_bytes(data)
+        per_row = len(buf) // rows
+        off = 0
+        while rows:
+            take = min(rows, BLOCK_ROWS - self.pos)
+            self.cur.update(buf[off: off + take * per_row])
+            off += take * per_row
+            rows -= take
+            self.pos += take
+            if self.pos == BLOCK_ROWS:
+                self.blocks += self.cur.digest()
+                self.cur.reset()
+                self.pos = 0
+
+    def digest(self) -> bytes:
+        tail = self.cur.digest() if self.pos else b""
+        return xxhash.xxh3_128_digest(bytes(self.blocks) + tail)
+
+
+class PartHasher:
+    """The same stream for one partition starting at global row ``offset``: ``pieces()`` gives
+    ``(block, "d", digest)`` for blocks wholly inside the partition and ``(block, "b", bytes)`` for the partial
+    blocks at its edges."""
+
+    def __init__(self, offset: int) -> None:
+        self.rows = 0
+        self.block, self.pos = divmod(offset, BLOCK_ROWS)
+        self.whole = self.pos == 0  # the current block started inside this partition
+        self.buf: list[bytes] = []
+        self.cur = xxhash.xxh3_128()
+        self.out: list[tuple[int, str, bytes]] = []
+
+    def update(self, data: Any) -> None:
+        rows = self.rows
+        if rows <= 0:
+            return
+        buf = _as_bytes(data)
+        per_row = len(buf) // rows
+        off = 0
+        while rows:
+            take = min(rows, BLOCK_ROWS - self.pos)
+            part = buf[off: off + take * per_row]
+            if self.whole:
+                self.cur.update(part)
+            self.buf.append(bytes(part))
+            off += take * per_row
+            rows -= take
+            self.pos += take
+            if self.pos == BLOCK_ROWS:
+                self._close(complete=True)
+
+    def _close(self, complete: bool) -> None:
+        if complete and self.whole:
+            self.out.append((self.block, "d", self.cur.digest()))
+        elif self.buf:
+            self.out.append((self.block, "b", b"".join(self.buf)))
+        self.block += 1
+        self.pos = 0
+        self.whole = True
+        self.buf = []
+        self.cur.reset()
+
+    def pieces(self) -> list[tuple[int, str, bytes]]:
+        if self.pos:
+            self._close(complete=False)
+        return self.out
+
+
+def stitch(pieces: Iterable[tuple[int, str, bytes]]) -> bytes:
+    """The column digest from the pieces of every partition, in partition order."""
+    blocks: list[bytes] = []
+    current, parts = None, []
+
+    def flush() -> None:
+        if current is None:
+            return
+        if len(parts) == 1 and parts[0][0] == "d":
+            blocks.append(parts[0][1])
+        else:
+            if any(kind == "d" for kind, _ in parts):  # pragma: no cover - a whole block is never split
+                raise ValueError(f"block {current} is both whole and split")
+            blocks.append(xxhash.xxh3_128_digest(b"".join(p for _, p in parts)))
+
+    for block, kind, payload in pieces:
+        if block != current:
+            flush()
+            current, parts = block, []
+        parts.append((kind, payload))
+    flush()
+    return xxhash.xxh3_128_digest(b"".join(blocks))

@@ -127,7 +127,7 @@ class NotebookItem(pytest.Item):
             raise VerifyFailure(f"reprotrack: error: {message}", f"reprotrack: error: {message}") from None
         report = result.report
         self.user_properties.append(("reprotrack_status", report.status))
-        self.user_properties.append(("reprotrack_lock", str(self.lock)))
+        self.user_properties.append(("reprotrack_lock", _relative(self.lock, config.rootpath)))
         first = report.first_divergence or {}
         if first.get("cell_index") is not None:
             self.user_properties.append(("reprotrack_first_divergence", f"cell {first['cell_index']}"))
@@ -147,6 +147,14 @@ class NotebookItem(pytest.Item):
 
     def reportinfo(self):
         return self.path, None, f"reprotrack verify {self.path.name}"
+
+
+def _relative(path: Path, root: Path) -> str:
+    """``path`` relative to pytest's rootdir when inside it: JUnit XML is read on other machines."""
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def pytest_configure(config: pytest.Config) -> None:

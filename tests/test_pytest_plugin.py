@@ -75,6 +75,7 @@ def test_locked_notebooks_are_tests_with_readable_failures_and_junit(project, py
     properties = {p.get("name"): p.get("value") for p in cases["drift.ipynb"].iter("property")}
     assert properties["reprotrack_status"] == "differs"
     assert properties["reprotrack_first_divergence"] == "cell 1"
+    assert properties["reprotrack_lock"] == "notebooks/drift.reprotrack.lock"  # relative to the rootdir
 
 
 def test_an_explicit_notebook_without_a_lock_is_skipped_with_the_way_to_record_one(project, pytester):

@@ -68,8 +68,8 @@ class BlockHasher:
 
 class PartHasher:
     """The same stream for one partition starting at global row ``offset``: ``pieces()`` gives
-    ``(block, "d", digest)`` for blocks wholly inside the partition and ``(block, "b", bytes)`` for the partial
-    blocks at its edges."""
+    ``(block, "d", digest, rows)`` for blocks wholly inside the partition and ``(block, "b", bytes, rows)`` for
+    the partial blocks at its edges."""
 
     def __init__(self, offset: int) -> None:
         self.rows = 0
@@ -77,7 +77,8 @@ class PartHasher:
         self.whole = self.pos == 0  # the current block started inside this partition
         self.buf: list[bytes] = []
         self.cur = xxhash.xxh3_128()
-        self.out: list[tuple[int, str, bytes]] = []
+        self.out: list[tuple[int, str, bytes, int]] = []
+        self.count = 0  # rows in the current block
 
     def update(self, data: Any) -> None:
         rows = self.rows
@@ -92,6 +93,7 @@ class PartHasher:
             if self.whole:
                 self.cur.update(part)
             self.buf.append(bytes(part))
+            self.count += take
             off += take * per_row
             rows -= take
             self.pos += take
@@ -100,40 +102,47 @@ class PartHasher:
 
     def _close(self, complete: bool) -> None:
         if complete and self.whole:
-            self.out.append((self.block, "d", self.cur.digest()))
+            self.out.append((self.block, "d", self.cur.digest(), BLOCK_ROWS))
         elif self.buf:
-            self.out.append((self.block, "b", b"".join(self.buf)))
+            self.out.append((self.block, "b", b"".join(self.buf), self.count))
+        self.count = 0
         self.block += 1
         self.pos = 0
         self.whole = True
         self.buf = []
         self.cur.reset()
 
-    def pieces(self) -> list[tuple[int, str, bytes]]:
+    def pieces(self) -> list[tuple[int, str, bytes, int]]:
         if self.pos:
             self._close(complete=False)
         return self.out
 
 
-def stitch(pieces: Iterable[tuple[int, str, bytes]]) -> bytes:
+Piece = tuple  # (block, "d" | "b", digest or bytes, rows)
+
+
+def join(left: list[Piece], right: list[Piece]) -> list[Piece]:
+    """The pieces of two adjacent row ranges as those of one: the partial blocks where they meet are joined,
+    and hashed as soon as the block is complete. Associative, so partitions can be reduced as a tree and only
+    the outermost partial blocks of a range ever travel (bounded whatever the number of partitions)."""
+    if not left or not right:
+        return list(left) + list(right)
+    (lb, lk, lp, lr), (rb, rk, rp, rr) = left[-1], right[0]
+    if lb != rb:
+        return list(left) + list(right)
+    if lk == "d" or rk == "d":  # pragma: no cover - a whole block is never split
+        raise ValueError(f"block {lb} is both whole and split")
+    rows = lr + rr
+    merged = (lb, "d", xxhash.xxh3_128_digest(lp + rp), rows) if rows == BLOCK_ROWS else (lb, "b", lp + rp, rows)
+    return list(left[:-1]) + [merged] + list(right[1:])
+
+
+def stitch(pieces: Iterable[Piece]) -> bytes:
     """The column digest from the pieces of every partition, in partition order."""
-    blocks: list[bytes] = []
-    current, parts = None, []
-
-    def flush() -> None:
-        if current is None:
-            return
-        if len(parts) == 1 and parts[0][0] == "d":
-            blocks.append(parts[0][1])
+    out: list[Piece] = []
+    for piece in pieces:
+        if out and out[-1][0] == piece[0]:
+            out[-1:] = join(out[-1:], [piece])
         else:
-            if any(kind == "d" for kind, _ in parts):  # pragma: no cover - a whole block is never split
-                raise ValueError(f"block {current} is both whole and split")
-            blocks.append(xxhash.xxh3_128_digest(b"".join(p for _, p in parts)))
-
-    for block, kind, payload in pieces:
-        if block != current:
-            flush()
-            current, parts = block, []
-        parts.append((kind, payload))
-    flush()
-    return xxhash.xxh3_128_digest(b"".join(blocks))
+            out.append(piece)
+    return xxhash.xxh3_128_digest(b"".join(p[2] if p[1] == "d" else xxhash.xxh3_128_digest(p[2]) for p in out))

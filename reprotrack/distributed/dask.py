@@ -11,7 +11,9 @@ Two passes, both ``dask.compute`` over the frame's partitions on whatever schedu
 2. per partition: ``partition.summarise`` at its offset -- block-digest pieces, row-hash lanes, mergeable
    statistics, the values at the global sample positions inside it. Each summary is bounded (a few MB at
    most: two partial blocks per column, the ``STATS_SAMPLE`` and ``approx`` values inside the partition,
-   value counts capped at ``LABEL_CAP``, the distinct-count sketch).
+   value counts capped at ``LABEL_CAP``, the distinct-count sketch). Summaries of adjacent partitions are
+   joined in a binary tree of Dask tasks (``merge.join_summaries``), so the driver receives one summary whose
+   only size that grows with the data is the list of 16-byte block digests (one per 65 536 rows per column).
 
 ``merge.combine`` turns the summaries into the fingerprint that ``reprotrack.fingerprint(ddf.compute())``
 would give (see ``merge`` for the exact and approximate fields). ``type`` is the pandas type the data
@@ -25,7 +27,7 @@ from typing import Any
 
 from .. import colstats
 from ..fingerprint import PARTS
-from .merge import combine, global_kind
+from .merge import combine, global_kind, join_summaries
 from .partition import columns_of, first_pass, summarise
 
 
@@ -55,7 +57,11 @@ def fingerprint_dask(obj: Any, *, sample: int = 64, parts: tuple[str, ...] | Non
     kinds = {j: global_kind([f["kinds"][j] for f in firsts]) for j in probe}
     index_desc, index_mode = _index(firsts, meta.index)
     plan = {"n": n, "form": form, "kinds": kinds, "index": index_mode, "parts": parts, "sample": sample}
-    summaries = dask.compute(*[dask.delayed(summarise)(p, off, plan) for p, off in zip(pieces, offsets)])
+    level = [dask.delayed(summarise)(p, off, plan) for p, off in zip(pieces, offsets)]
+    while len(level) > 1:  # a tree of adjacent joins: only the outer edges of each range travel upwards
+        level = [dask.delayed(join_summaries)(level[i], level[i + 1]) if i + 1 < len(level) else level[i]
+                 for i in range(0, len(level), 2)]
+    summaries = dask.compute(level[0])
     names = [colstats.label(name) for name, _ in meta_cols]
     dtypes = [str(s.dtype) for _, s in meta_cols]
     iname = colstats.label(meta.index.name)

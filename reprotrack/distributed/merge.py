@@ -28,6 +28,8 @@ Pure: numpy only.
 
 from __future__ import annotations
 
+import copy
+import functools
 from typing import Any
 
 import numpy as np
@@ -35,7 +37,7 @@ import xxhash
 
 from .. import canonical as C
 from .. import colstats
-from ..blockdigest import stitch
+from ..blockdigest import join, stitch
 from ..fingerprint_table import MAX_APPROX_VALUES, MAX_STATS_COLUMNS, column_digest, content_digest
 from .partition import LABEL_CAP, MASKABLE, PROBE
 
@@ -57,9 +59,70 @@ def _digest(parts: list[dict[str, Any]], content_kind: str) -> bytes:
     return column_digest(content_kind, values, mask)
 
 
+def _cat(a: Any, b: Any) -> Any:
+    if a is None or b is None:
+        return b if a is None else a
+    return np.concatenate([a, b])
+
+
+def _join_column(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """Two adjacent partitions' share of one column as one (every field stays bounded)."""
+    out = dict(a)
+    out["kind"] = "object" if "object" in (a["kind"], b["kind"]) else a["kind"]
+    out["mask"] = a["mask"] or b["mask"]
+    out["values"] = join(a["values"], b["values"])
+    out["mask_pieces"] = join(a["mask_pieces"] or [], b["mask_pieces"] or []) \
+        if a["mask_pieces"] is not None or b["mask_pieces"] is not None else None
+    out["floats"] = _cat(a["floats"], b["floats"])
+    for key in ("nulls", "true"):
+        if key in a:
+            out[key] = a[key] + b[key]
+    if "acc" in a:
+        acc = copy.copy(a["acc"])
+        acc.merge(b["acc"])
+        out["acc"], out["sample"] = acc, np.concatenate([a["sample"], b["sample"]])
+    if "kept" in a:
+        out["kept"] = np.union1d(a["kept"], b["kept"])
+        out["probe"] = np.concatenate([a["probe"], b["probe"]])[:PROBE]
+        out["counts"] = _join_counts(a["counts"], b["counts"])
+    return out
+
+
+def _join_counts(a: Any, b: Any) -> Any:
+    if a is None or b is None:
+        return None
+    keys = np.concatenate([a[0], b[0]])
+    u, inv = np.unique(keys, return_inverse=True)
+    if len(u) > LABEL_CAP:
+        return None
+    counts = np.bincount(inv, weights=np.concatenate([a[1], b[1]]), minlength=len(u)).astype(np.int64)
+    first_all = np.concatenate([a[2], b[2]])
+    first = np.full(len(u), np.iinfo(np.int64).max, np.int64)
+    np.minimum.at(first, inv, first_all)
+    labels_all = list(a[3]) + list(b[3])
+    pick = {}
+    for i, (g, pos) in enumerate(zip(inv.tolist(), first_all.tolist())):
+        if pos == first[g] and g not in pick:
+            pick[g] = labels_all[i]
+    return u, counts, first, [pick[g] for g in range(len(u))]
+
+
+def join_summaries(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """The summary of two adjacent partitions (``a`` first). Associative: reduce in any tree shape."""
+    return {
+        "n": a["n"] + b["n"], "offset": a["offset"],
+        "lanes": ((a["lanes"][0] + b["lanes"][0]) & C.MASK, (a["lanes"][1] + b["lanes"][1]) & C.MASK),
+        "columns": [_join_column(x, y) for x, y in zip(a["columns"], b["columns"])],
+        "index": [_join_column(x, y) for x, y in zip(a["index"], b["index"])],
+        "content_kinds": a["content_kinds"],
+    }
+
+
 def combine(summaries: list[dict[str, Any]], *, type_: str, shape: list[int], schema: Any, form: str,
             names: list[Any], dtypes: list[str], index_desc: Any, parts: tuple[str, ...],
             sample: int) -> dict[str, Any]:
+    """The fingerprint from the partition summaries in order (or from one already joined summary)."""
+    summaries = [functools.reduce(join_summaries, summaries)] if len(summaries) > 1 else list(summaries)
     n = sum(s["n"] for s in summaries)
     ncols = len(names)
     by_col = [[s["columns"][j] for s in summaries] for j in range(ncols)]

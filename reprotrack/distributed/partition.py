@@ -195,7 +195,7 @@ def summarise(pdf: Any, offset: int, plan: dict[str, Any]) -> dict[str, Any]:
         out_cols.append(col)
     index = [{"kind": e.kind, "mask": own_mask[len(encs) + k], "values": hashers[len(encs) + k][0].pieces(),
               "mask_pieces": hashers[len(encs) + k][1].pieces() if hashers[len(encs) + k][1] else None,
-              "content_kind": e.content_kind} for k, e in enumerate(index_encs)]
+              "content_kind": e.content_kind, "floats": None} for k, e in enumerate(index_encs)]
     return {"n": length, "offset": offset, "lanes": (lane1 & C.MASK, lane2 & C.MASK), "columns": out_cols,
             "index": index, "content_kinds": [e.content_kind for e in encs]}
 

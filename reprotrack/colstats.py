@@ -60,10 +60,10 @@ def label(v: Any) -> Any:
         return [label(x) for x in v]
     if C.is_null(v):
         return None
-    iso = getattr(v, "isoformat", None)
+    iso = getattr(type(v), "isoformat", None)  # looked up on the type: an instance's __getattr__ is the user's
     if callable(iso):
         try:
-            return str(iso())
+            return str(iso(v))
         except Exception:  # noqa: BLE001
             pass
     if type(v).__module__ in ("decimal", "fractions"):

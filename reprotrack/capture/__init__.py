@@ -53,6 +53,18 @@ REGISTRY: tuple[str, ...] = (
 )
 
 
+def exception_text(exc: BaseException, limit: int = 120) -> str:
+    """``Type: message`` of an exception raised by a user's object, for a note: one line, bounded, and safe
+    even when the exception's own ``__str__`` raises (hostile objects raise hostile exceptions)."""
+    try:
+        text = " ".join(str(exc).split())
+    except Exception:  # noqa: BLE001
+        text = "<unprintable>"
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return f"{type(exc).__name__}: {text}"
+
+
 def load_captures(warn: Any) -> list[Capture]:
     captures: list[Capture] = []
     for spec in REGISTRY:

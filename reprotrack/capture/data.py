@@ -43,7 +43,7 @@ import types
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from . import Capture
+from . import Capture, exception_text
 from .names import EMPTY, CellNames, cell_names, names_of_source
 
 MAX_ITEMS = 10_000
@@ -139,7 +139,7 @@ class DataCapture(Capture):
             try:
                 fp = self._capture(name, ns[name], name in certain)
             except Exception as exc:  # noqa: BLE001 - a hostile object must not stop the other names
-                _note(ctx.record, f"data {name!r} not fingerprinted ({type(exc).__name__}: {str(exc)[:100]})")
+                _note(ctx.record, f"data {name!r} not fingerprinted ({exception_text(exc, 100)})")
                 continue
             if fp is not None:
                 data[name] = fp

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import normalise
-from . import Capture
+from . import Capture, exception_text
 
 #: Characters kept per stream per cell before normalisation (progress output is compacted first).
 MAX_CAPTURE_CHARS = 64 * 1024
@@ -252,18 +252,23 @@ def summarise_result(value: Any) -> dict[str, Any]:
         summary["fingerprint"] = {"type": _type_name(value)}
     except Exception as exc:  # noqa: BLE001 - an object we cannot fingerprint is described by its type
         summary["fingerprint"] = {"type": _type_name(value)}
-        summary["note"] = f"not fingerprinted ({type(exc).__name__}: {str(exc)[:120]})"
-    scalar = _real(value)
-    if scalar is not None:
-        summary["value"] = normalise.json_number(scalar)
-        flags = _flags([scalar])
-    else:
-        values = _short_numbers(value)
-        if values is not None:
-            summary["values"] = [normalise.json_number(v) for v in values]
-            flags = _flags(values)
+        summary["note"] = f"not fingerprinted ({exception_text(exc)})"
+    try:  # a hostile result (``len``, ``float`` or ``isinstance`` raising) has no numbers to keep
+        scalar = _real(value)
+        if scalar is not None:
+            summary["value"] = normalise.json_number(scalar)
+            flags = _flags([scalar])
         else:
-            flags = _array_flags(value)
+            values = _short_numbers(value)
+            if values is not None:
+                summary["values"] = [normalise.json_number(v) for v in values]
+                flags = _flags(values)
+            else:
+                flags = _array_flags(value)
+    except Exception:  # noqa: BLE001
+        summary.pop("value", None)
+        summary.pop("values", None)
+        flags = []
     if flags:
         summary["nan_or_inf"] = flags
     return summary

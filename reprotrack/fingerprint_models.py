@@ -10,6 +10,9 @@ differ in ``content`` and not in ``schema``. ``schema`` holds ``get_params(deep=
 its ``__getstate__()`` arrays (nodes, values), never pickled. ``approx`` samples the learned float arrays, so
 a model refitted with another BLAS (coefficients equal to 1e-12) is told apart from a different model.
 
+Durations are not learned: ``refit_time_`` and the timing keys of ``cv_results_`` (``mean_fit_time``…, see
+``reprotrack.durations``) are left out, so a search refitted on a faster machine has the same fingerprint.
+
 Pure: no I/O, never ``repr`` of user objects (functions are named by module and qualified name).
 """
 
@@ -21,6 +24,7 @@ import numpy as np
 
 from . import canonical as C
 from . import colstats
+from .durations import is_timing_field, without_durations
 
 MAX_LEARNED = 200
 MAX_PARAM_DEPTH = 6
@@ -32,8 +36,9 @@ def learned_attributes(est: Any) -> list[tuple[str, Any]]:
         state = vars(est)
     except TypeError:
         return []
-    names = sorted(k for k in state if k.endswith("_") and not k.startswith("_") and not k.endswith("__"))
-    return [(k, _plain(state[k])) for k in names[:MAX_LEARNED]]
+    names = sorted(k for k in state if k.endswith("_") and not k.startswith("_") and not k.endswith("__")
+                   and not is_timing_field(k))
+    return [(k, without_durations(_plain(state[k]))[0]) for k in names[:MAX_LEARNED]]
 
 
 def private_state(est: Any, params: dict[str, Any]) -> list[tuple[str, Any]]:

@@ -19,6 +19,11 @@ to stop trusting the verifier. Every rule below is applied, in this order, by ``
    ``elapsed``/``took``/``time taken``/``runtime`` → ``<duration>``; rates (``35.2it/s``) → ``<rate>``.
    Runs of blanks before ``<duration>`` shrink to one, and to none after ``=`` (sklearn and joblib pad
    their timing columns to the width of the number).
+   Fields that hold durations (``reprotrack.durations.TIMING_FIELDS``: ``fit_time``, ``mean_fit_time``,
+   ``std_score_time``, ``refit_time_``…): in a printed dict (``{'fit_time': array([0.01, …]), …}``) their value
+   → ``<durations>``; in a printed table (``print(pd.DataFrame(grid.cv_results_))``) the cells under such a
+   column header → ``<duration>``, and the table's runs of blanks shrink to one (its column widths follow
+   the widths of those numbers).
 6. Kernel cell file names: ``/tmp/ipykernel_12345/1234567.py`` and ``<ipython-input-3-abc>`` → ``<cell>``;
    prompt numbers ``Out[12]:`` / ``Cell In[12], line 3`` → ``Out[<n>]:`` / ``Cell In[<n>], line 3``.
 7. Install paths: ``…/site-packages/`` and ``…/dist-packages/`` → ``<site-packages>/``, ``…/lib/python3.X/``
@@ -50,6 +55,8 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+
+from .durations import TIMING_FIELDS
 
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
 # Lines dropped whole: the tracker's own warnings; %timeit's sporadic caching note.
@@ -84,6 +91,14 @@ _RATE = re.compile(rf"(?<![\w.]){_NUM}\s?(?:it|its|items?|samples?|examples?|ste
 _PAD = re.compile(r"(?<=\S)[ \t]{2,}(?=<duration>)")
 _PAD_AFTER_EQ = re.compile(r"(?<==)[ \t]+(?=<duration>)")
 _PAD_AFTER_COLON = re.compile(r"(?<=:)[ \t]{2,}(?=<duration>)")
+_FIELDS = "|".join(sorted(TIMING_FIELDS, key=len, reverse=True))
+# 'fit_time': array([0.01, 0.02]) / "refit_time_": 0.5 / 'score_time': [0.1, 0.2]
+_TIMING_VALUE = re.compile(
+    rf"""(['"](?:{_FIELDS})['"]\s*:\s*)(?:array\(\[[^\]]*\]\)|\[[^\]]*\]|{_NUM}(?![\w.]))"""
+)
+_TIMING_HEADER = re.compile(rf"(?<!\S)(?:{_FIELDS})(?!\S)")
+_CELL_TOKEN = re.compile(r"\S+")
+_BLANKS = re.compile(r"[ \t]{2,}")
 _CELL_FILE = re.compile(
     r"(?:[A-Za-z]:)?[^\s\"'<>()]*?ipykernel_\d+[\\/]\d+\.py"  # ipykernel's compiled cell files
     r"|<ipython-input-\d+-[0-9a-f]+>"  # plain IPython
@@ -186,6 +201,8 @@ def normalise_text(
         text = _PAD_AFTER_EQ.sub("", text)
         text = _PAD_AFTER_COLON.sub(" ", text)
         text = _PAD.sub(" ", text)
+    if "_time" in text:
+        text = _timing_fields(text)
     if "ipykernel_" in text or "<ipython-input-" in text:
         text = _CELL_FILE.sub("<cell>", text)
     if "In[" in text or "Out[" in text or "In [" in text:
@@ -224,6 +241,38 @@ def normalise_text(
     for pattern, replacement in compile_rules(tuple(tuple(r) for r in rules)):
         text = pattern.sub(replacement, text)
     return text
+
+
+def _timing_fields(text: str) -> str:
+    """Values of the timing fields in printed dicts, and the cells of timing columns in printed tables."""
+    if "_time'" in text or '_time"' in text or "_time_'" in text:
+        text = _TIMING_VALUE.sub(r"\1<durations>", text)
+    if not _TIMING_HEADER.search(text):
+        return text
+    out: list[str] = []
+    spans: list[tuple[int, int]] = []
+    for line in text.split("\n"):
+        headers = [m.span() for m in _TIMING_HEADER.finditer(line)]
+        if headers:
+            spans = headers
+            out.append(_BLANKS.sub(" ", line))
+        elif spans and line.strip():
+            out.append(_BLANKS.sub(" ", _mask_cells(line, spans)))
+        else:
+            spans = []
+            out.append(line)
+    return "\n".join(out)
+
+
+def _mask_cells(line: str, spans: list[tuple[int, int]]) -> str:
+    """The number under each header span (right-aligned under it, as pandas prints) → ``<duration>``."""
+    for start, end in sorted(spans, reverse=True):
+        for match in _CELL_TOKEN.finditer(line):
+            if match.end() == end or (match.start() < end and match.end() > start):
+                if NUMBER.fullmatch(match.group(0)):
+                    line = line[: match.start()] + "<duration>" + line[match.end():]
+                break
+    return line
 
 
 def _dropped(line: str) -> bool:

@@ -27,6 +27,11 @@ functions, classes, IPython's own names (``_``, ``_i3``, ``In``, ``Out``, ``exit
 starting with ``_`` are not. A name deleted by the cell (or rebound to something that is not data) after it
 held data is recorded as ``DELETED``/the type-only fingerprint, so a later diff sees it go.
 
+Not data, though they look like it: clock readings (``start = time.perf_counter()``, ``deadline = start + 60``,
+``elapsed = time.time() - start``: the names ``names.clocks`` finds) are never recorded, and a dict or frame
+is fingerprinted without its timing keys/columns (``reprotrack.durations``; named under the ignored ``run``
+key): two honest runs never take equally long.
+
 Objects larger than ``REPROTRACK_MAX_BYTES`` (default 1 GiB, shallow size) get only ``content`` and
 ``stats`` (``rows`` and ``approx`` skipped, listed under ``skipped``): the fingerprint engine hashes in
 bounded chunks, so the extra memory stays bounded whatever the size.
@@ -43,6 +48,7 @@ import types
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from ..durations import without_durations
 from . import Capture, exception_text
 from .names import EMPTY, CellNames, cell_names, names_of_source
 
@@ -133,7 +139,7 @@ class DataCapture(Capture):
             if name not in ns and (name in was_data or name in self.seen):
                 data[name] = dict(DELETED)
                 self.seen.pop(name, None)
-        for name in sorted(certain | maybe):
+        for name in sorted((certain | maybe) - names.clocks):
             if not is_user_name(name) or name not in ns:
                 continue
             try:
@@ -173,7 +179,11 @@ class DataCapture(Capture):
             from ..fingerprint import fingerprint
 
             self._fingerprint = fingerprint
-        return self._fingerprint(obj) if parts is None else self._fingerprint(obj, parts=parts)
+        obj, durations = without_durations(obj)  # cv_results_ tables: timing columns are not data
+        fp = self._fingerprint(obj) if parts is None else self._fingerprint(obj, parts=parts)
+        if durations:
+            fp["run"] = {"durations_left_out": durations}
+        return fp
 
 
 _ABSENT = object()

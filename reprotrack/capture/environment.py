@@ -44,8 +44,16 @@ def platform_facts() -> dict[str, str]:
     return {"system": platform.system(), "machine": platform.machine(), "release": platform.release()}
 
 
+#: Distributions the shell imports for itself, when it happens to need them: IPython's traceback formatter
+#: (stack_data and its helpers, imported at the first exception shown) and its completer (jedi, parso, at
+#: the first completion request). Whether they are imported says how a run went, not what it computed: a
+#: research run with one traceback would otherwise differ from a clean replay by four "missing" packages.
+SHELL_TOOLING = frozenset({"stack-data", "executing", "asttokens", "pure-eval", "jedi", "parso"})
+
+
 def imported_distributions(modules: dict[str, Any] | None = None) -> dict[str, str]:
-    """Distribution name → version for every distribution one of whose top-level modules is imported."""
+    """Distribution name → version for every distribution one of whose top-level modules is imported
+    (the shell's own lazily imported helpers, ``SHELL_TOOLING``, left out)."""
     modules = sys.modules if modules is None else modules
     top_level = {name.partition(".")[0] for name in list(modules)}
     owners = metadata.packages_distributions()
@@ -53,6 +61,8 @@ def imported_distributions(modules: dict[str, Any] | None = None) -> dict[str, s
     for module in sorted(top_level):
         for dist_name in owners.get(module, ()):
             if dist_name in found:
+                continue
+            if _canonical(dist_name) in SHELL_TOOLING:
                 continue
             try:
                 found[_canonical(dist_name)] = metadata.version(dist_name)

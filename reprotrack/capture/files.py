@@ -91,6 +91,7 @@ class FileCapture(Capture):
         self.base_dirs: tuple[str, ...] = ()
         self.lock_path = ""
         self.ignored: tuple[str, ...] = ()
+        self.home = ""
         self.cache: dict[tuple[str, int, int], str] = {}
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -101,6 +102,12 @@ class FileCapture(Capture):
         # a folder that holds the notebook folder (the home folder, say) does not hide the notebook's files
         self.ignored = tuple(p for p in _ignored_prefixes(getattr(session, "shell", None))
                              if not any((b.rstrip(os.sep) + os.sep).startswith(p) for b in self.base_dirs))
+        try:
+            self.home = os.path.expanduser("~").rstrip(os.sep) + os.sep
+        except Exception:  # noqa: BLE001 - no home folder
+            self.home = ""
+        if len(self.home) < 3:  # "/" as home would make every dot-folder of the disk a library's
+            self.home = ""
         self.patcher.when_imported("pandas", self._patch_pandas)
         self.patcher.when_imported("numpy", self._patch_numpy)
         _install_hook()
@@ -190,6 +197,11 @@ class FileCapture(Capture):
     def _internal(self, full: str) -> bool:
         if full.endswith(_CODE_SUFFIXES) or full.startswith(self.ignored):
             return True
+        if self.home and full.startswith(self.home) and full[len(self.home):].startswith("."):
+            # a dot-folder of the home created after start (matplotlib's ~/.cache/matplotlib font list)
+            top = self.home + full[len(self.home):].split(os.sep, 1)[0] + os.sep
+            if not any((b.rstrip(os.sep) + os.sep).startswith(top) for b in self.base_dirs):
+                return True
         parts = full.split(os.sep)
         return "__pycache__" in parts or ".git" in parts
 

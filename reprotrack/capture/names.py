@@ -20,6 +20,8 @@ precision and cost are traded. The rules, from certain to possible:
 * ``deleted``: names removed by ``del name``.
 * ``called``: plain names the cell calls; a function defined in the notebook may read or rebind
   globals (``global x``), which the data capture follows through the function's code.
+* ``clocks``: assigned names that hold clock readings (``start = time.perf_counter()``, ``elapsed = … - start``):
+  durations differ between any two runs and are not data (``clock_names``).
 * ``opaque``: the namespace may change in ways the AST does not show (star imports, ``exec``/``eval``,
   ``globals()``/``vars()``, magics such as ``%run`` or ``%%capture out``); the data capture then compares
   the namespace before and after the cell by identity.
@@ -78,6 +80,7 @@ class CellNames:
     deleted: frozenset[str] = frozenset()
     called: frozenset[str] = frozenset()
     opaque: bool = False
+    clocks: frozenset[str] = frozenset()
 
     @property
     def certain(self) -> frozenset[str]:
@@ -98,7 +101,69 @@ def cell_names(tree: ast.AST | None) -> CellNames:
     mutated = frozenset(v.mutated - assigned)
     maybe = frozenset(v.maybe - assigned - mutated)
     return CellNames(assigned=assigned, mutated=mutated, maybe=maybe, deleted=frozenset(v.deleted - assigned),
-                     called=frozenset(v.called), opaque=v.opaque)
+                     called=frozenset(v.called), opaque=v.opaque, clocks=clock_names(tree) & assigned)
+
+
+def clock_names(tree: ast.AST) -> frozenset[str]:
+    """Names the cell binds to clock readings and arithmetic on them: ``start = time.perf_counter()``,
+    ``deadline = start + 0.3``, ``elapsed = round(time.time() - start, 2)``, ``rate = n / elapsed``. Only
+    plain arithmetic counts: ``score = train(deadline - time.time())`` is a result, not a reading."""
+    clocks: set[str] = set()
+    statements = [n for n in _walk_cell(tree) if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign))]
+    for _ in range(2):  # a loop may use a reading before the statement that binds it
+        for node in statements:
+            if node.value is None or not _reads_clock(node.value, clocks):
+                continue
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                if isinstance(target, ast.Name):
+                    clocks.add(target.id)
+    return frozenset(clocks)
+
+
+def _walk_cell(tree: ast.AST):
+    """Every node of the cell's own scope (not inside function, class or lambda bodies)."""
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                todo.append(child)
+
+
+def _reads_clock(node: ast.AST, clocks: set[str]) -> bool:
+    """Arithmetic over constants and names with at least one clock call or clock name in it."""
+    found = False
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Call):
+            if _is_clock_call(sub):
+                found = True
+            elif not (isinstance(sub.func, ast.Name) and sub.func.id in _CLOCK_ARITHMETIC):
+                return False
+        elif isinstance(sub, ast.Name):
+            found = found or sub.id in clocks
+        elif not isinstance(sub, _ARITHMETIC_NODES):
+            return False
+    return found
+
+
+def _is_clock_call(call: ast.Call) -> bool:
+    func = call.func
+    if isinstance(func, ast.Name):
+        return func.id in _CLOCK_FUNCTIONS or (func.id == "time" and not call.args and not call.keywords)
+    if isinstance(func, ast.Attribute):
+        owner = func.value.attr if isinstance(func.value, ast.Attribute) else getattr(func.value, "id", None)
+        if func.attr in _CLOCK_FUNCTIONS or func.attr == "time":
+            return owner in ("time", "timeit")
+        return func.attr in ("now", "utcnow", "today") and owner in ("datetime", "date", "Timestamp")
+    return False
+
+
+_CLOCK_FUNCTIONS = frozenset({"perf_counter", "perf_counter_ns", "monotonic", "monotonic_ns", "process_time",
+                              "process_time_ns", "thread_time", "thread_time_ns", "time_ns", "default_timer"})
+_CLOCK_ARITHMETIC = frozenset({"round", "float", "int", "abs", "min", "max"})
+_ARITHMETIC_NODES = (ast.BinOp, ast.UnaryOp, ast.Constant, ast.Attribute, ast.operator, ast.unaryop, ast.Load,
+                     ast.keyword, ast.Tuple)
 
 
 @lru_cache(maxsize=256)

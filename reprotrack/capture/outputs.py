@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import normalise
+from ..durations import without_durations
 from . import Capture, exception_text
 
 #: Characters kept per stream per cell before normalisation (progress output is compacted first).
@@ -247,7 +248,10 @@ def summarise_result(value: Any) -> dict[str, Any]:
     try:
         from ..fingerprint import fingerprint
 
-        summary["fingerprint"] = fingerprint(value)
+        shown, durations = without_durations(value)  # cross_validate's fit_time/score_time are not results
+        summary["fingerprint"] = fingerprint(shown)
+        if durations:
+            summary["run"] = {"durations_left_out": durations}
     except ImportError:  # fingerprinting not available: the type (and numbers below) still say something
         summary["fingerprint"] = {"type": _type_name(value)}
     except Exception as exc:  # noqa: BLE001 - an object we cannot fingerprint is described by its type

@@ -13,7 +13,10 @@
   ``random_state=None`` whose fit actually changed the global numpy state (every ``fit``/``fit_transform``/
   ``fit_predict``/``partial_fit`` defined on a ``BaseEstimator`` subclass of an imported module is wrapped;
   the classes are re-scanned when ``sys.modules`` grows; classes defined in the notebook itself are left
-  alone, since joblib sends them to workers by value). Splitters are noted by ``splits``; constructors such as
+  alone, since joblib sends them to workers by value; SVC/NuSVC without ``probability`` draw a seed they
+  document as ignored, which is not a draw of the cell), and the sampling helpers of ``SAMPLING_HELPERS``
+  (``silhouette_score(sample_size=…)``, ``permutation_importance``, the dataset generators) called with
+  ``random_state=None`` that actually drew from the global generator. Splitters are noted by ``splits``; constructors such as
   ``RandomState()`` by ``seeds``. Fits run in joblib worker processes (``n_jobs`` > 1 with loky) draw from
   the workers' generators, which this process cannot see.
 
@@ -48,6 +51,15 @@ DEFAULT_RNG = "numpy.random.default_rng"
 _FIT_METHODS = ("fit", "fit_transform", "fit_predict", "partial_fit")
 _MISSING = object()
 _REENTRY = Reentry()
+#: The randomness capture of the running session (the fit wrappers are module-level functions).
+_ACTIVE: list[Any] = [None]
+#: Public helpers that sample from the global generator when their ``random_state`` is None.
+SAMPLING_HELPERS = {
+    "sklearn.metrics": ("silhouette_score",),
+    "sklearn.inspection": ("permutation_importance",),
+    "sklearn.model_selection": ("permutation_test_score",),
+    "sklearn.datasets": ("make_classification", "make_regression", "make_blobs", "make_moons", "make_circles"),
+}
 
 
 
@@ -78,9 +90,14 @@ class RandomnessCapture(Capture):
         for module in ("sklearn.utils._indexing", "sklearn.utils"):
             for name in ("shuffle", "resample"):
                 p.when_imported(module, functools.partial(self._patch_function, name))
+        for module, names in SAMPLING_HELPERS.items():
+            p.when_imported(module, functools.partial(self._patch_helpers, module, names))
+        _ACTIVE[0] = self
         self._scan_estimators()
 
     def uninstall(self) -> None:
+        if _ACTIVE[0] is self:
+            _ACTIVE[0] = None
         try:
             ledger.SEED_LISTENERS.remove(self._on_seed)
         except ValueError:
@@ -131,6 +148,11 @@ class RandomnessCapture(Capture):
     def _patch_function(self, name: str, module: Any) -> None:
         if callable(getattr(module, name, None)):
             self.patcher.patch(module, name, _draw_wrapper("sklearn.utils", name), rebind=True)
+
+    def _patch_helpers(self, module_name: str, names: tuple[str, ...], module: Any) -> None:
+        for name in names:
+            if callable(getattr(module, name, None)):
+                self.patcher.patch(module, name, _measured_wrapper(f"{module_name}.{name}"), rebind=True)
 
     def _scan_estimators(self) -> None:
         """Wrap the fit methods of every scikit-learn estimator class defined so far (new ones only)."""
@@ -228,7 +250,9 @@ def _fit_wrapper(method: str):
                 _REENTRY.depth -= 1
                 if measure:
                     try:
-                        if before is not None and numpy_fingerprint() != before:
+                        if before is not None and numpy_fingerprint() != before and _ignores_random_state(self):
+                            _absorb(before)
+                        elif before is not None and numpy_fingerprint() != before:
                             name = type(self).__name__
                             ledger.note_randomness(
                                 ctx,
@@ -236,6 +260,69 @@ def _fit_wrapper(method: str):
                                 ledger.is_seeded("numpy"),
                                 fix=f"pass random_state=<int> to {name}(...)",
                             )
+                    except Exception:  # noqa: BLE001
+                        pass
+
+        return wrapper
+
+    return make
+
+
+def _ignores_random_state(est: Any) -> bool:
+    """Estimators that draw from the global generator although their results do not depend on it: libsvm's
+    classifiers take a seed for probability calibration only ("random_state: ignored when probability is
+    False", scikit-learn's documentation of SVC and NuSVC)."""
+    cls = type(est)
+    if not (cls.__module__ or "").startswith("sklearn.svm") or cls.__name__ not in ("SVC", "NuSVC"):
+        return False
+    probability = getattr(est, "probability", True)
+    return probability is False or probability == "deprecated"  # 1.9's default: the parameter is deprecated
+
+
+def _absorb(before: Any) -> None:
+    """A draw that cannot change results, made while the global generator was still at the state the cell
+    started with: the cell's "before" moves past it, so the draw is not reported (any later one still is)."""
+    capture = _ACTIVE[0]
+    if capture is not None and capture._baseline.get("numpy") == before:
+        capture._baseline["numpy"] = numpy_fingerprint()
+
+
+def _measured_wrapper(api: str):
+    """Library helpers that sample when asked (``silhouette_score(sample_size=…)``, ``permutation_importance``,
+    the dataset generators): named as the source when ``random_state`` is None and the call actually drew
+    from the global generator."""
+
+    def make(original: Any) -> Any:
+        try:
+            signature = inspect.signature(original)
+        except (TypeError, ValueError):
+            signature = None
+
+        @functools.wraps(original)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            ctx = current_cell()
+            if ctx is None or signature is None or _REENTRY.depth:
+                return original(*args, **kwargs)
+            before = None
+            try:
+                bound = signature.bind(*args, **kwargs).arguments
+                state = bound.get("random_state", signature.parameters.get("random_state").default)
+                if state is None or ledger.is_global_randomstate(state):
+                    before = numpy_fingerprint()
+                else:
+                    ledger.note_seed(ctx, f"{api}(random_state=)", state)
+            except Exception:  # noqa: BLE001
+                before = None
+            _REENTRY.depth += 1
+            try:
+                return original(*args, **kwargs)
+            finally:
+                _REENTRY.depth -= 1
+                if before is not None:
+                    try:
+                        if numpy_fingerprint() != before:
+                            ledger.note_randomness(ctx, api, ledger.is_seeded("numpy"),
+                                                   fix=f"pass random_state=<int> to {api.rsplit('.', 1)[-1]}(...)")
                     except Exception:  # noqa: BLE001
                         pass
 

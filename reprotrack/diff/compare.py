@@ -14,9 +14,10 @@ The causality rule (documented in DESIGN terms, applied in timeline order, i.e. 
   threads, platform). The lock does not record which variables a cell *read*, so no later cell can be proven
   independent of an earlier change: every later effect is conservatively chained to the first root that can
   explain it.
-* An effect nothing explains is a root itself: data (the data came from somewhere the tracker does not
-  see), a split, a cell error; outputs get an ``unexplained`` root that says what was checked and found
-  equal. Unseeded randomness is reported only where it can explain a difference: a cell that drew unseeded
+* An effect nothing explains is a root itself when it says where to look: a split, a cell error. Data and
+  outputs that differ with the code, every seed, input file, earlier data and version equal get an
+  ``unexplained`` root (kind ``output``) that lists what was checked and found equal, and leave the cause
+  open: timing, threads, hash order, reads the tracker does not see. Nothing is guessed. Unseeded randomness is reported only where it can explain a difference: a cell that drew unseeded
   randomness and still produced the same results is not a finding (a ``--pin-seeds`` replay is clean).
 
 ``upstream_of`` always names a root cause, so reports can fold every consequence under it. Pure: no I/O.
@@ -45,6 +46,10 @@ class _Builder:
         self.warn_roots: list[Finding] = []
         self.latent: list[tuple[Pair, float, list[str]]] = []  # unseeded randomness without visible effect
         self.orders: dict[int, int | None] = {}  # id(finding) → the run's order, for first_divergence
+        # what an unexplained finding says was checked: the research facts up to the cell being compared
+        self.environment: dict[str, Any] = {}
+        self.seeds: dict[str, Any] = {}  # api → the value last set
+        self.files_before = 0
 
     def add(self, key: tuple, finding: Finding, parent: Finding | None = None) -> Finding:
         self.rows.append((key, finding))
@@ -74,6 +79,7 @@ def compare(research: Lock, replay: Lock, options: DiffOptions | None = None, *,
             execution_error: str | None = None) -> Report:
     options = options or DiffOptions()
     b = _Builder(options)
+    b.environment = research.environment or {}
     if replay.environment:  # a replay that never saved knows nothing of its environment
         for number, finding in enumerate(environment_differences(research.environment, replay.environment, options)):
             if execution_error and finding.cause == "package-missing":
@@ -113,7 +119,11 @@ def compare(research: Lock, replay: Lock, options: DiffOptions | None = None, *,
                                                                   "research" if disorder else "replay"))
                 made.append(order_finding)
             diff = compare_pair(pair.research, pair.replay, options)
+            for entry in pair.research.seeds or []:
+                if isinstance(entry, dict):
+                    b.seeds[str(entry.get("api"))] = entry.get("value")
             made += _explain(b, pair, diff)
+            b.files_before += len(pair.research.inputs or [])
         rows.append(_row(pair, made))
         b.orders.update((id(f), pair.order) for f in made)
     _checkpoints(b, research.checkpoints or {}, replay.checkpoints or {}, failure, options)
@@ -145,8 +155,8 @@ def _explain(b: _Builder, pair: Pair, diff: CellDiff) -> list[Finding]:
             parent = own
         else:
             parent = b.upstream()
-        if parent is None and effect.kind == "output":
-            own = b.add((key, 3, 0), _unexplained(pair))
+        if parent is None and (effect.kind == "output" or effect.kind == "data" and effect.severity == "error"):
+            own = b.add((key, 3, 0), _unexplained(pair, b))
             made.append(own)
             parent = own
         if parent is not None and reason in ("sizes", "data") and parent.kind in ("data", "environment", "execution"):
@@ -185,13 +195,56 @@ def _unseeded(pair: Pair, sources: list[str]) -> Finding:
                    "and record again, or replay with --pin-seeds.")
 
 
-def _unexplained(pair: Pair) -> Finding:
+def _unexplained(pair: Pair, b: _Builder | None = None) -> Finding:
+    """The root of results that differ while everything the lock records as their causes is equal: the
+    message names what was checked (never a guessed cause)."""
     where = label(pair.replay, pair.index)
+    checked = _checked(pair, b) if b is not None and pair.research is not None else \
+        "its code, seeds, input files, the data recorded before it and the package versions"
     return Finding("", pair.index, pair.cell_id, "output", "unexplained", where,
-                   f"The results of {where} differ although its code, seeds, input files, the data recorded before "
-                   "it and the package versions are all equal.",
-                   "Look for what the lock cannot see: thread counts and timing, hash or set order, the clock, "
-                   "network or database reads, hidden state in imported modules.")
+                   f"The results of {where} differ although everything the lock records about what they depend on "
+                   f"is equal in both runs: {checked}. The difference comes from something the lock cannot see.",
+                   "Look for what the lock cannot see: timing (a clock, a time budget, picking what finished "
+                   "first), thread scheduling, hash or set order (PYTHONHASHSEED), network or database reads, "
+                   "hidden state in imported modules.")
+
+
+def _checked(pair: Pair, b: _Builder) -> str:
+    rec = pair.research
+    parts = ["its code"]
+    if b.seeds:
+        shown = ", ".join(f"{api}={value!r}" for api, value in list(b.seeds.items())[:MAX_NAMED])
+        more = f" and {len(b.seeds) - MAX_NAMED} more" if len(b.seeds) > MAX_NAMED else ""
+        parts.append(f"the seeds set up to it ({shown}{more})")
+    else:
+        parts.append("the seeds (none set up to it)")
+    drawn = sorted({str(e.get("source")) for e in rec.randomness or [] if isinstance(e, dict)})
+    parts.append("no unseeded randomness drawn up to it" + (f" (it drew seeded: {', '.join(drawn)})" if drawn else ""))
+    files = sorted({str(e.get("path")) for e in rec.inputs or [] if isinstance(e, dict)})
+    earlier = f"{b.files_before} read before it" if b.files_before else "none read before it"
+    parts.append(f"the input files ({', '.join(files[:MAX_NAMED])}; {earlier})" if files
+                 else f"the input files (none read by it; {earlier})")
+    parts.append("the data recorded by the cells before it")
+    env = b.environment
+    packages = dict(env.get("packages") or {})
+    if packages:
+        notable = [f"{n} {packages[n]}" for n in NOTABLE_PACKAGES if n in packages]
+        listed = f" ({', '.join(notable)}{', …' if len(packages) > len(notable) else ''})" if notable else ""
+        parts.append(f"Python {env.get('python', '?')} and all {len(packages)} package versions{listed}")
+    else:
+        parts.append("the package versions")
+    pools = [p for p in env.get("threadpools") or [] if isinstance(p, dict)]
+    if pools:
+        parts.append("the thread pools (" + ", ".join(f"{p.get('internal_api')}: {p.get('num_threads')}"
+                                                        for p in pools[:3]) + " threads)")
+    hashseed = (env.get("variables") or {}).get("PYTHONHASHSEED")
+    parts.append(f"PYTHONHASHSEED={hashseed}" if hashseed is not None else
+                 "PYTHONHASHSEED (unset in both: string hashing differs between processes)")
+    return "; ".join(parts)
+
+
+MAX_NAMED = 5
+NOTABLE_PACKAGES = ("numpy", "scipy", "pandas", "scikit-learn")
 
 
 def _checkpoints(b: _Builder, a: dict[str, Any], c: dict[str, Any], failure: Finding | None,

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from corpus import build
+from reprotrack.diff import DiffOptions
 from reprotrack.verify import record_notebook, verify_notebook
 
 pytestmark = pytest.mark.kernel
@@ -27,7 +28,7 @@ CORPUS = Path(__file__).resolve().parent / "corpus"
 #: The noise kinds of the issue that the clean notebooks must cover between them.
 ISSUE_NOISE = {"printed-duration", "timeit", "tqdm-bar", "object-address", "cell-file-warning",
                "library-warning-path", "stream-chunking", "widget-output", "tqdm-widget", "display-id",
-               "estimator-html-ids", "figure-repr", "figure-image", "cv_results-timings"}
+               "estimator-html-ids", "figure-repr", "figure-image", "cv_results-timings", "user-rule"}
 ISSUE_CAUSES = {"unseeded-randomness", "unexplained", "cell-error"}
 TRIES = 4
 
@@ -41,6 +42,8 @@ def _process_hashing(monkeypatch):
 def _copy(name: str, tmp_path: Path) -> Path:
     target = tmp_path / f"{name}.ipynb"
     shutil.copy(CORPUS / f"{name}.ipynb", target)
+    if build.NOTEBOOKS[name].pyproject:
+        (tmp_path / "pyproject.toml").write_text(build.NOTEBOOKS[name].pyproject, "utf-8")
     return target
 
 
@@ -78,6 +81,10 @@ def test_a_clean_notebook_replays_with_zero_findings_twice(name, tmp_path):
         report = result.report
         assert (report.status, _show(report)) == ("reproduced", []), f"replay {attempt + 1} of {name}"
         assert result.exit_code == 0
+    if build.NOTEBOOKS[name].pyproject:  # the user's rule is what makes it clean: without it, an honest report
+        report = verify_notebook(nb, options=DiffOptions()).report
+        roots = [(f.kind, f.cause) for f in report.findings if f.upstream_of is None]
+        assert roots == [("output", "unexplained")], _show(report)
 
 
 @pytest.mark.parametrize("name", [nb.name for nb in build.REAL if nb.expect[2] != "cell-error"])

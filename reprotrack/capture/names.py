@@ -161,7 +161,7 @@ def _is_clock_call(call: ast.Call) -> bool:
 
 _CLOCK_FUNCTIONS = frozenset({"perf_counter", "perf_counter_ns", "monotonic", "monotonic_ns", "process_time",
                               "process_time_ns", "thread_time", "thread_time_ns", "time_ns", "default_timer"})
-_CLOCK_ARITHMETIC = frozenset({"round", "float", "int", "abs", "min", "max"})
+_CLOCK_ARITHMETIC = frozenset({"round", "float", "int", "abs", "min", "max", "len"})
 _ARITHMETIC_NODES = (ast.BinOp, ast.UnaryOp, ast.Constant, ast.Attribute, ast.operator, ast.unaryop, ast.Load,
                      ast.keyword, ast.Tuple)
 

@@ -33,6 +33,8 @@ class Notebook:
     expect: tuple[int, str, str, str] | None = None
     #: Real ones whose effect appears only by chance in a given pair of runs say what else may come out.
     note: str = ""
+    #: The ``pyproject.toml`` placed beside the notebook (the user's own normalisation rules).
+    pyproject: str = ""
 
 
 CLEAN = [
@@ -229,6 +231,22 @@ CLEAN = [
         ],
         noise=["library-warning-path", "cell-file-warning", "traceback-paths", "temporary-file-name",
                "install-path"],
+    ),
+    Notebook(
+        "experiment_log",
+        "An experiment log with a worker id that only the project's own rule can normalise",
+        [
+            "import os\n"
+            "from sklearn.datasets import load_iris\n"
+            "from sklearn.tree import DecisionTreeClassifier\n"
+            "\n"
+            "print(f\"[worker {os.getpid()}] experiment started\")",
+            "X, y = load_iris(return_X_y=True)\n"
+            "tree = DecisionTreeClassifier(max_depth=3, random_state=0).fit(X, y)\n"
+            "print(f\"[worker {os.getpid()}] depth {tree.get_depth()}, accuracy {tree.score(X, y):.4f}\")",
+        ],
+        noise=["user-rule"],
+        pyproject='[tool.reprotrack]\nnormalise = [["\\\\[worker [0-9]+\\\\]", "[worker N]"]]\n',
     ),
 ]
 

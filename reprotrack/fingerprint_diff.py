@@ -33,6 +33,8 @@ class DataDifference:
     cause: str
     message: str
     columns: list[str] = field(default_factory=list)
+    #: values-changed only: most sampled values moved (a drift of the whole column rather than a few edits)
+    broad: bool = False
 
 
 def _names(cols: list[str]) -> str:
@@ -207,8 +209,8 @@ def _value_differences(a: dict[str, Any], b: dict[str, Any], rtol: float, atol: 
             return [DataDifference("values-changed", f"The value changed: {_show(va[0])} → {_show(vb[0])}.")]
         changed = [("", approx_a[0], approx_b[0])]
     if not changed:
-        if retyped:
-            return []
+        if retyped or _columns_added_or_removed(a, b):
+            return []  # the schema finding says what changed; the columns both runs have are identical
         if a.get("index_content") != b.get("index_content"):
             return [DataDifference("values-changed", "Only the index labels changed; every column is identical.",
                                    ["(index)"])]
@@ -247,11 +249,18 @@ def _value_differences(a: dict[str, Any], b: dict[str, Any], rtol: float, atol: 
         partial = 0 < sampled[1] < sampled[0]  # say how much only when not everything moved
         detail = f" ({sampled[1]} of {sampled[0]} sampled values differ beyond tolerance)" if partial else ""
         out.append(DataDifference("values-changed", f"Values changed{_in_columns(changed_names)}{detail}.",
-                                  _named(changed_names)))
+                                  _named(changed_names), broad=sampled[0] > 0 and 2 * sampled[1] >= sampled[0]))
     if hidden:
         out.append(DataDifference("values-changed", f"A few values changed{_in_columns(hidden)} "
                                   "(none of the sampled positions differ).", _named(hidden)))
     return out
+
+
+def _columns_added_or_removed(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    ca, cb = _schema_columns(a), _schema_columns(b)
+    if ca is None or cb is None:
+        return False
+    return {str(c.get("name")) for c in ca} != {str(c.get("name")) for c in cb}
 
 
 def _new_categories(a: dict[str, Any], b: dict[str, Any]) -> list[DataDifference]:
@@ -389,5 +398,12 @@ def classify(research: dict[str, Any], replay: dict[str, Any], *, rtol: float = 
     out.extend(_new_categories(research, replay))
     out.extend(_nan_or_inf(research, replay))
     if not any(d.cause == "precision" for d in out):
-        out.extend(_distribution_shift(research, replay))
+        shift = _distribution_shift(research, replay)
+        values = [d for d in out if d.cause == "values-changed"]
+        if shift and values and all(d.broad for d in values):
+            # every value of the column moved and so did its distribution: the shift is the explanation
+            at = out.index(values[0])
+            out[at:at] = shift
+        else:
+            out.extend(shift)
     return out

@@ -96,7 +96,7 @@ def plan(cells: list[NotebookCell], research: Lock | None = None, order: str = "
     position, so a cell whose source changed still runs where it was); records with no cell are skipped (the
     diff says cell-missing), and so are cells the research never ran, except reprotrack's own control cells
     (``%reprotrack checkpoint``…) and the preamble before the first recorded cell, which the research ran
-    before ``%reprotrack start``: it runs untracked.
+    before ``%reprotrack start``: it runs untracked. ``order="notebook"`` runs every code cell top-down.
     """
     if order not in ("recorded", "notebook"):
         raise ReprotrackError(f"unknown order {order!r}: use recorded or notebook")
@@ -107,13 +107,19 @@ def plan(cells: list[NotebookCell], research: Lock | None = None, order: str = "
     by_sha: dict[str, list[NotebookCell]] = {}
     for c in cells:
         by_sha.setdefault(c.sha256, []).append(c)
-    sequence: list[int] = []
+    found: list[NotebookCell | None] = []
     for record in research.cells:
         match = by_id.get(record.id)
         if match is None and record.source_sha256 in by_sha:
             same = by_sha[record.source_sha256]
             match = next((c for c in same if c.index == record.index), same[0])
-        if match is None and record.index is not None:
+        found.append(match)
+    # a record found neither by id nor by source is an edited cell where it was recorded, unless another
+    # record claims the cell now at that position (cells were inserted or deleted above it)
+    claimed = {c.index for c in found if c is not None}
+    sequence: list[int] = []
+    for record, match in zip(research.cells, found):
+        if match is None and record.index is not None and record.index not in claimed:
             match = by_index.get(record.index)
         if match is not None:
             sequence.append(match.index)
@@ -124,8 +130,9 @@ def plan(cells: list[NotebookCell], research: Lock | None = None, order: str = "
     extras = [c for c in cells if c.index not in ran and (c.control or c.index < first)]
     untracked = {c.index for c in extras if c.index < first and not c.control}
     if order == "notebook":
-        indices = sorted(ran | {c.index for c in extras})
-        return [Step(i, i not in untracked) for i in indices]
+        # "Restart & Run All": every code cell top-down, the ones research never ran included (the diff
+        # says cell-added); the preamble before the first recorded cell stays untracked
+        return [Step(c.index, c.index not in untracked) for c in cells]
     steps = [Step(i) for i in sequence]
     for extra in extras:  # ascending: each goes before the first step that stands below it in the notebook
         at = next((k for k, step in enumerate(steps) if step.index > extra.index), len(steps))

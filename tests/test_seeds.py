@@ -66,6 +66,19 @@ def test_generator_classes_are_read_from_the_cell(ip):
     assert not session.active().cells[-1].randomness
 
 
+def test_an_unseeded_constructor_counts_only_when_it_ran(ip):
+    ok(ip, "import numpy as np\nfrom numpy.random import RandomState, PCG64, Generator")
+    run(ip, "%reprotrack start")
+    ok(ip, "fresh = False\nr = RandomState() if fresh else np.random.RandomState(0)\n"
+           "if fresh:\n    g = Generator(PCG64())")
+    assert not session.active().cells[-1].randomness  # written, never run: no generator was made unseeded
+    ok(ip, "def make():\n    return np.random.RandomState()\nr = make()")
+    sources = [e["source"] for e in session.active().cells[-1].randomness]
+    assert sources == ["numpy.random.RandomState()"]
+    ok(ip, "g = Generator(PCG64())")
+    assert [e["source"] for e in session.active().cells[-1].randomness] == ["numpy.random.PCG64()"]
+
+
 def test_names_imported_before_start_are_seen(ip):
     ok(ip, "from numpy.random import seed, default_rng\nfrom random import seed as pyseed")
     run(ip, "%reprotrack start")

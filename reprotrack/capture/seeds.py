@@ -11,8 +11,12 @@ Two ways in, because two kinds of API exist:
   generators) and ``random.Random`` are compiled or used by identity (``isinstance`` checks, pickles), so
   they are not replaced: their calls are read from the cell's source after it ran, resolving the callee
   in the user's namespace by identity and the seed argument as a literal or a variable's value. A
-  constructor called without a seed is an unseeded generator and is noted as unseeded randomness.
-  Calls hidden inside functions defined in other cells or modules are not seen this way.
+  constructor called without a seed is an unseeded generator and is noted as unseeded randomness --
+  for numpy's classes only when it really ran: every numpy bit generator made without a seed draws OS
+  entropy through ``numpy.random.bit_generator.randbits`` (looked up as a module global, so it is wrapped),
+  and the wrapper notes the line of the user's code that asked; a ``RandomState()`` in a branch that did
+  not run (``RandomState() if fresh else 0``) is no warning. Calls hidden inside functions defined in
+  other cells or modules are not seen this way.
 
 ``default_rng`` is a function and is wrapped by ``randomness`` (which also pins unseeded ones on replay);
 scikit-learn ``random_state=`` is noted by the randomness (estimators) and splits (splitters) captures.
@@ -23,6 +27,7 @@ from __future__ import annotations
 import ast
 import functools
 import hashlib
+import sys
 import types
 from typing import Any
 
@@ -52,6 +57,7 @@ class SeedCapture(Capture):
 
     def uninstall(self) -> None:
         self.patcher.restore_all()
+        _ENTROPY.hooked, _ENTROPY.lines = False, None
 
     def before_cell(self, ctx: Any) -> None:
         self.patcher.poll()
@@ -59,8 +65,9 @@ class SeedCapture(Capture):
 
     def after_cell(self, ctx: Any) -> None:
         source = ctx.source
+        lines, _ENTROPY.lines = _ENTROPY.lines, None
         if any(hint in source for hint in _CLASS_HINTS):
-            scan_constructors(ctx)
+            scan_constructors(ctx, (lines or set()) if _ENTROPY.hooked else None)
 
     # -- the libraries -----------------------------------------------------------------------------
     def _patch_random(self, module: Any) -> None:
@@ -70,6 +77,9 @@ class SeedCapture(Capture):
     def _patch_numpy(self, module: Any) -> None:
         self.patcher.patch(module, "seed", seeding_wrapper("numpy.random.seed", "numpy"), rebind=True)
         self.patcher.patch(module, "set_state", seeding_wrapper("numpy.random.set_state", "numpy", state=True), rebind=True)
+        bit_generator = sys.modules.get("numpy.random.bit_generator")
+        if bit_generator is not None and self.patcher.patch(bit_generator, "randbits", _entropy_wrapper):
+            _ENTROPY.hooked = True
 
     def _patch_torch(self, module: Any) -> None:
         self.patcher.patch(module, "manual_seed", seeding_wrapper("torch.manual_seed", "torch"), rebind=True)
@@ -135,8 +145,53 @@ def _state_digest(state: Any) -> str:
     return "state sha256:" + hashlib.sha256(body).hexdigest()[:16]
 
 
+# -- entropy drawn by numpy bit generators made without a seed ---------------------------------------
+class _Entropy:
+    hooked = False  # randbits is wrapped: an unseeded numpy constructor can be confirmed
+    lines: set[tuple[int | None, ...]] | None = None  # where user code (not libraries) drew entropy: spans
+
+
+_ENTROPY = _Entropy()
+#: code that is not the user's: the interpreter's libraries and reprotrack itself (its default_rng wrapper)
+_LIBRARY_PREFIXES = tuple({sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
+                           __file__.rsplit("capture", 1)[0]})
+
+
+def _position(frame: Any) -> tuple[int | None, ...]:
+    """The span of the expression the frame is executing (the call itself, on Python 3.11+), else its line."""
+    positions = getattr(frame.f_code, "co_positions", None)
+    if positions is not None and frame.f_lasti >= 0:
+        try:
+            for k, pos in enumerate(positions()):
+                if k == frame.f_lasti // 2:
+                    return tuple(pos)
+        except Exception:  # noqa: BLE001
+            pass
+    return (frame.f_lineno,)
+
+
+def _entropy_wrapper(original: Any) -> Any:
+    @functools.wraps(original)
+    def randbits(*args: Any, **kwargs: Any) -> Any:
+        try:
+            if current_cell() is not None:
+                frame = sys._getframe(1)
+                if not frame.f_code.co_filename.startswith(_LIBRARY_PREFIXES):
+                    lines = _ENTROPY.lines
+                    if lines is None:
+                        lines = _ENTROPY.lines = set()
+                    if len(lines) < 10_000:
+                        lines.add(_position(frame))
+        except Exception:  # noqa: BLE001 - bookkeeping never fails the user's generator
+            pass
+        return original(*args, **kwargs)
+
+    return randbits
+
+
 # -- generator classes, read from the source ---------------------------------------------------------
-def scan_constructors(ctx: Any) -> None:
+def scan_constructors(ctx: Any, entropy_lines: set[tuple[int | None, ...]] | None = None) -> None:
+    """``entropy_lines``: where numpy drew OS entropy for user code in this cell (None: not known)."""
     tree = ctx.tree
     if tree is None:
         return
@@ -152,6 +207,11 @@ def scan_constructors(ctx: Any) -> None:
         if api is None:
             continue
         arg = node.args[0] if node.args else _keyword(node, ("seed", "entropy", "bit_generator", "x"))
+        if arg is None and api.startswith("numpy.") and entropy_lines is not None:
+            span = (node.lineno, node.end_lineno, node.col_offset, node.end_col_offset)
+            if not any(pos == span or len(pos) == 1 and node.lineno <= (pos[0] or 0) <= (node.end_lineno or 0)
+                       for pos in entropy_lines):
+                continue  # written in the cell but never run (a branch not taken): no generator was made
         if arg is None:
             ledger.note_seed(ctx, api, None)
             ledger.note_randomness(

@@ -85,6 +85,13 @@ def _seeds(a: CellRecord, b: CellRecord, where: str, add) -> None:
         va, vb = ta.get(api), tb.get(api)
         if va == vb:
             continue
+        missing = "research" if va is None else ("replay" if vb is None else None)
+        if missing is not None:
+            present = vb if va is None else va
+            if all(v is None for v in present):
+                continue  # random_state=None on one side only: no seed was set in either run
+            if ((a if missing == "research" else b).status or "ok") != "ok":
+                continue  # that run raised before it got there: the cell error says so
         if va is None:
             message = f"{api} was seeded with {_values(vb)} now; research did not seed it in {where}."
             fix = f"Remove the {api} call, or record the notebook again."

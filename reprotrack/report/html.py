@@ -24,6 +24,7 @@ h1{font-size:1.4em} h2{font-size:1.15em;margin-top:1.6em} .status{padding:.15em 
 table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:.25em .6em;text-align:left}
 .h-research{fill:#1e88e5;opacity:.55}.h-replay{fill:none;stroke:#e65100;stroke-width:1.5}
 .axis{stroke:#999}.tick{font-size:10px;fill:#555} details{margin-top:.4em} code{font-size:12px}
+.plot{display:inline-block;vertical-align:top;margin:.5em 1.5em .5em 0}
 """
 
 
@@ -43,6 +44,7 @@ def render_html(report) -> str:
     if roots:
         parts.append("<h2>Root causes</h2>")
         parts += [_root(report, r) for r in roots]
+    parts.append(_data_and_splits(report))
     env = [f for f in report.findings if f.kind == "environment"]
     if env:
         parts.append(_environment(env))
@@ -112,6 +114,65 @@ def _histograms(finding) -> str:
         return ""
     return "<div>" + "".join(histogram_svg(name, a, b) for name, a, b in pairs) + \
         '<div class="meta">research filled (blue), replay outlined (orange)</div></div>'
+
+
+#: At most this many variables get their distributions drawn in the data section (the rest: in their finding).
+MAX_PLOTTED = 6
+
+
+def _data_and_splits(report) -> str:
+    """What the data did, at a glance and unfolded: row counts that changed, rows that moved between train
+    and test, and research-vs-replay histograms of the columns whose statistics moved."""
+    data = [f for f in report.findings if f.kind == "data" and isinstance((f.evidence or {}).get("research"), dict)]
+    rows = [f for f in data if f.cause in ("rows-added", "rows-removed")]
+    splits = [f for f in report.findings if f.kind == "split" and isinstance((f.evidence or {}).get("research"), dict)]
+    plotted, seen = [], set()
+    for f in sorted(data, key=lambda f: f.cause != "distribution-shift"):
+        if (f.cell_index, f.subject) not in seen and _histograms(f):
+            seen.add((f.cell_index, f.subject))
+            plotted.append(f)
+    if not (rows or splits or plotted):
+        return ""
+    out = ["<h2>Data and splits</h2>"]
+    if rows:
+        out.append("<table><tr><th>variable</th><th>cell</th><th>research rows</th><th>replay rows</th></tr>")
+        for f in rows:
+            ev = f.evidence or {}
+            out.append(f"<tr><td>{_e(f.subject)}</td><td>{_e(where(f))}</td><td>{_e(_rows(ev.get('research')))}</td>"
+                       f"<td>{_e(_rows(ev.get('replay')))}</td></tr>")
+        out.append("</table>")
+    for f in splits:
+        out.append(_split(f))
+    for f in plotted[:MAX_PLOTTED]:
+        out.append(f'<div class="plot"><div class="meta">{_e(f.subject)} · {_e(where(f))} · {_e(f.cause)}</div>'
+                   f"{_histograms(f)}</div>")
+    return "".join(out)
+
+
+def _rows(fp) -> str:
+    shape = fp.get("shape") if isinstance(fp, dict) else None
+    return str(shape[0]) if isinstance(shape, list) and shape else "?"
+
+
+def _split(f) -> str:
+    ev = f.evidence or {}
+    a, b = (ev.get("research") or {}).get("sizes") or {}, (ev.get("replay") or {}).get("sizes") or {}
+    moved = ev.get("moved") or {}
+    cells = [f"<td>{_e(a.get('train', '?'))} / {_e(a.get('test', '?'))}</td>",
+             f"<td>{_e(b.get('train', '?'))} / {_e(b.get('test', '?'))}</td>"]
+    bar = ""
+    to_test, to_train = moved.get("to_test"), moved.get("to_train")
+    if isinstance(to_test, int) and isinstance(to_train, int):
+        total = max(1, sum(v for v in a.values() if isinstance(v, int)))
+        w1, w2 = 300 * to_test / total, 300 * to_train / total
+        bar = (f'<svg width="320" height="34" role="img" aria-label="rows moved between train and test">'
+               f'<rect x="0" y="4" width="300" height="10" fill="#e0e0e0"/>'
+               f'<rect x="0" y="4" width="{w1:.1f}" height="10" fill="#e53935"/>'
+               f'<rect x="{w1:.1f}" y="4" width="{w2:.1f}" height="10" fill="#fb8c00"/>'
+               f'<text x="0" y="30" class="tick">{to_test} train → test, {to_train} test → train, of {total}</text></svg>')
+    return (f'<div class="plot"><div class="meta">{_e(f.subject)} · {_e(where(f))} · split-changed</div>'
+            f"<table><tr><th>train / test</th><th>research</th><th>replay</th></tr><tr><td>sizes</td>{''.join(cells)}"
+            f"</tr></table>{bar}</div>")
 
 
 def _environment(env) -> str:

@@ -41,7 +41,9 @@ def column_pairs(research_fp: Any, replay_fp: Any) -> list[tuple[str, Any, Any]]
         rows = fp.get("stats") if isinstance(fp, dict) else None
         if isinstance(rows, dict):
             rows = [rows]
-        return {str(s.get("name")): s for s in rows or [] if isinstance(s, dict)}
+        # an unnamed Series or array column is shown as "values", not as "None"
+        return {str(s.get("name")) if s.get("name") is not None else "values": s for s in rows or []
+                if isinstance(s, dict)}
 
     sa, sb = stats(research_fp), stats(replay_fp)
     out = []

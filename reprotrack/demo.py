@@ -60,6 +60,32 @@ def run_demo(
         result = verify_notebook(notebook, lock=recorded.lock_path, progress=progress)
         text = render(result.report, fmt, color=False)
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        if fmt == "text":
+            _broken_on_purpose(folder, progress, log)
         if workdir:
             log(f"the notebook and its lock are in {folder}; try `reprotrack verify {notebook}` after editing it")
         return result.exit_code
+
+
+def _broken_on_purpose(folder: Path, progress: Callable | None, log: Callable[[str], None]) -> None:
+    """The other half of the story: a notebook whose replay diverges from its research lock on purpose, so
+    the first command also shows what a diagnosis looks like. Informative only: it never sets the exit code."""
+    from .report import render
+    from .verify import verify_notebook
+
+    shipped = quickstart_notebook().parent
+    names = ("broken-on-purpose.ipynb", "broken-on-purpose.reprotrack.lock", "broken-on-purpose.csv")
+    if not all((shipped / n).is_file() for n in names):
+        return
+    target = folder / "broken-on-purpose"
+    target.mkdir(exist_ok=True)
+    for n in names:
+        shutil.copyfile(shipped / n, target / n)
+    log("and a notebook broken on purpose (notebooks/broken-on-purpose.ipynb), replayed against its research "
+        "lock …")
+    try:
+        result = verify_notebook(target / names[0], progress=progress)
+    except ReprotrackError as exc:
+        log(f"skipped the broken-on-purpose notebook: {exc}")
+        return
+    sys.stdout.write("\n" + render(result.report, "text", color=False).rstrip("\n") + "\n")

@@ -214,7 +214,8 @@ def _value_differences(a: dict[str, Any], b: dict[str, Any], rtol: float, atol: 
         if a.get("index_content") != b.get("index_content"):
             return [DataDifference("values-changed", "Only the index labels changed; every column is identical.",
                                    ["(index)"])]
-        return [DataDifference("values-changed", "The values changed.")]
+        return [DataDifference("values-changed", "The value changed." if a.get("shape") is None and
+                               b.get("shape") is None else "The values changed.")]
     positions = (a.get("approx") or {}).get("positions") or []
     if positions and isinstance(positions[0], str) and pairs and 0 in approx_a and 0 in approx_b:
         # estimators: one sample whose positions are paths ("coef_[3]"): split it by attribute name

@@ -34,3 +34,12 @@ def test_demo_records_verifies_and_prints_a_reproduced_report(tmp_path, capsys):
     assert [c.id for c in lock.cells] == ["seeds", "load", "features", "split", "model", "metric"]
     assert "test_predictions" in lock.checkpoints
     assert any("accuracy" in json.dumps(c.outputs) for c in lock.cells if c.id == "metric")
+
+
+@pytest.mark.kernel
+def test_the_text_demo_also_shows_a_notebook_broken_on_purpose(tmp_path, capsys):
+    assert cli.main(["demo", "--workdir", str(tmp_path)]) == 0  # the quickstart's verdict sets the exit code
+    out = capsys.readouterr().out
+    assert out.index("REPRODUCED") < out.index("DIFFERS")
+    for cause in ("input-file-changed", "seed-changed", "source-changed", "unseeded-randomness"):
+        assert cause in out

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Sequence
 
 from . import __version__, store
@@ -83,6 +84,8 @@ def _add_run_commands(sub) -> None:
     check = env_sub.add_parser("check", help="compare this interpreter's packages with a lock's (runs nothing)")
     check.add_argument("lock", help="path to a .lock file")
     check.add_argument("--format", choices=["text", "json"], default="text")
+    check.add_argument("--env-policy", choices=["exact", "patch", "minor", "major"], default=None,
+                       help="package-version drift reported as a warning, not an error")
     check.set_defaults(func=cmd_env_check)
 
     demo = sub.add_parser("demo", help="record and verify the quickstart notebook, print the report")
@@ -102,6 +105,9 @@ def _report_args(parser) -> None:
     parser.add_argument("--output", "-o", default=None, metavar="FILE", help="write the report here (default: standard output)")
     parser.add_argument("--rtol", type=_non_negative, default=None, metavar="R", help="relative tolerance for numbers")
     parser.add_argument("--atol", type=_non_negative, default=None, metavar="A", help="absolute tolerance for numbers")
+    parser.add_argument("--env-policy", choices=["exact", "patch", "minor", "major"], default=None,
+                        help="package-version drift reported as a warning, not an error (default: [tool.reprotrack] "
+                             "env-policy, else exact)")
 
 
 def _non_negative(text: str) -> float:
@@ -191,7 +197,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
     result = verify_notebook(args.notebook[0], lock=args.lock, kernel=args.kernel, order=args.order,
                              pin_seeds=args.pin_seeds, save_replay=args.save_replay, timeout=args.timeout,
-                             progress=_progress(), rtol=args.rtol, atol=args.atol)
+                             progress=_progress(), rtol=args.rtol, atol=args.atol,
+                             env_policy=args.env_policy)
     if result.replay.execution_error:
         _log(f"the notebook could not be executed: {result.replay.execution_error}; the report covers what ran")
     _emit(result.report, args.format, args.output)
@@ -208,15 +215,18 @@ def _verify_many(args: argparse.Namespace) -> int:
             raise UsageError(f"{flag} applies to one notebook; with several, each uses <notebook>.reprotrack.lock")
     if args.format == "html":
         raise UsageError("--format html applies to one notebook; with several use text, json or junit")
+    from .report.safe import clean
+
     tty = _isatty(sys.stderr)
 
     def done(outcome) -> None:
         if tty:
-            sys.stderr.write(f"reprotrack: {outcome.status} {outcome.notebook} ({outcome.seconds:.1f}s)\n")
+            sys.stderr.write(f"reprotrack: {outcome.status} {clean(str(outcome.notebook))} ({outcome.seconds:.1f}s)\n")
             sys.stderr.flush()
 
     result = verify_many(args.notebook, jobs=args.jobs, done=done, kernel=args.kernel, order=args.order,
-                         pin_seeds=args.pin_seeds, timeout=args.timeout, rtol=args.rtol, atol=args.atol)
+                         pin_seeds=args.pin_seeds, timeout=args.timeout, rtol=args.rtol, atol=args.atol,
+                         env_policy=args.env_policy)
     text = render_batch(result, args.format)
     if args.output:
         store.write_text_atomic(args.output, text)
@@ -231,25 +241,28 @@ def _verify_many(args: argparse.Namespace) -> int:
 def cmd_diff(args: argparse.Namespace) -> int:
     from .verify import diff_locks, exit_code_for
 
-    report = diff_locks(args.research, args.other, rtol=args.rtol, atol=args.atol)
+    report = diff_locks(args.research, args.other, rtol=args.rtol, atol=args.atol, env_policy=args.env_policy)
     _emit(report, args.format, args.output)
     return exit_code_for(report)
 
 
 def cmd_env_check(args: argparse.Namespace) -> int:
-    from .verify import check_environment
+    from .verify import check_environment, load_options
 
-    findings = check_environment(args.lock)
+    options = load_options(Path(args.lock).resolve().parent, env_policy=args.env_policy) if args.env_policy else None
+    findings = check_environment(args.lock, options=options)
     rows = [_as_dict(f) for f in findings]
+    errors = [r for r in rows if r.get("severity", "error") == "error"]  # drift the policy allows only warns
     if args.format == "json":
-        sys.stdout.write(json.dumps({"status": "differs" if rows else "reproduced", "findings": rows}, indent=2, sort_keys=True) + "\n")
+        sys.stdout.write(json.dumps({"status": "differs" if errors else "reproduced", "findings": rows}, indent=2,
+                                    sort_keys=True) + "\n")
     elif not rows:
         print("reprotrack: the environment matches the lock")
     else:
         for row in rows:
             fix = f" Fix: {row['fix']}" if row.get("fix") else ""
-            print(f"{row.get('cause')}: {row.get('message')}{fix}")
-    return EXIT_DIFFERS if rows else EXIT_OK
+            print(f"{row.get('severity', 'error')}: {row.get('cause')}: {row.get('message')}{fix}")
+    return EXIT_DIFFERS if errors else EXIT_OK
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

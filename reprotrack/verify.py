@@ -92,6 +92,7 @@ def verify_notebook(
     progress: replay.Progress | None = None,
     rtol: float | None = None,
     atol: float | None = None,
+    env_policy: str | None = None,
 ) -> VerifyResult:
     """Replay ``notebook`` in a fresh kernel against its research lock and diff the two runs. ``options``
     default to ``[tool.reprotrack]`` of the notebook's nearest pyproject.toml, with ``rtol``/``atol`` on top."""
@@ -101,7 +102,7 @@ def verify_notebook(
     from .diff import compare
 
     if options is None:
-        options = load_options(nb_path.parent, rtol=rtol, atol=atol)
+        options = load_options(nb_path.parent, rtol=rtol, atol=atol, env_policy=env_policy)
     if save_replay is not None:
         _check_folder(Path(save_replay).resolve())
     nb, has_ids = replay.read_notebook(nb_path)
@@ -127,13 +128,14 @@ def diff_locks(
     options: Any = None,
     rtol: float | None = None,
     atol: float | None = None,
+    env_policy: str | None = None,
 ) -> Any:
     """The verify diff between two existing locks (research first), with no execution."""
     research, other = store.read_lock(a), store.read_lock(b)
     from .diff import compare
 
     if options is None:
-        options = load_options(Path(a).resolve().parent, rtol=rtol, atol=atol)
+        options = load_options(Path(a).resolve().parent, rtol=rtol, atol=atol, env_policy=env_policy)
     return compare(research, other, options)
 
 

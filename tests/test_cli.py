@@ -98,6 +98,15 @@ def test_env_check_compares_installed_versions_of_the_locks_packages(tmp_path, c
     assert cli.main(["env", "check", str(_lock_with(tmp_path, "old.lock", "1.0.0")), "--format", "json"]) == 1
     findings = json.loads(capsys.readouterr().out)["findings"]
     assert [(f["cause"], f["subject"]) for f in findings if f["cause"] == "package-version"] == [("package-version", "numpy")]
+    # a patch-level drift under --env-policy patch is a warning: shown, exit 0
+    major, minor, *_ = numpy.__version__.split(".")
+    drift = _lock_with(tmp_path, "drift.lock", f"{major}.{minor}.999")
+    assert cli.main(["env", "check", str(drift), "--env-policy", "patch"]) == 0
+    assert "warning: package-version" in capsys.readouterr().out
+    assert cli.main(["env", "check", str(drift)]) == 1
+    capsys.readouterr()
+    assert cli.main(["diff", str(drift), str(drift), "--env-policy", "minor"]) == 0
+    assert cli.main(["env", "check", str(drift), "--env-policy", "sloppy"]) == 2
 
 
 @needs_diff

@@ -340,7 +340,9 @@ def _cell_identity(info: Any, source_sha256: str) -> tuple[str, int | None]:
 
 
 def _error_summary(exc: BaseException) -> dict[str, str]:
-    return {"type": type(exc).__name__, "message": _short(exc, 500)}
+    from .capture import redact
+
+    return {"type": type(exc).__name__, "message": redact(_short(exc, 500))}
 
 
 def _short(exc: object, limit: int = 200) -> str:

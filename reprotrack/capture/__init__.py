@@ -11,6 +11,7 @@ Captures must stay cheap per cell: a cell that touches no data costs well under 
 from __future__ import annotations
 
 import importlib
+import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -63,6 +64,19 @@ def exception_text(exc: BaseException, limit: int = 120) -> str:
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     return f"{type(exc).__name__}: {text}"
+
+
+_USERINFO = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://)[^/\s@'\"<>]*@")
+_QUERY_VALUE = re.compile(r"([?&][A-Za-z0-9_.~%-]+=)[^&#\s'\"<>]+")
+
+
+def redact(text: str) -> str:
+    """``text`` (an exception message, printed output) without the credentials a URL may carry: the
+    ``user:password@`` part and the values of query parameters (tokens, signatures) are removed. A reader
+    that fails echoes its URL; the URL itself is recorded through ``files.clean_url``."""
+    if "://" not in text and "=" not in text:
+        return text
+    return _QUERY_VALUE.sub(r"\1<redacted>", _USERINFO.sub(r"\1", text))
 
 
 def load_captures(warn: Any) -> list[Capture]:

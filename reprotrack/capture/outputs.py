@@ -30,13 +30,20 @@ from typing import Any
 
 from .. import normalise
 from ..durations import without_durations
-from . import Capture, exception_text
+from . import Capture, exception_text, redact
 
 #: Characters kept per stream per cell before normalisation (progress output is compacted first).
 MAX_CAPTURE_CHARS = 64 * 1024
 #: Numbers kept as a result's ``values`` (a short array or tuple of scores): longer ones rely on the fingerprint.
 MAX_RESULT_VALUES = 32
 STREAMS = ("stdout", "stderr")
+#: Cell-source lines at least this long (stripped) are never kept in printed text: a traceback (IPython's
+#: ``----> 3 token = "..."``, ``traceback.print_exc()``, ``logging.exception``) quotes the cell's code, and
+#: sources are hashed, never stored. Shorter lines (``x = 1``) cannot carry a secret worth hiding.
+MIN_SOURCE_LINE = 8
+MAX_SOURCE_KEYS = 100_000
+_CODE_CONTEXT = re.compile(r"^(?:-*>\s*)?\d*\s?")
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 class _ThreadState(threading.local):
     """Per thread: inside a proxy's write (nested proxies record once), inside the displayhook (muted)."""
@@ -148,6 +155,7 @@ class OutputCapture(Capture):
         self.rules: tuple[tuple[str, str], ...] = ()
         self.base_dir: Any = None
         self.patched_hook: tuple[Any, dict[str, Any]] = (None, {})
+        self.source_keys: set[int] = set()  # in-memory hashes of the session's source lines, never stored
 
     def install(self, session: Any) -> None:
         # The user's [tool.reprotrack] normalise rules, as the configuration puts them on the session.
@@ -210,6 +218,8 @@ class OutputCapture(Capture):
             self.installed[name] = (tee, stream)
             buffers[name] = _Buffer()
         self.buffers = buffers
+        if len(self.source_keys) < MAX_SOURCE_KEYS:
+            self.source_keys.update(source_keys(getattr(ctx, "source", "") or ""))
 
     def after_cell(self, ctx: Any) -> None:
         buffers = self.buffers
@@ -222,7 +232,8 @@ class OutputCapture(Capture):
             if buffer.size:
                 paths = paths or _known_paths(self.base_dir)  # now: the cell may have changed directory
                 summary = normalise.summarise_text(
-                    buffer.text(), self.rules, paths=paths, truncated=buffer.truncated
+                    redact(without_source(buffer.text(), self.source_keys)), self.rules, paths=paths,
+                    truncated=buffer.truncated,
                 )
                 if summary is not None:
                     outputs[name] = summary
@@ -240,6 +251,27 @@ class OutputCapture(Capture):
                 while type(current) is StreamTee:
                     current = current._tee_stream
                 setattr(sys, name, current)
+
+
+def source_keys(source: str) -> set[int]:
+    return {hash(line.strip()) for line in source.splitlines() if len(line.strip()) >= MIN_SOURCE_LINE}
+
+
+def without_source(text: str, keys: set[int]) -> str:
+    """``text`` with every line that quotes a tracked cell's source (as tracebacks do, with or without
+    their ``---->``/line-number gutter and colours) replaced by ``<cell source line>``."""
+    if not keys:
+        return text
+    lines = text.split("\n")
+    changed = False
+    for i, line in enumerate(lines):
+        plain = _ANSI.sub("", line).strip() if "\x1b" in line else line.strip()
+        if len(plain) < MIN_SOURCE_LINE:
+            continue
+        if hash(plain) in keys or hash(_CODE_CONTEXT.sub("", plain, count=1).strip()) in keys:
+            lines[i] = "<cell source line>"
+            changed = True
+    return "\n".join(lines) if changed else text
 
 
 def summarise_result(value: Any) -> dict[str, Any]:

@@ -2,8 +2,8 @@
 
 ``engine_of(obj)`` recognises a Dask or Spark frame by its type's module name, so that
 ``reprotrack.fingerprint`` dispatches here without importing either library; ``reprotrack.distributed.dask``
-imports Dask only when it is given a Dask object. The per-partition work (``partition``) and the merge
-(``merge``) are engine-neutral and pure; the engines only schedule them. See ``merge`` for which fields are
+imports Dask only when it is given a Dask object, ``reprotrack.distributed.spark`` PySpark only when given a
+Spark one. The per-partition work (``partition``) and the merge (``merge``) are engine-neutral and pure; the engines only schedule them. See ``merge`` for which fields are
 identical to the pandas fingerprint and which are approximate (and by how much).
 """
 
@@ -29,7 +29,6 @@ def fingerprint_distributed(obj: Any, engine: str, *, sample: int, parts: tuple[
         from .dask import fingerprint_dask
 
         return fingerprint_dask(obj, sample=sample, parts=parts)
-    # Spark: not built yet. The partition summaries and their merge are engine-neutral (a Spark version runs
-    # ``partition.summarise`` per partition via mapInPandas/Arrow and joins the results in partition order).
-    raise NotImplementedError("fingerprints of Spark DataFrames are not implemented yet; "
-                              "fingerprint a pandas or Dask frame of the same data")
+    from .spark import fingerprint_spark
+
+    return fingerprint_spark(obj, sample=sample, parts=parts)

@@ -3,8 +3,9 @@
 ``engine_of(obj)`` recognises a Dask or Spark frame by its type's module name, so that
 ``reprotrack.fingerprint`` dispatches here without importing either library; ``reprotrack.distributed.dask``
 imports Dask only when it is given a Dask object, ``reprotrack.distributed.spark`` PySpark only when given a
-Spark one. The per-partition work (``partition``) and the merge (``merge``) are engine-neutral and pure; the engines only schedule them. See ``merge`` for which fields are
-identical to the pandas fingerprint and which are approximate (and by how much).
+Spark one. The per-partition work (``partition``) and the merge (``merge``) are engine-neutral and pure; the
+engines only schedule them. See ``merge`` for which fields are identical to the pandas fingerprint and which
+are approximate (and by how much), and ``spark`` for which pandas frame a Spark frame is compared with.
 """
 
 from __future__ import annotations

@@ -26,6 +26,8 @@ class ReprotrackMagics(Magics):
         help="start tracking every cell run; stop; print a status line; save the lock; checkpoint NAME [VAR]",
     )
     @argument("args", nargs="*", help="for checkpoint: NAME and optionally the variable to fingerprint (default: NAME)")
+    @argument("--distributed", action="store_true",
+              help="also fingerprint Dask/Spark frames after each cell (runs a computation on them)")
     @argument("--lock", default=None, help="where the lock is written (default: <notebook>.reprotrack.lock beside the notebook)")
     @line_magic
     def reprotrack(self, line: str) -> None:
@@ -45,11 +47,14 @@ class ReprotrackMagics(Magics):
         if current is not None and current.running:
             if args.lock:
                 current.lock_path = _resolve(args.lock)
+            current.distributed = current.distributed or args.distributed
             current.paused = False
             print(current.summary())
             return
-        new = Session(self.shell, lock_path=_resolve(args.lock) if args.lock else None).start()
-        print(f"reprotrack: tracking every cell run; %reprotrack save writes {new.lock_path}")
+        new = Session(self.shell, lock_path=_resolve(args.lock) if args.lock else None,
+                      distributed=args.distributed).start()
+        lazy = " (Dask/Spark frames fingerprinted after each cell)" if args.distributed else ""
+        print(f"reprotrack: tracking every cell run{lazy}; %reprotrack save writes {new.lock_path}")
         _notify_started(new)
 
     def _stop(self, args) -> None:

@@ -99,8 +99,11 @@ class Session:
         lock_path: str | os.PathLike[str] | None = None,
         notebook: str | os.PathLike[str] | None = None,
         mode: str = "record",
+        distributed: bool = False,
     ) -> None:
         self.shell = shell
+        #: fingerprint Dask/Spark frames after each cell (runs a computation); else left to checkpoints
+        self.distributed = distributed
         self.mode = mode if shell is not None or mode == "replay" else "script"
         self.notebook_path: Path | None = Path(notebook).resolve() if notebook else find_notebook(shell)
         self.base_dir: Path = self.notebook_path.parent if self.notebook_path else Path.cwd()
@@ -281,6 +284,11 @@ class Session:
         data = sum(len(c.data) for c in self.cells)
         errors = sum(1 for c in self.cells if c.status != "ok")
         saved = f"saved to {self.saved_path}" if self.saved_path else "not saved yet"
+        from .capture.data import distributed_text
+
+        lazy = distributed_text([c.run.get("distributed") for c in self.cells])
+        if lazy:
+            saved += f"; {lazy}"
         if self.saved_path and self.unsaved_cells:
             saved += f" ({self.unsaved_cells} newer change(s) not saved)"
         return (

@@ -47,9 +47,13 @@ class PanelState:
     data: int = 0
     splits: int = 0
     lock: str = "not saved"
+    distributed: list[Any] = field(default_factory=list)  # run.distributed of the records that have one
 
     def add(self, record: Any) -> None:
         self.cells += 1
+        lazy = (getattr(record, "run", None) or {}).get("distributed")
+        if lazy:
+            self.distributed.append(lazy)
         self.errors += getattr(record, "status", "ok") != "ok"
         self.seeds += len(getattr(record, "seeds", None) or ())
         self.data += len(getattr(record, "data", None) or ())
@@ -67,12 +71,15 @@ class PanelState:
             more = self.unseeded - len(self.unseeded_named)
             unseeded = "⚠ unseeded: " + ", ".join(self.unseeded_named) + (f" +{more} more" if more > 0 else "")
         errors = f" ({self.errors} with errors)" if self.errors else ""
+        from .capture.data import distributed_text
+
+        lazy = distributed_text(self.distributed)
         return {
             "title": "reprotrack",
             "cells": f"{self.cells} cell{'s' * (self.cells != 1)} tracked{errors}",
             "seeds": f"{self.seeds} seed{'s' * (self.seeds != 1)} set",
             "unseeded": unseeded,
-            "data": f"{self.data} data change{'s' * (self.data != 1)}",
+            "data": f"{self.data} data change{'s' * (self.data != 1)}" + (f" ({lazy})" if lazy else ""),
             "splits": f"{self.splits} split{'s' * (self.splits != 1)}",
             "lock": f"lock {self.lock}",
         }

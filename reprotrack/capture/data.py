@@ -22,7 +22,9 @@ grows with the namespace, and only such cells pay it.
 
 Data is: pandas DataFrame/Series/Index/extension arrays, numpy arrays and scalars, fitted estimators
 (scikit-learn style: ``fit``, ``get_params`` and learned ``attr_`` attributes), scalars (strings and bytes
-up to ``MAX_SCALAR_BYTES``), and lists/tuples/dicts/sets of those up to ``MAX_ITEMS`` items. Modules,
+up to ``MAX_SCALAR_BYTES``), and lists/tuples/dicts/sets of those up to ``MAX_ITEMS`` items. Dask and Spark
+frames are data too, but lazy: they are fingerprinted after a cell only with ``%reprotrack start
+--distributed`` (``_distributed``); otherwise nothing is computed and they are named as left to checkpoints. Modules,
 functions, classes, IPython's own names (``_``, ``_i3``, ``In``, ``Out``, ``exit``…) and every name
 starting with ``_`` are not. A name deleted by the cell (or rebound to something that is not data) after it
 held data is recorded as ``DELETED``/the type-only fingerprint, so a later diff sees it go.
@@ -44,6 +46,7 @@ import decimal
 import fractions
 import os
 import sys
+import time
 import types
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -96,8 +99,13 @@ class DataCapture(Capture):
         self.snapshot: dict[str, Any] | None = None
         self.was_data: set[str] = set()
         self.max_bytes = DEFAULT_MAX_BYTES
+        self.session: Any = None
+        self.lazy: dict[str, Any] = {}  # name -> the Dask/Spark frame last handled (immutable: identity)
+        self.told = False
 
     def install(self, session: Any) -> None:
+        self.session = session
+        self.lazy.clear()
         self.seen.clear()
         self.max_bytes = max_bytes()
 
@@ -143,6 +151,9 @@ class DataCapture(Capture):
             if not is_user_name(name) or name not in ns:
                 continue
             try:
+                if data_kind(ns[name]) == "distributed":
+                    self._distributed(ctx.record, name, ns[name], name in certain)
+                    continue
                 fp = self._capture(name, ns[name], name in certain)
             except Exception as exc:  # noqa: BLE001 - a hostile object must not stop the other names
                 _note(ctx.record, f"data {name!r} not fingerprinted ({exception_text(exc, 100)})")
@@ -173,6 +184,30 @@ class DataCapture(Capture):
         scalar = kind == "scalar" and isinstance(obj, _IMMUTABLE_SCALARS + (_np_generic(),))
         self.seen[name] = _Seen(fp.get("content"), fp, obj if scalar else None, scalar)
         return fp
+
+    def _distributed(self, record: Any, name: str, obj: Any, certain: bool) -> None:
+        """A Dask/Spark frame: fingerprinting it runs a computation on the cluster, so only with
+        ``%reprotrack start --distributed``; else it is named under ``run.distributed.skipped`` (ignored by
+        the diff) and left to ``%reprotrack checkpoint``. Such frames are immutable (a Dask ``ddf[c] = ...``
+        is an assignment, hence certain), so a possible candidate still the same object is unchanged."""
+        if not certain and self.lazy.get(name) is obj:
+            return
+        self.lazy[name] = obj
+        info = record.run.setdefault("distributed", {})
+        if not getattr(self.session, "distributed", False):
+            info.setdefault("skipped", []).append(name)
+            if not self.told and self.session is not None:
+                self.told = True
+                self.session.warn(f"{name!r} is a distributed (Dask/Spark) frame: not fingerprinted per cell, "
+                                  "that would run a computation; %reprotrack checkpoint NAME fingerprints one, "
+                                  "%reprotrack start --distributed every one after its cell", record)
+            return
+        t0 = time.perf_counter()
+        fp = self.fingerprint(obj)
+        info.setdefault("fingerprinted", []).append(name)
+        info["seconds"] = round(info.get("seconds", 0.0) + time.perf_counter() - t0, 3)
+        self.seen[name] = _Seen(fp.get("content"), fp)
+        record.data[name] = fp
 
     def fingerprint(self, obj: Any, parts: tuple[str, ...] | None = None) -> dict[str, Any]:
         if self._fingerprint is None:
@@ -227,6 +262,10 @@ def data_kind(obj: Any) -> str | None:
             if isinstance(obj, np.generic):
                 return "scalar"
         return None
+    if module.startswith(("dask", "pyspark")):  # lazy frames: recognised by type name, never computed here
+        from ..distributed import engine_of
+
+        return "distributed" if engine_of(obj) is not None else None
     if isinstance(obj, _OTHER_SCALARS):
         return "scalar"
     if _is_fitted_estimator(obj):
@@ -247,7 +286,7 @@ def _small_data(obj: Any, budget: list[int], depth: int) -> bool:
         if cls in _CONTAINERS:
             if not _small_data(item, budget, depth + 1):
                 return False
-        elif data_kind(item) is None:
+        elif data_kind(item) in (None, "distributed"):
             return False
     return True
 
@@ -322,3 +361,17 @@ def _np_generic() -> type:
 def _note(record: Any, message: str) -> None:
     if len(record.notes) < 50 and message not in record.notes:
         record.notes.append(message)
+
+
+def distributed_text(infos: list[Any]) -> str:
+    """What happened to Dask/Spark frames (``run.distributed`` of cell records), for the status line and
+    the panel: how many were fingerprinted and how long that took, or how many were left to checkpoints."""
+    done = sum(len(i.get("fingerprinted", ())) for i in infos if i)
+    seconds = sum(i.get("seconds", 0.0) for i in infos if i)
+    skipped = sum(len(i.get("skipped", ())) for i in infos if i)
+    parts = []
+    if done:
+        parts.append(f"distributed data: {done} frame(s) fingerprinted in {seconds:.1f} s")
+    if skipped:
+        parts.append(f"{skipped} distributed object(s) left to %reprotrack checkpoint")
+    return "; ".join(parts)

@@ -13,8 +13,9 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("bench_fingerprint", "bench_overhead")
-QUICK_ARGS = {"bench_fingerprint": ["--rows", "1000000"], "bench_overhead": ["--quick"]}
+BENCHMARKS = ("bench_fingerprint", "bench_overhead", "bench_spark")
+QUICK_ARGS = {"bench_fingerprint": ["--rows", "1000000"], "bench_overhead": ["--quick"],
+              "bench_spark": ["--rows", "500000"]}
 
 
 def _load(name: str):

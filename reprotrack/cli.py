@@ -259,9 +259,11 @@ def cmd_env_check(args: argparse.Namespace) -> int:
     elif not rows:
         print("reprotrack: the environment matches the lock")
     else:
+        from .report.safe import clean  # names and versions come from the lock: never raw to a terminal
+
         for row in rows:
             fix = f" Fix: {row['fix']}" if row.get("fix") else ""
-            print(f"{row.get('severity', 'error')}: {row.get('cause')}: {row.get('message')}{fix}")
+            print(clean(f"{row.get('severity', 'error')}: {row.get('cause')}: {row.get('message')}{fix}"))
     return EXIT_DIFFERS if errors else EXIT_OK
 
 

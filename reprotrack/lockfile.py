@@ -129,7 +129,7 @@ def from_raw(raw: Any, *, source: str = "lockfile") -> Lock:
     if not isinstance(version, str):
         raise LockfileError(f"{source} has no lockfile_version; it is not a reprotrack lock.")
     major = version.split(".", 1)[0]
-    if not major.isdigit():
+    if not (major.isascii() and major.isdigit()) or len(major) > 6:  # "٣" is a digit; 5000 digits overflow int()
         raise LockfileError(f"{source} has a malformed lockfile_version {version[:20]!r}.")
     if int(major) != MAJOR:
         newer = int(major) > MAJOR

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from .lockfile import Lock, dumps
+from .lockfile import Lock
 
 
 def render_lock_json(lock: Lock) -> str:
-    return dumps(lock)
+    """The lock's JSON, sorted and indented like the file, but ASCII-only: every non-ASCII character is a
+    ``\\u`` escape, so C1 controls (``\\x9b`` CSI) and bidi overrides from a hostile lock never reach a
+    terminal raw, and the text still parses to the same values."""
+    import json
+
+    return json.dumps(lock.to_dict(), sort_keys=True, indent=2, ensure_ascii=True, allow_nan=False) + "\n"
 
 
 def _safe(value: object, limit: int = 120) -> str:

@@ -9,6 +9,7 @@ the last complete writer wins and no reader ever sees a torn file.
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -23,19 +24,25 @@ def read_lock(path: str | os.PathLike[str]) -> lockfile.Lock:
     p = Path(path)
     name = _display(p)
     try:
-        size = p.stat().st_size
+        info = p.stat()
     except FileNotFoundError:
         raise LockfileError(f"no lock file at {name}; record one with `reprotrack record NOTEBOOK` or %reprotrack save.") from None
     except OSError as exc:
         raise LockfileError(f"cannot read {name}: {exc.strerror or exc}.") from None
-    if p.is_dir():
+    size = info.st_size
+    if stat.S_ISDIR(info.st_mode):
         raise LockfileError(f"{name} is a folder, not a lock file.")
+    if not stat.S_ISREG(info.st_mode):  # a FIFO would block forever, /dev/zero would never end
+        raise LockfileError(f"{name} is not a regular file, so not a lock file.")
     if size > MAX_LOCK_BYTES:
         raise LockfileError(f"{name} is {size} bytes, larger than any reprotrack lock ({MAX_LOCK_BYTES} max).")
     try:
-        data = p.read_bytes()
+        with open(p, "rb") as fh:
+            data = fh.read(MAX_LOCK_BYTES + 1)  # bounded even if the file grows after the stat
     except OSError as exc:
         raise LockfileError(f"cannot read {name}: {exc.strerror or exc}.") from None
+    if len(data) > MAX_LOCK_BYTES:
+        raise LockfileError(f"{name} is larger than any reprotrack lock ({MAX_LOCK_BYTES} bytes max).")
     return lockfile.loads(data, source=name)
 
 

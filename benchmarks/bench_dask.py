@@ -79,12 +79,12 @@ def write_dataset(folder: Path, rows: int, files: int) -> int:
     return total
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=16_000_000)
     parser.add_argument("--files", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     import dask
     import dask.dataframe as dd
     import pandas as pd

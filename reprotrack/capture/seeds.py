@@ -27,6 +27,7 @@ from __future__ import annotations
 import ast
 import functools
 import hashlib
+import os
 import sys
 import types
 from typing import Any
@@ -153,8 +154,9 @@ class _Entropy:
 
 _ENTROPY = _Entropy()
 #: code that is not the user's: the interpreter's libraries and reprotrack itself (its default_rng wrapper)
-_LIBRARY_PREFIXES = tuple({sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
-                           __file__.rsplit("capture", 1)[0]})
+_LIBRARY_PREFIXES = tuple(p.rstrip("/\\") + os.sep for p in {sys.prefix, sys.base_prefix, sys.exec_prefix,
+                                                                sys.base_exec_prefix, __file__.rsplit("capture", 1)[0]}
+                          if len(p.rstrip("/\\")) > 2)  # never "/" (a container's system Python): that is everything
 
 
 def _position(frame: Any) -> tuple[int | None, ...]:

@@ -23,7 +23,7 @@ Pure: xxhash only.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import xxhash
 
@@ -44,17 +44,8 @@ class BlockHasher:
         self.blocks = bytearray()
 
     def update(self, data: Any) -> None:
-        rows = self.rows
-        if rows <= 0:
-            return
-        buf = _as_bytes(data)
-        per_row = len(buf) // rows
-        off = 0
-        while rows:
-            take = min(rows, BLOCK_ROWS - self.pos)
-            self.cur.update(buf[off: off + take * per_row])
-            off += take * per_row
-            rows -= take
+        for part, take in _segments(data, self.rows, self.pos):
+            self.cur.update(part)
             self.pos += take
             if self.pos == BLOCK_ROWS:
                 self.blocks += self.cur.digest()
@@ -64,6 +55,22 @@ class BlockHasher:
     def digest(self) -> bytes:
         tail = self.cur.digest() if self.pos else b""
         return xxhash.xxh3_128_digest(bytes(self.blocks) + tail)
+
+
+def _segments(data: Any, rows: int, pos: int) -> Iterator[tuple[Any, int]]:
+    """``rows`` rows of canonical bytes cut where blocks end, the current block already holding ``pos`` rows:
+    ``(bytes of the piece, its rows)``."""
+    if rows <= 0:
+        return
+    buf = _as_bytes(data)
+    per_row = len(buf) // rows
+    off = 0
+    while rows:
+        take = min(rows, BLOCK_ROWS - pos)
+        yield buf[off: off + take * per_row], take
+        off += take * per_row
+        rows -= take
+        pos = (pos + take) % BLOCK_ROWS
 
 
 class PartHasher:
@@ -81,21 +88,11 @@ class PartHasher:
         self.count = 0  # rows in the current block
 
     def update(self, data: Any) -> None:
-        rows = self.rows
-        if rows <= 0:
-            return
-        buf = _as_bytes(data)
-        per_row = len(buf) // rows
-        off = 0
-        while rows:
-            take = min(rows, BLOCK_ROWS - self.pos)
-            part = buf[off: off + take * per_row]
+        for part, take in _segments(data, self.rows, self.pos):
             if self.whole:
                 self.cur.update(part)
             self.buf.append(bytes(part))
             self.count += take
-            off += take * per_row
-            rows -= take
             self.pos += take
             if self.pos == BLOCK_ROWS:
                 self._close(complete=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from pathlib import Path
@@ -106,3 +107,51 @@ def git_repo(tmp_path):
 @pytest.fixture
 def python() -> str:
     return sys.executable
+
+
+#: Statistics a distributed engine merges in another grouping than pandas sums them: equal up to rounding.
+ROUNDED_STATS = ("mean", "std")
+
+
+def assert_same_fingerprint(distributed: dict, pandas_fp: dict) -> None:
+    """A Dask/Spark fingerprint equals the pandas one of the same data: every key exactly (but ``engine``,
+    which says where it was computed), ``ROUNDED_STATS`` within 1e-12 relative."""
+    a = {k: v for k, v in distributed.items() if k != "engine"}
+    assert set(a) == set(pandas_fp)
+    for key in a:
+        if key != "stats":
+            assert a[key] == pandas_fp[key], key
+    for x, y in zip(a["stats"], pandas_fp["stats"], strict=True):
+        assert set(x) == set(y), x["name"]
+        for k in x:
+            if k in ROUNDED_STATS and isinstance(x[k], float):
+                assert math.isclose(x[k], y[k], rel_tol=1e-12, abs_tol=1e-300), (x["name"], k)
+            else:
+                assert x[k] == y[k], (x["name"], k, x[k], y[k])
+
+
+def _kernels() -> set[int]:
+    """ipykernel processes descending from this test process."""
+    import psutil
+
+    found = set()
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if "ipykernel" in " ".join(child.cmdline()) and child.status() != psutil.STATUS_ZOMBIE:
+                found.add(child.pid)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return found
+
+
+@pytest.fixture
+def no_orphans():
+    """The test leaves no kernel process behind (shutdown is asynchronous: it gets a moment)."""
+    import time
+
+    before = _kernels()
+    yield
+    deadline = time.monotonic() + 10
+    while _kernels() - before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _kernels() - before == set(), "orphaned kernel processes"

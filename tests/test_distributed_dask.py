@@ -6,11 +6,12 @@ compared for equality; mean/std (merged moments) to 1e-12 relative."""
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import pandas as pd
 import pytest
+
+from conftest import assert_same_fingerprint
 
 from reprotrack.blockdigest import BLOCK_ROWS, BlockHasher, PartHasher, stitch
 from reprotrack.fingerprint import fingerprint
@@ -19,7 +20,6 @@ from reprotrack.fingerprint_diff import classify
 dask = pytest.importorskip("dask", reason="dask is not installed (pip install 'reprotrack[dask]')")
 dd = pytest.importorskip("dask.dataframe", reason="dask[dataframe] is not installed (pip install 'reprotrack[dask]')")
 
-ROUNDED = ("mean", "std")
 
 
 @pytest.fixture(autouse=True)
@@ -58,21 +58,6 @@ def _dask(df: pd.DataFrame, sizes: list[int]):
     return dd.from_delayed(parts, meta=df.iloc[:0], verify_meta=False)
 
 
-def _assert_same(a: dict, b: dict) -> None:
-    a = {k: v for k, v in a.items() if k != "engine"}
-    assert set(a) == set(b)
-    for key in a:
-        if key != "stats":
-            assert a[key] == b[key], key
-    for x, y in zip(a["stats"], b["stats"], strict=True):
-        assert set(x) == set(y), x["name"]
-        for k in x:
-            if k in ROUNDED and isinstance(x[k], float):
-                assert math.isclose(x[k], y[k], rel_tol=1e-12, abs_tol=1e-300), (x["name"], k)
-            else:
-                assert x[k] == y[k], (x["name"], k, x[k], y[k])
-
-
 N = 150_001  # crosses two block boundaries
 PARTITIONINGS = {
     "one": [N],
@@ -93,20 +78,20 @@ def test_dask_equals_pandas_across_dtypes_and_partitionings(data, name):
     df, expected = data
     got = fingerprint(_dask(df, PARTITIONINGS[name]))
     assert got["engine"] == "dask" and got["type"] == "pandas.DataFrame"
-    _assert_same(got, expected)
+    assert_same_fingerprint(got, expected)
 
 
 def test_a_series_an_index_and_the_data_compute_gives(data):
     df = data[0].iloc[:5000]
     ddf = _dask(df, [1000, 0, 2500, 1500])
-    _assert_same(fingerprint(ddf["f"]), fingerprint(df["f"]))
+    assert_same_fingerprint(fingerprint(ddf["f"]), fingerprint(df["f"]))
     keyed = df.set_index("uniq")
-    _assert_same(fingerprint(_dask(keyed, [2000, 3000])), fingerprint(keyed))
+    assert_same_fingerprint(fingerprint(_dask(keyed, [2000, 3000])), fingerprint(keyed))
     # from_pandas (with Dask's own string conversion): equal to what it computes to
     auto = dd.from_pandas(df, npartitions=3)
-    _assert_same(fingerprint(auto), fingerprint(auto.compute()))
+    assert_same_fingerprint(fingerprint(auto), fingerprint(auto.compute()))
     restarted = pd.concat([df.iloc[:100].reset_index(drop=True), df.iloc[100:300].reset_index(drop=True)])
-    _assert_same(fingerprint(_dask(restarted, [100, 200])), fingerprint(restarted))  # index 0..99, 0..199
+    assert_same_fingerprint(fingerprint(_dask(restarted, [100, 200])), fingerprint(restarted))  # index 0..99, 0..199
 
 
 def test_a_changed_value_a_reordered_partition_and_a_dropped_row_are_told_apart(data):

@@ -7,7 +7,6 @@ coalesce, empty partitions, no rows, more partitions than one reduction round jo
 
 from __future__ import annotations
 
-import math
 import os
 import shutil
 import sys
@@ -22,13 +21,14 @@ if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
 from pyspark.sql import SparkSession  # noqa: E402
 from pyspark.sql import functions as F  # noqa: E402
 
+from conftest import assert_same_fingerprint  # noqa: E402
+
 from reprotrack.distributed import spark as spark_fp  # noqa: E402
 from reprotrack.fingerprint import fingerprint  # noqa: E402
 from reprotrack.fingerprint_diff import classify  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
 N = 70_001  # crosses a 2**16-row content block
-ROUNDED = ("mean", "std")
 
 
 @pytest.fixture(scope="module")
@@ -69,18 +69,7 @@ def _frame(spark, n: int = N, partitions: int = 6):
 
 def _assert_same(a: dict, b: dict) -> None:
     assert a["engine"] == "spark" and a["type"] == b["type"] == "pandas.DataFrame"
-    a = {k: v for k, v in a.items() if k != "engine"}
-    assert set(a) == set(b)
-    for key in a:
-        if key != "stats":
-            assert a[key] == b[key], key
-    for x, y in zip(a["stats"], b["stats"], strict=True):
-        assert set(x) == set(y), x["name"]
-        for k in x:
-            if k in ROUNDED and isinstance(x[k], float):
-                assert math.isclose(x[k], y[k], rel_tol=1e-12, abs_tol=1e-300), (x["name"], k)
-            else:
-                assert x[k] == y[k], (x["name"], k, x[k], y[k])
+    assert_same_fingerprint(a, b)
 
 
 PARTITIONINGS = {

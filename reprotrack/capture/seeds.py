@@ -30,6 +30,7 @@ import hashlib
 import os
 import sys
 import types
+from itertools import islice
 from typing import Any
 
 from ..session import current_cell
@@ -164,9 +165,9 @@ def _position(frame: Any) -> tuple[int | None, ...]:
     positions = getattr(frame.f_code, "co_positions", None)
     if positions is not None and frame.f_lasti >= 0:
         try:
-            for k, pos in enumerate(positions()):
-                if k == frame.f_lasti // 2:
-                    return tuple(pos)
+            pos = next(islice(positions(), frame.f_lasti // 2, None), None)  # one entry per 2-byte code unit
+            if pos is not None:
+                return tuple(pos)
         except Exception:  # noqa: BLE001
             pass
     return (frame.f_lineno,)

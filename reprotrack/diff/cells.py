@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..lockfile import CellRecord
-from .model import DiffOptions, Finding
+from .model import KIND_OF, DiffOptions, Finding
 from .splits import compare_splits
 
 
@@ -59,9 +59,8 @@ def compare_pair(a: CellRecord, b: CellRecord, options: DiffOptions) -> CellDiff
         add(out.effects, "execution", "cell-error", where, _error_message(where, a, b),
             "Fix the error; if it follows from an earlier finding, fix that one first.")
     if status_a == "ok" and status_b == "ok":
-        # NaN/inf in produced data is an output cause in the vocabulary (predictions went NaN), the rest is data
-        _data(a, b, options, lambda cause, *args, **kw: add(out.effects, "output" if cause == "nan-or-inf" else "data",
-                                                            cause, *args, **kw))
+        # a data difference is filed under its cause's kind (NaN/inf in produced data is an output cause)
+        _data(a, b, options, lambda cause, *args, **kw: add(out.effects, KIND_OF[cause], cause, *args, **kw))
     for diff in compare_splits(a.splits, b.splits):
         finding = add(out.effects, "split", "split-changed", diff.subject, diff.message,
                       _split_fix(diff.reason, diff.subject), evidence=diff.evidence)

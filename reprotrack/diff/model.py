@@ -21,6 +21,8 @@ CAUSES: dict[str, tuple[str, ...]] = {
     "output": ("nan-or-inf", "metric-changed", "output-changed", "unexplained"),
     "execution": ("cell-error", "execution-order", "cell-missing", "cell-added", "source-changed"),
 }
+#: cause → kind (every cause belongs to exactly one kind)
+KIND_OF = {cause: kind for kind, causes in CAUSES.items() for cause in causes}
 #: How much version drift ``env_policy`` tolerates: the number of leading release components that must match.
 ENV_POLICIES = {"exact": None, "patch": 2, "minor": 1, "major": 0}
 ORDERS = ("recorded", "notebook")

@@ -20,7 +20,6 @@ makes larger-than-memory work: peak RSS is bounded by the partitions in flight (
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import threading
@@ -89,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     import dask.dataframe as dd
     import pandas as pd
 
-    from reprotrack.fingerprint import fingerprint
+    from reprotrack.core.fingerprint import fingerprint
 
     with tempfile.TemporaryDirectory(prefix="reprotrack-bench-dask-") as tmp:
         folder = Path(tmp)

@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import xxhash
 
-    from reprotrack.fingerprint import content_hash, fingerprint
+    from reprotrack.core.fingerprint import content_hash, fingerprint
 
     df = build_frame(args.rows)
     size = int(df.memory_usage(deep=True).sum())

@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--gb", type=float, default=2.0, help="frame size in GB (default 2)")
     args = parser.parse_args(argv)
-    from reprotrack.fingerprint import fingerprint
+    from reprotrack.core.fingerprint import fingerprint
 
     PeakRSS = _peak_rss()
     df = build_frame(args.gb)
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     shell.run_line_magic("load_ext", "reprotrack")
     shell.user_ns["df"] = df
     shell.run_cell("%reprotrack start --lock /dev/null/never-saved.lock", store_history=True)
-    from reprotrack import session
+    from reprotrack.kernel import session
 
     # cells that allocate nothing themselves: what they cost is the tracker's fingerprint
     for label, source in (("tracked cell `same = df` (recorded)", "same = df"),

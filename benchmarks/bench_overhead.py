@@ -66,7 +66,7 @@ def run_batch(shell: Any, source: str, cells: int) -> float:
 
 def compare(shell: Any, source: str, cells: int, batches: int) -> tuple[float, float, float]:
     """Median seconds per cell bare and tracked, and the session's own seconds per tracked cell."""
-    from reprotrack import session
+    from reprotrack.kernel import session
 
     bare, tracked, own = [], [], []
     shell.run_cell(source, store_history=True)  # warm-up: imports, caches
@@ -96,7 +96,7 @@ def profile(shell: Any, source: str, cells: int) -> str:
 
 def per_capture(shell: Any, source: str, cells: int) -> None:
     """Microseconds per cell spent in each capture's hooks (no-data cell)."""
-    from reprotrack import session
+    from reprotrack.kernel import session
 
     shell.run_cell("%reprotrack start", store_history=True)
     active = session.active()

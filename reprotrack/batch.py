@@ -16,21 +16,21 @@ difference; 3 ranks above 2 because it is the numerically larger code and means 
 broken. A usage error of the command line as a whole (a bad option, ``--lock`` with several notebooks) is
 exit 2 before anything runs, as for a single notebook.
 
-Nothing here prints: the CLI renders ``render_batch`` and reports progress through a callback.
+Nothing here prints: the CLI renders with ``reprotrack.report.batch`` and reports progress through a callback.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import time
-import xml.etree.ElementTree as ET
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from .errors import ReprotrackError
+from reprotrack.core.text import one_line
+from reprotrack.errors import ReprotrackError
+from reprotrack.verify import verify_notebook
 
 STATUS_BY_EXIT = {0: "reproduced", 1: "differs", 2: "error", 3: "failed"}
 
@@ -41,7 +41,7 @@ class NotebookOutcome:
 
     notebook: str
     exit_code: int
-    report: Any = None  # reprotrack.diff.Report
+    report: Any = None  # reprotrack.core.diff.Report
     error: str | None = None  # bad input (exit 2): one line
     seconds: float = 0.0
 
@@ -64,13 +64,11 @@ class BatchResult:
 
 def verify_one(notebook: str, options: dict[str, Any]) -> NotebookOutcome:
     """Verify one notebook, turning bad input into an outcome (runs in a worker process)."""
-    from .verify import verify_notebook
-
     start = time.monotonic()
     try:
         result = verify_notebook(notebook, **options)
     except ReprotrackError as exc:
-        return NotebookOutcome(notebook, exc.exit_code, error=_one_line(str(exc)), seconds=time.monotonic() - start)
+        return NotebookOutcome(notebook, exc.exit_code, error=one_line(str(exc)), seconds=time.monotonic() - start)
     return NotebookOutcome(notebook, result.exit_code, report=result.report, seconds=time.monotonic() - start)
 
 
@@ -121,7 +119,7 @@ def _result(future: Future, notebook: str) -> NotebookOutcome:
     try:
         return future.result()
     except Exception as exc:  # a worker process that died, an unpicklable result
-        return NotebookOutcome(notebook, 3, error=f"the verify worker failed: {_one_line(repr(exc))}")
+        return NotebookOutcome(notebook, 3, error=f"the verify worker failed: {one_line(repr(exc))}")
 
 
 def _unique(notebooks: Sequence[str | os.PathLike[str]]) -> list[str]:
@@ -131,96 +129,3 @@ def _unique(notebooks: Sequence[str | os.PathLike[str]]) -> list[str]:
         key = str(p.resolve()) if p.exists() else str(p)
         seen.setdefault(key, None)
     return list(seen)
-
-
-# ---------------------------------------------------------------------------------------------- rendering
-
-
-def render_batch(result: BatchResult, fmt: str) -> str:
-    """The combined report: ``text`` one line per notebook and a total; ``json`` an object with
-    ``status``, ``exit_code`` and per-notebook reports; ``junit`` one ``testsuite`` per notebook inside one
-    ``testsuites``; ``html`` the per-notebook pages are not combined (one line per notebook as text)."""
-    if fmt == "json":
-        return _json(result)
-    if fmt == "junit":
-        return _junit(result)
-    return _text(result)
-
-
-def _text(result: BatchResult) -> str:
-    from .report.safe import clean
-
-    width = max((len(clean(o.notebook)) for o in result.outcomes), default=0)
-    lines = []
-    for o in result.outcomes:
-        lines.append(f"{o.status.upper():<10} {clean(o.notebook):<{width}}  {_detail(o)}")
-    counts: dict[str, int] = {}
-    for o in result.outcomes:
-        counts[o.status] = counts.get(o.status, 0) + 1
-    total = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-    lines.append(f"reprotrack: {len(result.outcomes)} notebook(s): {total}; exit {result.exit_code}")
-    return "\n".join(lines) + "\n"
-
-
-def _detail(o: NotebookOutcome) -> str:
-    from .report.safe import clean
-
-    took = f"{o.seconds:.1f}s"
-    if o.error is not None:
-        return f"{clean(o.error)} ({took})"
-    report = o.report
-    if report.status == "failed":
-        return f"could not be executed: {clean(report.execution_error or '?')} ({took})"
-    if report.status == "differs":
-        first = report.first_divergence or {}
-        root = next((f for f in report.roots() if f.severity == "error"), None) or (report.roots() or [None])[0]
-        at = f"cell {first.get('cell_index')}" if first.get("cell_index") is not None else "end of run"
-        why = f" {root.kind}/{root.cause} {clean(root.subject)}" if root is not None else ""
-        return f"first divergence at {at}:{why}; {len(report.findings)} finding(s) ({took})"
-    warn = f", {len(report.findings)} warning(s)" if report.findings else ""
-    return f"every recorded result matches{warn} ({took})"
-
-
-def _json(result: BatchResult) -> str:
-    rows = []
-    for o in result.outcomes:
-        row: dict[str, Any] = {"notebook": o.notebook, "status": o.status, "exit_code": o.exit_code,
-                               "seconds": round(o.seconds, 3)}
-        if o.error is not None:
-            row["error"] = o.error
-        if o.report is not None:
-            row["report"] = o.report.to_dict()
-        rows.append(row)
-    worst = STATUS_BY_EXIT.get(result.exit_code, "error")
-    doc = {"status": worst, "exit_code": result.exit_code, "notebooks": rows}
-    return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=True) + "\n"
-
-
-def _junit(result: BatchResult) -> str:
-    from .report.junit import render_junit
-    from .report.safe import clean
-
-    root = ET.Element("testsuites", name="reprotrack verify")
-    totals = {"tests": 0, "failures": 0, "errors": 0}
-    for o in result.outcomes:
-        if o.report is not None:
-            suite = ET.fromstring(render_junit(o.report).split("\n", 1)[1])
-        else:
-            name = clean(Path(o.notebook).name)
-            suite = ET.Element("testsuite", name=f"reprotrack {name}", tests="1", failures="0", errors="1")
-            case = ET.SubElement(suite, "testcase", classname=f"reprotrack.{name}", name="input")
-            ET.SubElement(case, "error", type=STATUS_BY_EXIT.get(o.exit_code, "error"), message=clean(o.error or "?"))
-        suite.set("file", clean(o.notebook))
-        suite.set("time", f"{o.seconds:.3f}")
-        for key in totals:
-            totals[key] += int(suite.get(key) or 0)
-        root.append(suite)
-    for key, value in totals.items():
-        root.set(key, str(value))
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
-
-
-def _one_line(text: str) -> str:
-    clean = "".join(ch if ch.isprintable() else " " for ch in text)
-    return " ".join(clean.split())

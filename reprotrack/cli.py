@@ -13,8 +13,10 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from . import __version__, store
-from .errors import ReprotrackError
+from reprotrack import store
+from reprotrack._version import __version__
+from reprotrack.core.text import one_line
+from reprotrack.errors import ReprotrackError
 
 EXIT_OK, EXIT_DIFFERS, EXIT_USAGE, EXIT_EXECUTION = 0, 1, 2, 3
 
@@ -144,7 +146,7 @@ def _extensions():
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from .showing import render_lock_json, render_lock_text
+    from reprotrack.report.lockview import render_lock_json, render_lock_text
 
     lock = store.read_lock(args.lock)
     out = render_lock_json(lock) if args.format == "json" else render_lock_text(lock)
@@ -153,7 +155,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .export import render
+    from reprotrack.export import render
 
     lock = store.read_lock(args.lock)
     text = render(lock, args.format, find_links=args.find_links, output=args.output,
@@ -166,7 +168,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_record(args: argparse.Namespace) -> int:
-    from .verify import record_notebook
+    from reprotrack.verify import record_notebook
 
     result = record_notebook(args.notebook, lock=args.lock, kernel=args.kernel, timeout=args.timeout, progress=_progress())
     if result.replay.execution_error:
@@ -193,7 +195,7 @@ def _jobs(text: str) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     if len(args.notebook) > 1:
         return _verify_many(args)
-    from .verify import verify_notebook
+    from reprotrack.verify import verify_notebook
 
     result = verify_notebook(args.notebook[0], lock=args.lock, kernel=args.kernel, order=args.order,
                              pin_seeds=args.pin_seeds, save_replay=args.save_replay, timeout=args.timeout,
@@ -207,15 +209,16 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def _verify_many(args: argparse.Namespace) -> int:
     """Several notebooks: one line each and one combined report (``reprotrack.batch`` has the exit rule)."""
-    from .batch import render_batch, verify_many
-    from .errors import UsageError
+    from reprotrack.batch import verify_many
+    from reprotrack.errors import UsageError
+    from reprotrack.report.batch import render_batch
 
     for flag, value in (("--lock", args.lock), ("--save-replay", args.save_replay)):
         if value is not None:
             raise UsageError(f"{flag} applies to one notebook; with several, each uses <notebook>.reprotrack.lock")
     if args.format == "html":
         raise UsageError("--format html applies to one notebook; with several use text, json or junit")
-    from .report.safe import clean
+    from reprotrack.core.text import escaped as clean
 
     tty = _isatty(sys.stderr)
 
@@ -239,7 +242,7 @@ def _verify_many(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from .verify import diff_locks, exit_code_for
+    from reprotrack.verify import diff_locks, exit_code_for
 
     report = diff_locks(args.research, args.other, rtol=args.rtol, atol=args.atol, env_policy=args.env_policy)
     _emit(report, args.format, args.output)
@@ -247,7 +250,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def cmd_env_check(args: argparse.Namespace) -> int:
-    from .verify import check_environment, load_options
+    from reprotrack.verify import check_environment, load_options
 
     options = load_options(Path(args.lock).resolve().parent, env_policy=args.env_policy) if args.env_policy else None
     findings = check_environment(args.lock, options=options)
@@ -259,7 +262,9 @@ def cmd_env_check(args: argparse.Namespace) -> int:
     elif not rows:
         print("reprotrack: the environment matches the lock")
     else:
-        from .report.safe import clean  # names and versions come from the lock: never raw to a terminal
+        from reprotrack.core.text import (
+            escaped as clean,  # names and versions come from the lock: never raw to a terminal
+        )
 
         for row in rows:
             fix = f" Fix: {row['fix']}" if row.get("fix") else ""
@@ -268,14 +273,14 @@ def cmd_env_check(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import run_demo
+    from reprotrack.demo import run_demo
 
     return run_demo(workdir=args.workdir, fmt=args.format, progress=_progress(), log=_log)
 
 
 def _emit(report, fmt: str, output: str | None) -> None:
     """The report to stdout, or atomically to ``--output`` (colour only for text on a terminal)."""
-    from .report import render
+    from reprotrack.report import render
 
     color = fmt == "text" and output is None and _use_color(sys.stdout)
     text = render(report, fmt, color=color)
@@ -291,7 +296,7 @@ def _progress():
     stream = sys.stderr
     if not _isatty(stream):
         return None
-    from .report.safe import clean
+    from reprotrack.core.text import escaped as clean
 
     color = _use_color(stream)
     marks = {"ok": "32", "error": "33", "timeout": "31", "died": "31"}
@@ -337,7 +342,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         code = args.func(args)
     except ReprotrackError as exc:
-        print(f"reprotrack: error: {_one_line(str(exc))}", file=sys.stderr)
+        print(f"reprotrack: error: {one_line(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("reprotrack: interrupted", file=sys.stderr)
@@ -347,9 +352,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     return int(code or 0)
 
 
-def _one_line(text: str) -> str:
-    clean = "".join(ch if ch.isprintable() else " " for ch in text)
-    return " ".join(clean.split())
 
 
 if __name__ == "__main__":  # pragma: no cover

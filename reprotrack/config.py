@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import math
 import re
-import tomllib
 from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
-from .diff.model import ENV_POLICIES, ORDERS, DiffOptions
-from .errors import UsageError
+import tomllib
+
+from reprotrack.core.diff.model import ENV_POLICIES, ORDERS, DiffOptions
+from reprotrack.errors import UsageError
 
 KEYS = {f.name for f in fields(DiffOptions)}
 

@@ -17,7 +17,9 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
-from .errors import ReprotrackError
+from reprotrack.errors import ReprotrackError
+from reprotrack.report import render
+from reprotrack.verify import record_notebook, verify_notebook
 
 NOTEBOOK = "quickstart.ipynb"
 
@@ -42,8 +44,6 @@ def run_demo(
     log: Callable[[str], None] | None = None,
 ) -> int:
     """Copy, record, verify, print the report on stdout; return verify's exit code."""
-    from .report import render
-    from .verify import record_notebook, verify_notebook
 
     log = log or (lambda message: print(f"reprotrack: {message}", file=sys.stderr))
     with tempfile.TemporaryDirectory(prefix="reprotrack-demo-") as tmp:
@@ -70,8 +70,6 @@ def run_demo(
 def _broken_on_purpose(folder: Path, progress: Callable | None, log: Callable[[str], None]) -> None:
     """The other half of the story: a notebook whose replay diverges from its research lock on purpose, so
     the first command also shows what a diagnosis looks like. Informative only: it never sets the exit code."""
-    from .report import render
-    from .verify import verify_notebook
 
     shipped = quickstart_notebook().parent
     names = ("broken-on-purpose.ipynb", "broken-on-purpose.reprotrack.lock", "broken-on-purpose.csv")

@@ -39,7 +39,7 @@ def autoload(shell: Any = None, environ: Mapping[str, str] | None = None) -> boo
             shell = get_ipython()
         if shell is None or not hasattr(shell, "register_magics"):
             return False
-        from .magics import ReprotrackMagics
+        from reprotrack.kernel.magics import ReprotrackMagics
 
         shell.register_magics(ReprotrackMagics)
         return True

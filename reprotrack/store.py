@@ -13,8 +13,8 @@ import stat
 import tempfile
 from pathlib import Path
 
-from . import lockfile
-from .errors import LockfileError
+from reprotrack.core import lockfile
+from reprotrack.errors import LockfileError
 
 #: Locks larger than this are refused unread: a real lock is kilobytes to a few megabytes.
 MAX_LOCK_BYTES = 256 * 1024 * 1024

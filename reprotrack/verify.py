@@ -17,9 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import replay, store
-from .errors import ReprotrackError
-from .lockfile import Lock
+from reprotrack import store
+from reprotrack.config import load_options as _load
+from reprotrack.core.diff import compare, environment_differences
+from reprotrack.core.lockfile import Lock
+from reprotrack.errors import ReprotrackError
+from reprotrack.kernel.capture.environment import environment_facts
+from reprotrack.replay import driver as replay
 
 EXIT_BY_STATUS = {"reproduced": 0, "differs": 1, "failed": 3}
 
@@ -41,7 +45,7 @@ class RecordResult:
 
 @dataclass
 class VerifyResult:
-    report: Any  # reprotrack.diff.Report
+    report: Any  # reprotrack.core.diff.Report
     research: Lock
     replay: replay.ReplayResult
     replay_path: Path | None = None
@@ -99,7 +103,6 @@ def verify_notebook(
     nb_path = _notebook(notebook)
     lock_path = Path(lock) if lock else store.find_lock_for(nb_path)
     research = store.read_lock(lock_path)
-    from .diff import compare
 
     if options is None:
         options = load_options(nb_path.parent, rtol=rtol, atol=atol, env_policy=env_policy)
@@ -132,7 +135,6 @@ def diff_locks(
 ) -> Any:
     """The verify diff between two existing locks (research first), with no execution."""
     research, other = store.read_lock(a), store.read_lock(b)
-    from .diff import compare
 
     if options is None:
         options = load_options(Path(a).resolve().parent, rtol=rtol, atol=atol, env_policy=env_policy)
@@ -144,7 +146,6 @@ def current_environment(packages: list[str] | dict[str, Any]) -> dict[str, Any]:
     the metadata, never imported). Thread pools are left out: they are only known once libraries load."""
     from importlib import metadata
 
-    from .capture.environment import environment_facts
 
     facts = environment_facts()
     found: dict[str, str] = {}
@@ -161,7 +162,6 @@ def current_environment(packages: list[str] | dict[str, Any]) -> dict[str, Any]:
 def check_environment(lock: str | os.PathLike[str], *, options: Any = None) -> list[Any]:
     """Environment findings of this interpreter against a lock's (the fast pre-flight before a verify)."""
     research = store.read_lock(lock)
-    from .diff import environment_differences
 
     if options is None:
         options = load_options(Path(lock).resolve().parent)
@@ -171,8 +171,6 @@ def check_environment(lock: str | os.PathLike[str], *, options: Any = None) -> l
 
 def load_options(start: Path | None = None, **overrides: Any) -> Any:
     """``[tool.reprotrack]`` from the nearest pyproject.toml, with command-line overrides (None = unset)."""
-    from .config import load_options as _load
-
     return _load(start, **{k: v for k, v in overrides.items() if v is not None})
 
 

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(autouse=True)
 def _no_leftover_session():
     """Every test starts and ends with no active tracking session."""
-    from reprotrack import session
+    from reprotrack.kernel import session
 
     yield
     current = session.active()

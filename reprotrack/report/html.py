@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from html import escape
 
-from . import ordered_roots, where
-from .safe import clean
-from .svg import column_pairs, histogram_svg
+from reprotrack.core.text import escaped as clean
+from reprotrack.report.order import ordered_roots, where
+from reprotrack.report.svg import column_pairs, histogram_svg
 
 STYLE = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:2em auto;max-width:70em;color:#222;padding:0 1em}

@@ -1,4 +1,4 @@
-"""The JSON report: exactly ``reprotrack.diff.Report.to_dict()`` (the DESIGN keys ``status``,
+"""The JSON report: exactly ``reprotrack.core.diff.Report.to_dict()`` (the DESIGN keys ``status``,
 ``first_divergence``, ``findings``), sorted keys, ASCII-only (every non-ASCII or control character is a
 ``\\u`` escape, so the document is safe to print and lossless to parse)."""
 

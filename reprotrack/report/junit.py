@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from .safe import clean
+from reprotrack.core.text import escaped as clean
 
 
 def render_junit(report) -> str:

@@ -8,7 +8,7 @@ import math
 from html import escape
 from typing import Any
 
-from .safe import clean
+from reprotrack.core.text import escaped as clean
 
 WIDTH, HEIGHT, PAD = 320, 110, 18
 MAX_COLUMNS = 6

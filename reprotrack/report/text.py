@@ -5,8 +5,8 @@ lock-derived string goes through ``clean`` first, so a hostile name cannot drive
 
 from __future__ import annotations
 
-from . import ordered_roots, where
-from .safe import clean
+from reprotrack.core.text import escaped as clean
+from reprotrack.report.order import ordered_roots, where
 
 MAX_CONSEQUENCES = 8
 COLOURS = {"error": "31", "warning": "33", "ok": "32", "dim": "2", "bold": "1"}

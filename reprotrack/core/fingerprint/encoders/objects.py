@@ -1,0 +1,201 @@
+"""Object columns (strings, mixed Python values): canonical per-value hashes without a Python call per row.
+
+Content of an object column is the little-endian stream of its values' canonical 64-bit hashes
+(``canonical.scalar_hash``; strings by their polynomial hash, every null as ``NULL``), under the content
+kind "object" -- whatever path computed them, so a plain, a factorised and a categorical column with the
+same values agree.
+
+Low-cardinality columns are factorised first (exact top values for the statistics, and one hash per distinct
+value instead of one per row). When the column repeats the *same* Python objects (the usual case for
+strings built in memory or taken from a small list), the factorisation runs on the object pointers -- an
+integer hash table, several times faster than hashing strings -- and the distinct objects are then grouped
+by their canonical hash, so equal values held by different objects still count as one. Other low-cardinality
+string columns (e.g. read from a file, one object per row) use pandas' factorize. High-cardinality columns
+are hashed chunk by chunk (``hashing.str_hashes``: one joined buffer per batch).
+
+Pure: numpy, pandas and ctypes (only to view the pointer values of an array we hold; objects are always
+taken from the array itself, never rebuilt from a pointer), no I/O.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from reprotrack.core.fingerprint import canonical as C
+from reprotrack.core.fingerprint.encoders.base import Encoder
+
+PROBE = 4096
+FACTORIZE_STEP = 1 << 18  # rows per factorize call: pandas sizes its hash table by the input length
+
+
+def object_pointers(values: np.ndarray) -> np.ndarray | None:
+    """The PyObject pointers of a C-contiguous object array, as a uintp view (valid while ``values`` lives)."""
+    try:
+        import ctypes
+
+        if values.dtype != object or not values.flags.c_contiguous or not len(values):
+            return None
+        raw = (ctypes.c_size_t * len(values)).from_address(values.ctypes.data)
+        return np.frombuffer(raw, dtype=np.uintp)
+    except Exception:  # noqa: BLE001 - no ctypes (or an exotic array): the slower paths still work
+        return None
+
+
+def _first_positions(codes: np.ndarray, k: int, step: int = 1 << 20) -> np.ndarray:
+    """Row of the first occurrence of each code, for factorize codes (numbered in order of appearance),
+    chunk by chunk (no second array of n codes)."""
+    first = np.zeros(k, dtype=np.int64)
+    seen = 0
+    for lo in range(0, len(codes), step):
+        if seen >= k:
+            break
+        chunk = codes[lo: lo + step]
+        top = int(chunk.max()) if len(chunk) else -1
+        if top >= seen:
+            running = np.maximum.accumulate(chunk)
+            first[seen: top + 1] = lo + np.searchsorted(running, np.arange(seen, top + 1))
+            seen = top + 1
+    return first
+
+
+def _by_value(codes: np.ndarray, objects: np.ndarray,
+              container: Callable[[Any], int] | None) -> tuple[np.ndarray, list[Any], np.ndarray]:
+    """Merge distinct objects with equal canonical values; nulls get code -1."""
+    oh = C.object_hashes(objects, container)
+    vcodes, vh = pd.factorize(oh)
+    vh = np.asarray(vh, dtype=C.U64)
+    keep = np.flatnonzero(vh != C.U64(C.NULL))
+    renumber = np.full(len(vh), -1, dtype=np.int64)
+    renumber[keep] = np.arange(len(keep))
+    obj_to_value = renumber[vcodes]
+    first = {}
+    for i, v in enumerate(obj_to_value.tolist()):
+        if v >= 0 and v not in first:
+            first[v] = i
+    reps = [objects[first[v]] for v in range(len(keep))]
+    if len(obj_to_value):
+        remap = obj_to_value.astype(codes.dtype)
+        for lo in range(0, len(codes), FACTORIZE_STEP):  # in place, chunk by chunk: no second array of n codes
+            codes[lo: lo + FACTORIZE_STEP] = remap[codes[lo: lo + FACTORIZE_STEP]]
+    return codes, reps, vh[keep]
+
+
+def factorize_values(values: np.ndarray, container: Callable[[Any], int] | None = None
+                     ) -> tuple[np.ndarray, list[Any], np.ndarray] | None:
+    """(codes, distinct values, their hashes) for a low-cardinality object column, else None."""
+    n = len(values)
+    if not n:
+        return None
+    limit = max(64, min(n, PROBE) // 4)
+    most = max(1024, n // 8)
+    pointers = object_pointers(values)
+    if pointers is not None and len(pd.unique(pointers[:PROBE])) <= limit:
+        found = chunked_factorize(pointers, most)
+        if found is None:
+            return None
+        codes, distinct = found
+        # the objects themselves come from the array (never from a pointer: no dangling reads, ever)
+        objects = values[_first_positions(codes, len(distinct))]
+        return _by_value(codes, np.asarray(objects, dtype=object), container)
+    try:
+        if len(pd.unique(values[:PROBE])) > limit:
+            return None
+        found = chunked_factorize(values, most, strings_only=True)
+    except Exception:  # noqa: BLE001 - unhashable values (lists), or a hostile __hash__/__eq__: hash one by one
+        return None
+    if found is None:
+        return None
+    codes, uniques = found
+    return codes, uniques, C.str_hashes(uniques)
+
+
+
+
+def chunked_factorize(values: np.ndarray, most: int, strings_only: bool = False
+                      ) -> tuple[np.ndarray, list[Any]] | None:
+    """int32 codes (-1 for nulls) numbered in order of first appearance, and the distinct values; None when
+    there are more than ``most`` of them (or, with ``strings_only``, a value that is not a str: pandas'
+    table would merge 1, 1.0 and True, which are different values here). Chunk by chunk: no int64 array
+    of n codes."""
+    n = len(values)
+    codes = np.empty(n, dtype=np.int32)
+    ids: dict[Any, int] = {}
+    distinct: list[Any] = []
+    for lo in range(0, n, FACTORIZE_STEP):
+        local, uniques = pd.factorize(values[lo: lo + FACTORIZE_STEP], use_na_sentinel=True)
+        uniques = uniques.tolist() if hasattr(uniques, "tolist") else list(uniques)
+        if strings_only and not all(type(u) is str for u in uniques):
+            return None
+        mapping = np.empty(len(uniques) + 1, dtype=np.int32)
+        mapping[-1] = -1  # local code -1 (null) indexes the last slot
+        for k, u in enumerate(uniques):
+            g = ids.get(u)
+            if g is None:
+                g = ids[u] = len(distinct)
+                distinct.append(u)
+            mapping[k] = g
+        if len(distinct) > most:
+            return None
+        np.take(mapping, local, out=codes[lo: lo + len(local)])
+    return codes, distinct
+
+
+class ObjectEncoder(Encoder):
+    """Object and string columns: factorised when few distinct values, hashed chunk by chunk otherwise."""
+
+    content_kind = "object"
+
+    def __init__(self, values: np.ndarray, container: Callable[[Any], int] | None = None, factorize: bool = True):
+        self.values = values
+        self.n = len(values)
+        self.container = container
+        self.factorize = factorize
+        self._codes: np.ndarray | None = None
+        self._uniques: list[Any] = []
+        self._uh: np.ndarray | None = None
+        self._prepared = False
+        self.kind = "str"  # until a value that is not a string (nor null) shows up
+
+    def prepare(self, full: bool = True) -> None:
+        if self._prepared:
+            return
+        self._prepared = True
+        if self.factorize:
+            found = factorize_values(self.values, self.container)
+            if found is not None:
+                self._codes, self._uniques, self._uh = found
+                if not all(isinstance(u, str) for u in self._uniques):
+                    self.kind = "object"
+
+    def chunk(self, lo: int, hi: int, values: Any, mask: Any, want: bool) -> np.ndarray | None:
+        self.prepare()
+        if self._codes is not None:
+            codes = self._codes[lo:hi]
+            h = self._uh.take(np.maximum(codes, 0)) if len(self._uh) else np.zeros(hi - lo, dtype=C.U64)
+            h[codes < 0] = C.U64(C.NULL)
+        else:
+            chunk = self.values[lo:hi]
+            h = np.empty(hi - lo, dtype=C.U64)
+            for a in range(0, hi - lo, C.STR_BATCH):
+                part = chunk[a: a + C.STR_BATCH]
+                try:
+                    h[a: a + len(part)] = C.str_hashes(part.tolist())
+                except TypeError:
+                    h[a: a + len(part)] = C.object_hashes(part, self.container)
+                    if self.kind == "str" and not _strings_or_nulls(part):
+                        self.kind = "object"
+        values.update(h.astype("<u8", copy=False))
+        return h
+
+    def labels(self) -> tuple[np.ndarray, list[Any]] | None:
+        self.prepare()
+        return (self._codes, self._uniques) if self._codes is not None else None
+
+
+def _strings_or_nulls(part: np.ndarray) -> bool:
+    import pandas._libs.lib as lib
+
+    return bool(lib.is_string_array(part, skipna=True))

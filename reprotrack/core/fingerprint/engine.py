@@ -1,0 +1,289 @@
+"""Canonical fingerprints of data: prove two values identical, and when they are not, say how they differ.
+
+``fingerprint(obj)`` returns a JSON-serialisable dict with the keys
+
+* ``type`` -- public dotted type name (``pandas.DataFrame``, ``numpy.ndarray``, ``int``,
+  ``sklearn.linear_model.LogisticRegression``);
+* ``shape`` -- list of ints, or null for scalars and unknown objects;
+* ``schema`` -- column names and dtypes (frames), dtype (arrays), learned attribute names and parameters
+  (estimators), keys (dicts); null for scalars. Not part of ``content``: a renamed column or an int32 column
+  that became int64 changes ``schema`` only;
+* ``content`` -- ``"xxh3-128:<hex>"``: order-sensitive hash of the canonical values of the whole object, no
+  sampling (null for unknown objects);
+* ``rows`` -- ``"sum128:<hex>"``: the multiset of rows (same rows in another order: same ``rows``);
+* ``approx`` -- exact float values at canonical positions, compared with a tolerance by
+  ``reprotrack.core.diff.data`` to tell precision noise from real changes;
+* ``stats`` -- per column summaries; each entry also carries the column's own content ``hash``.
+
+Frames, Series and Indexes may add ``index_content`` (null for a RangeIndex), and wide frames
+``stats_truncated``.
+
+The canonical encoding of values is defined in ``reprotrack.core.fingerprint.canonical`` and ``reprotrack.core.fingerprint.encoders.base`` (NaN/None/
+NA/NaT are one null, -0.0 is 0.0, all integer widths are one kind, all float widths are widened to float64,
+datetimes are UTC nanoseconds, strings are UTF-8; categoricals hash as their values, so a categorical and an
+object column with equal strings have equal ``content`` -- their dtypes differ in ``schema``; an int column and
+a float column with equal numbers differ in ``content``: integers and floats are different kinds). Data layout
+never matters: C or Fortran order, views and slices hash as their values. Containers hash their items in order
+(lists, tuples) or sorted by hash (dicts, sets), with bounded depth and cycle detection. Estimators (anything
+with ``fit`` and ``get_params``) hash their learned attributes (names ending in ``_``; trees through their state
+arrays) as ``content`` and keep ``get_params()`` apart in ``schema``. Any other object is reported by type name
+with null content: this module never calls ``repr`` on user objects, never pickles, and does no I/O.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections import deque
+from itertools import islice
+from typing import Any, Iterable
+
+import numpy as np
+
+from reprotrack.core.fingerprint import canonical as C
+from reprotrack.core.fingerprint import colstats
+from reprotrack.core.fingerprint.encoders import BlockEncoder, encoder_for
+from reprotrack.core.fingerprint.estimators import estimator_fingerprint, library_state
+from reprotrack.core.fingerprint.record import PARTS, content_digest, empty, is_estimator
+from reprotrack.core.fingerprint.table import Column, table_fingerprint
+
+MAX_DEPTH = 8
+MAX_SCHEMA_ITEMS = 100
+
+
+def _lanes(h: np.ndarray) -> str:
+    r = C.mix(h.astype(C.U64, copy=True))
+    lane1 = int(np.sum(r, dtype=C.U64))
+    r ^= C.U64(0x726F77732D6C616E)
+    lane2 = int(np.sum(C.mix(r), dtype=C.U64))
+    return f"sum128:{lane1:016x}{lane2:016x}"
+
+
+def _dtype(d: Any) -> str:
+    return str(d)
+
+
+class Fingerprinter:
+    """Fingerprints one in-memory value (pandas, numpy, estimators, scalars, containers); ``parts`` limits the
+    work. Distributed frames go through ``reprotrack.core.fingerprint.fingerprint`` instead."""
+
+    def __init__(self, sample: int = 64, parts: tuple[str, ...] = PARTS):
+        self.sample = sample
+        self.parts = parts
+        self.stack: set[int] = set()
+
+    def with_stack(self, stack: set[int]) -> "Fingerprinter":
+        self.stack = stack
+        return self
+
+    # -- dispatch ----------------------------------------------------------------------------------------
+    def run(self, obj: Any) -> dict[str, Any]:
+        import pandas as pd
+
+        if isinstance(obj, pd.DataFrame):
+            return self.frame(obj)
+        if isinstance(obj, pd.Series):
+            return self.series(obj)
+        if isinstance(obj, pd.Index):
+            return self.index(obj)
+        if isinstance(obj, pd.api.extensions.ExtensionArray):
+            fp = self.series(pd.Series(obj, copy=False))
+            fp["type"] = C.type_name(obj)
+            return fp
+        if isinstance(obj, np.ndarray):
+            return self.array(obj)
+        if is_estimator(obj):
+
+            return estimator_fingerprint(self, obj)
+        if isinstance(obj, (list, tuple, dict, set, frozenset)):
+            return self.container(obj)
+        if _is_scalar(obj):
+            return self.scalar(obj)
+        return empty(obj)
+
+    # -- pandas ------------------------------------------------------------------------------------------
+    def _columns(self, pairs: list[tuple[Any, Any]]) -> list[Column]:
+        return [Column(colstats.label(name), _dtype(values.dtype), encoder_for(values, self.nested_hash))
+                for name, values in pairs]
+
+    def _index(self, idx: Any) -> tuple[list[Column] | None, Any, list[dict[str, Any]]]:
+        import pandas as pd
+
+        names = [colstats.label(n) for n in idx.names]
+        if isinstance(idx, pd.RangeIndex):
+            return None, ("range", idx.start, idx.stop, idx.step), [{"name": names[0], "dtype": _dtype(idx.dtype)}]
+        levels = [idx.get_level_values(i) for i in range(idx.nlevels)] if idx.nlevels > 1 else [idx]
+        cols = self._columns(list(zip(idx.names, levels)))
+        return cols, ("levels", idx.nlevels), [{"name": c.name, "dtype": c.dtype} for c in cols]
+
+    def frame(self, df: Any) -> dict[str, Any]:
+        pairs = [(name, df.iloc[:, j]) for j, name in enumerate(df.columns)]
+        cols = self._columns(pairs)
+        index, desc, ischema = self._index(df.index)
+        schema = {"columns": [{"name": c.name, "dtype": c.dtype} for c in cols], "index": ischema}
+        return table_fingerprint(type_=C.type_name(df), shape=[int(df.shape[0]), int(df.shape[1])], schema=schema,
+                                 form="frame", columns=cols, index=index, index_desc=desc, n=len(df),
+                                 parts=self.parts, sample=self.sample)
+
+    def series(self, s: Any) -> dict[str, Any]:
+        cols = self._columns([(s.name, s)])
+        index, desc, ischema = self._index(s.index)
+        schema = {"name": cols[0].name, "dtype": cols[0].dtype, "index": ischema}
+        return table_fingerprint(type_=C.type_name(s), shape=[len(s)], schema=schema, form="series", columns=cols,
+                                 index=index, index_desc=desc, n=len(s), parts=self.parts, sample=self.sample)
+
+    def index(self, idx: Any) -> dict[str, Any]:
+        import pandas as pd
+
+        if isinstance(idx, pd.RangeIndex):
+            desc = ("range", idx.start, idx.stop, idx.step)
+            return {**empty(idx), "shape": [len(idx)], "schema": {"names": [colstats.label(idx.name)],
+                                                                    "dtypes": [_dtype(idx.dtype)]},
+                    "content": content_digest("range-index", *desc[1:])}
+        levels = [idx.get_level_values(i) for i in range(idx.nlevels)] if idx.nlevels > 1 else [idx]
+        cols = self._columns(list(zip(idx.names, levels)))
+        schema = {"names": [c.name for c in cols], "dtypes": [c.dtype for c in cols]}
+        return table_fingerprint(type_=C.type_name(idx), shape=[len(idx)], schema=schema, form="index",
+                                 columns=cols, index=None, index_desc=None, n=len(idx), parts=self.parts,
+                                 sample=self.sample)
+
+    # -- numpy -------------------------------------------------------------------------------------------
+    def array(self, a: np.ndarray) -> dict[str, Any]:
+        a = np.asarray(a)  # np.matrix and friends: plain ndarray
+        shape = [int(s) for s in a.shape]
+        schema: dict[str, Any] = {"dtype": _dtype(a.dtype)}
+        rows = a.reshape(1) if a.ndim == 0 else a
+        n = len(rows)
+        if a.dtype.names:  # structured: one column per field
+            cols = self._columns([(name, rows[name]) for name in a.dtype.names])
+            schema["fields"] = [{"name": c.name, "dtype": c.dtype} for c in cols]
+        elif rows.ndim == 2 and rows.shape[1] <= 64 and rows.dtype.kind != "O":
+            cols = [Column(j, _dtype(a.dtype), encoder_for(rows[:, j], self.nested_hash))
+                    for j in range(rows.shape[1])]
+        elif rows.ndim >= 2:
+            cols = [Column(None, _dtype(a.dtype), BlockEncoder(rows, self.nested_hash))]
+        else:
+            cols = [Column(None, _dtype(a.dtype), encoder_for(rows, self.nested_hash))]
+        return table_fingerprint(type_=C.type_name(a), shape=shape, schema=schema, form=f"ndarray{a.ndim}",
+                                 columns=cols, index=None, index_desc=("shape", *shape), n=n, parts=self.parts,
+                                 sample=self.sample)
+
+    # -- scalars and containers --------------------------------------------------------------------------
+    def scalar(self, v: Any) -> dict[str, Any]:
+        fp = empty(v)
+        if isinstance(v, np.generic):
+            fp["schema"] = {"dtype": _dtype(v.dtype)}
+        if isinstance(v, str):
+            fp["content"] = content_digest("str", v.encode("utf-8", "surrogatepass"))
+        elif isinstance(v, (bytes, bytearray, memoryview)):
+            fp["content"] = content_digest("bytes", bytes(v))
+        else:
+            fp["content"] = content_digest("scalar", struct.pack("<Q", C.scalar_hash(v)))
+        if isinstance(v, (float, np.floating)) and "approx" in self.parts and self.sample > 0:
+            fp["approx"] = {"positions": [0], "columns": [{"column": 0, "name": None,
+                                                           "values": [colstats.jfloat(v)], "scale": None}]}
+        return fp
+
+    def content_of(self, v: Any) -> str | None:
+        """The ``content`` hash alone of ``v`` (an array inside an estimator's parameters)."""
+        return Fingerprinter(self.sample, ("content",)).run(v)["content"]
+
+    def nested_hash(self, v: Any) -> int:
+        """64-bit hash of a nested value (an item of a list or object column): its content digest."""
+        if _is_scalar(v):
+            return C.scalar_hash(v)
+        if id(v) in self.stack:
+            return C.bytes_scalar_hash(b"cycle", "container")
+        if len(self.stack) >= MAX_DEPTH:
+            return C.bytes_scalar_hash(C.type_name(v).encode(), "deep")
+        self.stack.add(id(v))
+        try:
+            content = Fingerprinter(self.sample, ("content",)).with_stack(self.stack).run(v)["content"]
+        finally:
+            self.stack.discard(id(v))
+        if content is None:
+
+            state = library_state(v)  # scikit-learn helpers (tree predictors, KD trees): their data
+            if state is None:
+                return C.bytes_scalar_hash(C.type_name(v).encode(), "object")
+            self.stack.add(id(v))
+            try:
+                content = Fingerprinter(self.sample, ("content",)).with_stack(self.stack).run(state)["content"]
+            finally:
+                self.stack.discard(id(v))
+            return int.from_bytes(bytes.fromhex(content.split(":", 1)[1])[:8], "little") ^ \
+                C.bytes_scalar_hash(C.type_name(v).encode(), "object")
+        return int.from_bytes(bytes.fromhex(content.split(":", 1)[1])[:8], "little") ^ C.seed("container")
+
+    def _item_hashes(self, items: list[Any]) -> np.ndarray:
+        arr = np.fromiter(items, dtype=object, count=len(items))  # never interprets nested sequences
+        return C.object_hashes(arr, self.nested_hash) if len(items) else np.zeros(0, dtype=C.U64)
+
+    def container(self, obj: Any) -> dict[str, Any]:
+        fp = empty(obj)
+        fp["shape"] = [len(obj)]
+        self.stack.add(id(obj))
+        try:
+            if isinstance(obj, dict):
+                keys = list(obj.keys())
+                kh = self._item_hashes(keys)
+                vh = self._item_hashes([obj[k] for k in keys])
+                h = np.sort(C.mix(kh * C.U64(C.column_key(0)) + vh))
+                # bounded and order-free: the keys with the smallest canonical hashes, listed by their text
+                chosen = np.argsort(kh, kind="stable")[:MAX_SCHEMA_ITEMS]
+                fp["schema"] = {"keys": sorted((colstats.label(keys[i]) for i in chosen.tolist()), key=str)}
+                items = ((colstats.label(k), obj[k]) for k in keys)
+            else:
+                items_list = list(obj)
+                h = self._item_hashes(items_list)
+                if isinstance(obj, (set, frozenset)):
+                    h = np.sort(h)
+                    items = []
+                else:
+                    items = enumerate(items_list)
+            form = "dict" if isinstance(obj, dict) else ("set" if isinstance(obj, (set, frozenset)) else
+                                                         type(obj).__name__ if type(obj) in (list, tuple) else "list")
+            fp["content"] = content_digest("container", form, len(h), np.ascontiguousarray(h, dtype="<u8").tobytes())
+            if "rows" in self.parts:
+                fp["rows"] = _lanes(h)
+            if "approx" in self.parts:
+                fp["approx"] = _leaf_floats(items, self.sample)
+        finally:
+            self.stack.discard(id(obj))
+        return fp
+
+
+def _leaf_floats(items: Iterable[tuple[Any, Any]], sample: int) -> dict[str, Any] | None:
+    """The first ``sample`` float leaves (scalars, or the first values of float arrays) with their paths."""
+    paths, values = [], []
+    top = iter(items)
+    todo: deque = deque()
+    while len(values) < sample:
+        if not todo:
+            nxt = next(top, None)
+            if nxt is None:
+                break
+            todo.append((str(nxt[0]), nxt[1], 0))
+        path, v, depth = todo.popleft()
+        if isinstance(v, (float, np.floating)):
+            paths.append(path)
+            values.append(colstats.jfloat(v))
+        elif isinstance(v, np.ndarray) and v.dtype.kind == "f" and v.size:
+            for i, x in enumerate(v.reshape(-1)[: max(1, sample - len(values))].tolist()):
+                paths.append(f"{path}[{i}]")
+                values.append(colstats.jfloat(x))
+        elif depth < 3 and isinstance(v, dict):
+            todo.extend((f"{path}.{colstats.label(k)}", x, depth + 1) for k, x in islice(v.items(), sample))
+        elif depth < 3 and isinstance(v, (list, tuple)):
+            todo.extend((f"{path}[{i}]", x, depth + 1) for i, x in enumerate(islice(v, sample)))
+    if not values:
+        return None
+    return {"positions": paths, "columns": [{"column": 0, "name": None, "values": values, "scale": None}]}
+
+
+def _is_scalar(v: Any) -> bool:
+    import datetime as dt
+    import decimal
+    import fractions
+
+    return v is None or isinstance(v, (bool, int, float, complex, str, bytes, bytearray, np.generic, dt.date,
+                                       dt.timedelta, decimal.Decimal, fractions.Fraction)) or C.is_null(v)

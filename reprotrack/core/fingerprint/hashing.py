@@ -1,0 +1,191 @@
+"""64-bit hashing primitives of the canonical encoding: the splitmix64 mixer, kind seeds, and string hashing.
+
+Part of the lockfile contract (see ``reprotrack.core.fingerprint.canonical``): changing anything here changes fingerprints.
+
+* ``mix`` / ``mix_int``: the splitmix64 finaliser (xor-shift 30/27/31, multipliers 0xbf58476d1ce4e5b9 and
+  0x94d049bb133111eb), a bijection of 64-bit integers, on arrays (in place) and on Python ints.
+* ``seed(kind)``: xxh3-64 of ``"reprotrack-kind:" + kind``.
+* Strings and bytes: ``P = sum(b[k] * R**k) mod 2**64`` over the bytes (``R = POLY_R``, odd), finished as
+  ``mix((P + len * POLY_L) ^ seed(kind))``. For millions of strings this is computed from one NUL-joined
+  buffer: when every string has the same length, one multiply-add per byte column; otherwise products with
+  a table of powers of R summed per string (``np.add.reduceat``) and brought back to R**0 by the inverse
+  powers. No Python call per string. 64-bit, non-cryptographic: fine for data, not for adversaries.
+
+Pure: numpy and xxhash only, no I/O.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xxhash
+
+U64 = np.uint64
+MASK = (1 << 64) - 1
+_M1, _M2 = U64(0xBF58476D1CE4E5B9), U64(0x94D049BB133111EB)
+GOLDEN = 0x9E3779B97F4A7C15
+POLY_R = 0x5BD1E9955BD1E995 | 3  # odd, == 3 mod 4: (R - 1) has a single factor 2
+POLY_L = 0xC2B2AE3D27D4EB4F
+NULL = 0x6E756C6C6E756C6C  # "nullnull": the one hash of every null
+MAX_BLOCK = 1 << 22  # bytes per vector step of the variable-length path: bounds tables and temporaries
+FIXED_WIDTH_MAX = 48
+STR_BATCH = 1 << 16  # strings joined at once (bounds the joined buffer)
+
+
+def mix_int(x: int) -> int:
+    """The scalar splitmix64 finaliser, identical to ``mix`` on arrays."""
+    x &= MASK
+    x ^= x >> 30
+    x = (x * 0xBF58476D1CE4E5B9) & MASK
+    x ^= x >> 27
+    x = (x * 0x94D049BB133111EB) & MASK
+    return x ^ (x >> 31)
+
+
+def mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser on a uint64 array, in place (returns it)."""
+    t = x >> U64(30)
+    x ^= t
+    x *= _M1
+    np.right_shift(x, U64(27), out=t)
+    x ^= t
+    x *= _M2
+    np.right_shift(x, U64(31), out=t)
+    x ^= t
+    return x
+
+
+def _seed(name: str) -> int:
+    return xxhash.xxh3_64_intdigest(("reprotrack-kind:" + name).encode())
+
+
+SEEDS = {k: _seed(k) for k in ("float", "int", "uint", "bool", "complex", "datetime", "timedelta", "str", "bytes",
+                               "decimal", "fraction", "object", "container", "bigint")}
+
+
+def seed(kind: str) -> int:
+    s = SEEDS.get(kind)
+    return s if s is not None else _seed(kind)
+
+
+def column_key(j: int) -> int:
+    """Odd per-position multiplier used to combine column hashes into a row hash."""
+    return mix_int(j + 1 + GOLDEN) | 1
+
+
+class _Powers:
+    """Tables of R**k and R**-k mod 2**64, grown on demand up to MAX_BLOCK + 1 entries (2 x 32 MB)."""
+
+    def __init__(self) -> None:
+        self.fwd = np.ones(1, dtype=U64)
+        self.inv = np.ones(1, dtype=U64)
+
+    def get(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        if len(self.fwd) < n:
+            size = max(n, 2 * len(self.fwd), 4096)
+            self.fwd = np.concatenate([np.ones(1, dtype=U64), np.cumprod(np.full(size - 1, POLY_R, dtype=U64))])
+            rinv = pow(POLY_R, -1, 1 << 64)
+            self.inv = np.concatenate([np.ones(1, dtype=U64), np.cumprod(np.full(size - 1, rinv, dtype=U64))])
+        return self.fwd, self.inv
+
+
+POWERS = _Powers()
+
+
+def poly_one(b: bytes) -> int:
+    """Polynomial hash of one byte string (blockwise for long ones); equals the vectorised versions."""
+    total, scale = 0, 1
+    r_block = pow(POLY_R, MAX_BLOCK, 1 << 64)
+    for off in range(0, len(b), MAX_BLOCK):
+        block = np.frombuffer(b, dtype=np.uint8, count=min(MAX_BLOCK, len(b) - off), offset=off)
+        fwd, _ = POWERS.get(len(block))
+        part = int(np.sum(block * fwd[: len(block)], dtype=U64))
+        total = (total + part * scale) & MASK
+        scale = (scale * r_block) & MASK
+    return total
+
+
+def finish_poly(poly: np.ndarray, lengths: np.ndarray, kind: str) -> np.ndarray:
+    poly += lengths.astype(U64) * U64(POLY_L)
+    poly ^= U64(seed(kind))
+    return mix(poly)
+
+
+def bytes_scalar_hash(b: bytes, kind: str) -> int:
+    return mix_int(((poly_one(b) + len(b) * POLY_L) & MASK) ^ seed(kind))
+
+
+def _segments(b: np.ndarray, starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
+    """Raw polynomials of the segments [starts, starts + lens) of a buffer, block by block (<= MAX_BLOCK)."""
+    n = len(starts)
+    poly = np.zeros(n, dtype=U64)
+    i = 0
+    while i < n:
+        base = int(starts[i])
+        j = int(np.searchsorted(starts, base + MAX_BLOCK, side="left"))
+        j = max(j, i + 1)
+        end = int(starts[j - 1] + lens[j - 1])
+        while j > i + 1 and end - base > MAX_BLOCK:  # the last string runs past the block: next time
+            j -= 1
+            end = int(starts[j - 1] + lens[j - 1])
+        if end - base > MAX_BLOCK:  # one string longer than a block
+            poly[i] = poly_one(b[base:end].tobytes())
+            i += 1
+            continue
+        fwd, inv = POWERS.get(end - base + 1)
+        prod = np.multiply(b[base:end], fwd[: end - base], dtype=U64)
+        rel = starts[i:j] - base
+        full = np.flatnonzero(lens[i:j] > 0)  # empty strings own no bytes (and stay 0)
+        if len(full):
+            # from one non-empty string's start to the next one's: exactly that string's bytes
+            seg = np.add.reduceat(prod, rel[full])
+            seg *= inv[rel[full]]
+            poly[i + full] = seg
+        i = j
+    return poly
+
+
+def hash_byte_strings(parts: list[bytes], kind: str) -> np.ndarray:
+    """Hashes of byte strings (any content, NULs included)."""
+    if not parts:
+        return np.zeros(0, dtype=U64)
+    lens = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
+    starts = np.zeros(len(parts), dtype=np.int64)
+    np.cumsum(lens[:-1], out=starts[1:])
+    b = np.frombuffer(b"".join(parts), dtype=np.uint8)
+    return finish_poly(_segments(b, starts, lens), lens, kind)
+
+
+def _str_batch(values: list[str]) -> np.ndarray:
+    n = len(values)
+    buf = ("\x00".join(values) + "\x00").encode("utf-8", "surrogatepass")  # TypeError if one is not a str
+    b = np.frombuffer(buf, dtype=np.uint8)
+    if len(b) - np.count_nonzero(b) != n:  # NULs inside strings: lengths the slow way
+        return hash_byte_strings([v.encode("utf-8", "surrogatepass") for v in values], "str")
+    width = buf.index(0)
+    if width <= FIXED_WIDTH_MAX and len(b) == n * (width + 1) and not b[width:: width + 1].any():
+        m = b.reshape(n, width + 1)
+        fwd, _ = POWERS.get(width + 1)
+        poly = np.zeros(n, dtype=U64)
+        for k in range(width):
+            poly += m[:, k] * fwd[k]
+        return finish_poly(poly, np.full(n, width, dtype=np.int64), "str")
+    ends = np.flatnonzero(b == 0)
+    starts = np.empty(n, dtype=np.int64)
+    starts[0] = 0
+    starts[1:] = ends[:-1] + 1
+    lens = ends - starts
+    return finish_poly(_segments(b, starts, lens), lens, "str")
+
+
+def str_hashes(values: list[str]) -> np.ndarray:
+    """Hashes of a list of str (raises TypeError if an item is not a str)."""
+    if len(values) <= STR_BATCH:
+        return _str_batch(values) if values else np.zeros(0, dtype=U64)
+    out = np.empty(len(values), dtype=U64)
+    for lo in range(0, len(values), STR_BATCH):
+        out[lo: lo + STR_BATCH] = _str_batch(values[lo: lo + STR_BATCH])
+    return out
+
+
+def bytes_hashes(values: list[bytes]) -> np.ndarray:
+    return hash_byte_strings([bytes(v) for v in values], "bytes")

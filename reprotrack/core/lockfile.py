@@ -1,0 +1,168 @@
+"""The lockfile model and its one serialisation.
+
+A lock is the record of one run of a notebook: the environment, the git state, and one ``CellRecord`` per
+cell execution, in execution order. This module is the only place that knows the file format: it turns a
+``Lock`` into deterministic JSON (sorted keys, 2-space indent, trailing newline, so that ``git diff`` of two
+locks is readable) and parses JSON back into a ``Lock``, validating it against the JSON Schema shipped in
+``reprotrack/schema/lockfile.schema.json``.
+
+Pure: no IPython, no file system (``reprotrack.store`` reads and writes files), never pickle, never eval.
+
+Keys named ``run`` (top level and per cell) hold what is time-, host- or path-specific (timestamps, host
+name, absolute paths, durations). The diff ignores them by contract: see ``IGNORED_KEYS``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, fields
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from reprotrack._version import __version__
+from reprotrack.core.text import one_line
+from reprotrack.errors import LockfileError
+
+#: ``major.minor``. A reader accepts any minor version of its major (unknown keys are kept, not used);
+#: another major version is refused with a clear error.
+LOCKFILE_VERSION = "1.0"
+MAJOR = 1
+
+#: Keys the diff never looks at: what differs between two honest runs of the same notebook.
+IGNORED_KEYS = frozenset({"run"})
+
+#: Cell statuses.
+STATUSES = ("ok", "error", "syntax-error")
+
+
+def sha256_text(text: str) -> str:
+    """sha256 of a text's UTF-8 bytes: how a cell's source is identified without storing it."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass
+class CellRecord:
+    """One execution of one cell. A cell run twice gives two records with the same ``id``."""
+
+    id: str
+    order: int
+    source_sha256: str
+    index: int | None = None
+    execution_count: int | None = None
+    status: str = "ok"
+    error: dict[str, str] | None = None
+    seeds: list[dict[str, Any]] = field(default_factory=list)
+    randomness: list[dict[str, Any]] = field(default_factory=list)
+    inputs: list[dict[str, Any]] = field(default_factory=list)
+    data: dict[str, dict[str, Any]] = field(default_factory=dict)
+    splits: list[dict[str, Any]] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    run: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> CellRecord:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in raw.items() if k in known})
+
+
+@dataclass
+class Lock:
+    """A whole run: environment, git, cells in execution order, named checkpoints."""
+
+    environment: dict[str, Any] = field(default_factory=dict)
+    git: dict[str, Any] | None = None
+    cells: list[CellRecord] = field(default_factory=list)
+    checkpoints: dict[str, dict[str, Any]] = field(default_factory=dict)
+    notebook: str | None = None
+    mode: str = "record"
+    notes: list[str] = field(default_factory=list)
+    run: dict[str, Any] = field(default_factory=dict)
+    lockfile_version: str = LOCKFILE_VERSION
+    generator: dict[str, str] = field(default_factory=lambda: _generator())
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Lock:
+        known = {f.name for f in fields(cls)}
+        kwargs = {k: v for k, v in raw.items() if k in known and k != "cells"}
+        lock = cls(**kwargs)
+        lock.cells = [CellRecord.from_dict(c) for c in raw.get("cells", [])]
+        return lock
+
+
+def _generator() -> dict[str, str]:
+    return {"name": "reprotrack", "version": __version__}
+
+
+def dumps(lock: Lock) -> str:
+    """The canonical text of a lock: sorted keys, 2-space indent, UTF-8 safe, trailing newline."""
+    return json.dumps(lock.to_dict(), sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def loads(text: str | bytes, *, source: str = "lockfile") -> Lock:
+    """Parse and validate a lock. Every way a file can be wrong becomes one ``LockfileError`` sentence."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise LockfileError(f"{source} is not UTF-8 text (byte {exc.start}); is it really a reprotrack lock?") from None
+    if not text.strip():
+        raise LockfileError(f"{source} is empty; record the notebook again with `reprotrack record`.")
+    try:
+        raw = json.loads(text, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise LockfileError(f"{source} is nested too deeply to be a reprotrack lock.") from None
+    except ValueError as exc:
+        raise LockfileError(f"{source} is not valid JSON ({one_line(exc, 160)}); it may be truncated or corrupt.") from None
+    return from_raw(raw, source=source)
+
+
+def from_raw(raw: Any, *, source: str = "lockfile") -> Lock:
+    if not isinstance(raw, dict):
+        raise LockfileError(f"{source} is JSON but not a reprotrack lock (expected an object at the top).")
+    version = raw.get("lockfile_version")
+    if not isinstance(version, str):
+        raise LockfileError(f"{source} has no lockfile_version; it is not a reprotrack lock.")
+    major = version.split(".", 1)[0]
+    if not (major.isascii() and major.isdigit()) or len(major) > 6:  # "٣" is a digit; 5000 digits overflow int()
+        raise LockfileError(f"{source} has a malformed lockfile_version {version[:20]!r}.")
+    if int(major) != MAJOR:
+        newer = int(major) > MAJOR
+        hint = "upgrade reprotrack to read it" if newer else "record the notebook again"
+        raise LockfileError(f"{source} has lockfile_version {version[:20]}, this reprotrack reads {MAJOR}.x; {hint}.")
+    _validate(raw, source)
+    return Lock.from_dict(raw)
+
+
+def _validate(raw: dict[str, Any], source: str) -> None:
+    import jsonschema
+
+    validator = _validator()
+    error = jsonschema.exceptions.best_match(validator.iter_errors(raw))
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+        raise LockfileError(f"{source} does not match the lockfile schema at {where}: {one_line(error.message, 160)}")
+
+
+@lru_cache(maxsize=1)
+def schema() -> dict[str, Any]:
+    """The JSON Schema shipped in the package."""
+    text = resources.files("reprotrack").joinpath("schema/lockfile.schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+@lru_cache(maxsize=1)
+def _validator():
+    import jsonschema
+
+    cls = jsonschema.validators.validator_for(schema())
+    return cls(schema())
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed in a lock")

@@ -1,0 +1,378 @@
+"""Fingerprints of the data each cell created or changed (``cells[].data{name → fingerprint}``).
+
+Never the whole namespace: the candidates come from the cell's AST (``names``), in two strengths.
+
+* Certain (assigned, item/attribute-assigned, ``inplace=True``): fingerprinted and recorded every time,
+  even when the value is the same as before (the record says "this cell produced this value"). In a
+  cell that raised, they are only possible: the assignment may not have run.
+* Possible (receivers of other method calls, names passed to calls, globals that functions defined in the
+  notebook read or rebind): their ``content`` hash is compared with the last one recorded for the name;
+  recorded (full fingerprint) only when it differs or none was recorded yet. The content hash is the
+  proof of "unchanged": no identity or shape token can prove a mutable buffer unchanged (``arr.sort()``
+  keeps id, shape, dtype and data pointer), so none is trusted for mutable objects.
+
+What *is* trusted as proof: the identity of an immutable scalar (``int``, ``float``, ``str``, ``bytes``,
+numpy scalars...). Such a value, still the very object fingerprinted last time (a reference is kept, so
+its id cannot be reused), reuses its fingerprint: ``x = 1`` re-run costs a dict lookup.
+
+Cells whose effect on the namespace the AST cannot show (``%run``, star imports, ``exec``…, see
+``names.opaque``) get a by-identity comparison of the namespace before and after them: rebound, new and
+deleted names are certain candidates. That shallow copy of the namespace is the only per-cell cost that
+grows with the namespace, and only such cells pay it.
+
+Data is: pandas DataFrame/Series/Index/extension arrays, numpy arrays and scalars, fitted estimators
+(scikit-learn style: ``fit``, ``get_params`` and learned ``attr_`` attributes), scalars (strings and bytes
+up to ``MAX_SCALAR_BYTES``), and lists/tuples/dicts/sets of those up to ``MAX_ITEMS`` items. Dask and Spark
+frames are data too, but lazy: they are fingerprinted after a cell only with ``%reprotrack start
+--distributed`` (``_distributed``); otherwise nothing is computed and they are named as left to checkpoints. Modules,
+functions, classes, IPython's own names (``_``, ``_i3``, ``In``, ``Out``, ``exit``…) and every name
+starting with ``_`` are not. A name deleted by the cell (or rebound to something that is not data) after it
+held data is recorded as ``DELETED``/the type-only fingerprint, so a later diff sees it go.
+
+Not data, though they look like it: clock readings (``start = time.perf_counter()``, ``deadline = start + 60``,
+``elapsed = time.time() - start``: the names ``names.clocks`` finds) are never recorded, and a dict or frame
+is fingerprinted without its timing keys/columns (``reprotrack.core.noise.durations``; named under the ignored ``run``
+key): two honest runs never take equally long.
+
+Objects larger than ``REPROTRACK_MAX_BYTES`` (default 1 GiB, shallow size) get only ``content`` and
+``stats`` (``rows`` and ``approx`` skipped, listed under ``skipped``): the fingerprint engine hashes in
+bounded chunks, so the extra memory stays bounded whatever the size.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import fractions
+import os
+import sys
+import time
+import types
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from reprotrack.core.noise.durations import without_durations
+from reprotrack.core.text import exception_text
+from reprotrack.kernel.capture import Capture
+from reprotrack.kernel.capture.names import EMPTY, CellNames, cell_names, names_of_source
+
+MAX_ITEMS = 10_000
+MAX_SCALAR_BYTES = 1 << 20
+DEFAULT_MAX_BYTES = 1 << 30
+#: Names IPython puts into the user namespace (besides those starting with ``_``).
+IPYTHON_NAMES = frozenset({"In", "Out", "exit", "quit", "get_ipython"})
+#: The fingerprint recorded for a name the cell deleted.
+DELETED: dict[str, Any] = {"type": "deleted", "deleted": True, "shape": None, "schema": None, "content": None,
+                           "rows": None, "approx": None, "stats": None}
+#: Characters whose presence means IPython may transform the cell (magics, shell escapes, help).
+_IPYTHON_SYNTAX = ("%", "!", "?")
+_IMMUTABLE_SCALARS = (bool, int, float, complex, str, bytes)
+_OTHER_SCALARS = (dt.date, dt.time, dt.timedelta, decimal.Decimal, fractions.Fraction)
+_CONTAINERS = (list, tuple, dict, set, frozenset)
+_SKIPPED_WHEN_LARGE = ("rows", "approx")
+
+
+def max_bytes() -> int:
+    try:
+        return max(0, int(os.environ.get("REPROTRACK_MAX_BYTES", DEFAULT_MAX_BYTES)))
+    except ValueError:
+        return DEFAULT_MAX_BYTES
+
+
+@dataclass
+class _Seen:
+    """What was last recorded for a name: its content hash, and the object itself when it is an immutable
+    scalar (a live reference: identity then proves equality)."""
+
+    content: str | None
+    fingerprint: dict[str, Any]
+    scalar: Any = None
+    has_scalar: bool = False
+
+
+class DataCapture(Capture):
+    name = "data"
+
+    def __init__(self, fingerprint: Callable[..., dict[str, Any]] | None = None) -> None:
+        self._fingerprint = fingerprint
+        self.seen: dict[str, _Seen] = {}
+        self.names: CellNames = EMPTY
+        self.snapshot: dict[str, Any] | None = None
+        self.was_data: set[str] = set()
+        self.max_bytes = DEFAULT_MAX_BYTES
+        self.session: Any = None
+        self.lazy: dict[str, Any] = {}  # name -> the Dask/Spark frame last handled (immutable: identity)
+        self.told = False
+
+    def install(self, session: Any) -> None:
+        self.session = session
+        self.lazy.clear()
+        self.seen.clear()
+        self.max_bytes = max_bytes()
+
+    def uninstall(self) -> None:
+        self.seen.clear()
+        self.snapshot = None
+
+    # -- the cell --------------------------------------------------------------------------------
+    def before_cell(self, ctx: Any) -> None:
+        names = self.names = names_for(ctx)
+        ns = ctx.user_ns
+        self.snapshot = {k: v for k, v in ns.items() if is_user_name(k)} if names.opaque else None
+        self.was_data = {n for n in names.deleted if n in ns and data_kind(ns[n]) is not None}
+
+    def after_cell(self, ctx: Any) -> None:
+        names, self.names = self.names, EMPTY
+        snapshot, self.snapshot = self.snapshot, None
+        was_data, self.was_data = self.was_data, set()
+        ns = ctx.user_ns
+        certain = set(names.certain)
+        maybe = set(names.maybe)
+        if ctx.record.status != "ok":  # the cell stopped early: its assignments may not have happened
+            maybe |= certain
+            certain = set()
+        deleted = set(names.deleted)
+        if snapshot is not None:
+            for key, value in ns.items():
+                if is_user_name(key) and snapshot.get(key, _ABSENT) is not value:
+                    certain.add(key)
+            for key, value in snapshot.items():
+                if key not in ns:
+                    deleted.add(key)
+                    if data_kind(value) is not None:
+                        was_data.add(key)
+        if names.called:
+            maybe |= globals_of_called(names.called, ns)
+        data = ctx.record.data
+        for name in sorted(deleted):
+            if name not in ns and (name in was_data or name in self.seen):
+                data[name] = dict(DELETED)
+                self.seen.pop(name, None)
+        for name in sorted((certain | maybe) - names.clocks):
+            if not is_user_name(name) or name not in ns:
+                continue
+            try:
+                if data_kind(ns[name]) == "distributed":
+                    self._distributed(ctx.record, name, ns[name], name in certain)
+                    continue
+                fp = self._capture(name, ns[name], name in certain)
+            except Exception as exc:  # noqa: BLE001 - a hostile object must not stop the other names
+                _note(ctx.record, f"data {name!r} not fingerprinted ({exception_text(exc, 100)})")
+                continue
+            if fp is not None:
+                data[name] = fp
+
+    def _capture(self, name: str, obj: Any, certain: bool) -> dict[str, Any] | None:
+        seen = self.seen.get(name)
+        kind = data_kind(obj)
+        if kind is None:
+            if seen is None:
+                return None
+            del self.seen[name]  # data replaced by something that is not: say what it became
+            return self.fingerprint(obj, parts=("content",))
+        if seen is not None and seen.has_scalar and seen.scalar is obj:
+            return dict(seen.fingerprint) if certain else None
+        if not certain and seen is not None:
+            if self.fingerprint(obj, parts=("content",))["content"] == seen.content:
+                return None
+        parts = None
+        large = kind in ("frame", "array", "container") and shallow_bytes(obj) > self.max_bytes
+        if large:
+            parts = tuple(p for p in ("content", "rows", "approx", "stats") if p not in _SKIPPED_WHEN_LARGE)
+        fp = self.fingerprint(obj, parts=parts)
+        if large:
+            fp["skipped"] = list(_SKIPPED_WHEN_LARGE)
+        scalar = kind == "scalar" and isinstance(obj, _IMMUTABLE_SCALARS + (_np_generic(),))
+        self.seen[name] = _Seen(fp.get("content"), fp, obj if scalar else None, scalar)
+        return fp
+
+    def _distributed(self, record: Any, name: str, obj: Any, certain: bool) -> None:
+        """A Dask/Spark frame: fingerprinting it runs a computation on the cluster, so only with
+        ``%reprotrack start --distributed``; else it is named under ``run.distributed.skipped`` (ignored by
+        the diff) and left to ``%reprotrack checkpoint``. Such frames are immutable (a Dask ``ddf[c] = ...``
+        is an assignment, hence certain), so a possible candidate still the same object is unchanged."""
+        if not certain and self.lazy.get(name) is obj:
+            return
+        self.lazy[name] = obj
+        info = record.run.setdefault("distributed", {})
+        if not getattr(self.session, "distributed", False):
+            info.setdefault("skipped", []).append(name)
+            if not self.told and self.session is not None:
+                self.told = True
+                self.session.warn(f"{name!r} is a distributed (Dask/Spark) frame: not fingerprinted per cell, "
+                                  "that would run a computation; %reprotrack checkpoint NAME fingerprints one, "
+                                  "%reprotrack start --distributed every one after its cell", record)
+            return
+        t0 = time.perf_counter()
+        fp = self.fingerprint(obj)
+        info.setdefault("fingerprinted", []).append(name)
+        info["seconds"] = round(info.get("seconds", 0.0) + time.perf_counter() - t0, 3)
+        self.seen[name] = _Seen(fp.get("content"), fp)
+        record.data[name] = fp
+
+    def fingerprint(self, obj: Any, parts: tuple[str, ...] | None = None) -> dict[str, Any]:
+        if self._fingerprint is None:  # on first use: the engine loads pandas, the user's to import
+            from reprotrack.core.fingerprint import fingerprint
+
+            self._fingerprint = fingerprint
+        obj, durations = without_durations(obj)  # cv_results_ tables: timing columns are not data
+        fp = self._fingerprint(obj) if parts is None else self._fingerprint(obj, parts=parts)
+        if durations:
+            fp["run"] = {"durations_left_out": durations}
+        return fp
+
+
+_ABSENT = object()
+
+
+def names_for(ctx: Any) -> CellNames:
+    """The cell's names: from the raw source when IPython cannot have transformed it (cached per source,
+    ~2 µs), else from the session's transformed AST."""
+    source = ctx.source
+    if not any(ch in source for ch in _IPYTHON_SYNTAX) and not source[:1].isspace() and ">>>" not in source:
+        names = names_of_source(source)
+        if names is not None:
+            return names
+    return cell_names(ctx.tree)
+
+
+def is_user_name(name: str) -> bool:
+    return not name.startswith("_") and name not in IPYTHON_NAMES
+
+
+def data_kind(obj: Any) -> str | None:
+    """``frame``, ``array``, ``estimator``, ``scalar`` or ``container`` when ``obj`` is data, else None."""
+    cls = type(obj)
+    if cls in _IMMUTABLE_SCALARS:
+        return "scalar" if cls not in (str, bytes) or len(obj) <= MAX_SCALAR_BYTES else None
+    if cls in _CONTAINERS:
+        return "container" if _small_data(obj, [MAX_ITEMS], 0) else None
+    if isinstance(obj, (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType, types.MethodType)):
+        return None
+    module = getattr(cls, "__module__", "") or ""
+    if module.startswith("pandas"):
+        pd = sys.modules.get("pandas")
+        if pd is not None and isinstance(obj, (pd.DataFrame, pd.Series, pd.Index, pd.api.extensions.ExtensionArray)):
+            return "frame"
+        return None
+    if module.startswith("numpy"):
+        np = sys.modules.get("numpy")
+        if np is not None:
+            if isinstance(obj, np.ndarray):
+                return "array"
+            if isinstance(obj, np.generic):
+                return "scalar"
+        return None
+    if module.startswith(("dask", "pyspark")):  # lazy frames: recognised by type name, never computed here
+        from reprotrack.core.fingerprint.distributed import engine_of
+
+        return "distributed" if engine_of(obj) is not None else None
+    if isinstance(obj, _OTHER_SCALARS):
+        return "scalar"
+    if _is_fitted_estimator(obj):
+        return "estimator"
+    return None
+
+
+def _small_data(obj: Any, budget: list[int], depth: int) -> bool:
+    """Whether a container holds only data, with at most ``budget`` items in all (depth at most 3)."""
+    budget[0] -= len(obj)
+    if budget[0] < 0 or depth > 3:
+        return False
+    items = list(obj.keys()) + list(obj.values()) if isinstance(obj, dict) else obj
+    for item in items:
+        cls = type(item)
+        if cls in _IMMUTABLE_SCALARS or item is None:
+            continue
+        if cls in _CONTAINERS:
+            if not _small_data(item, budget, depth + 1):
+                return False
+        elif data_kind(item) in (None, "distributed"):
+            return False
+    return True
+
+
+def _is_fitted_estimator(obj: Any) -> bool:
+    cls = type(obj)
+    try:
+        if not (callable(getattr(cls, "fit", None)) and callable(getattr(cls, "get_params", None))):
+            return False
+        return any(k.endswith("_") and not k.startswith("_") for k in vars(obj))
+    except Exception:  # noqa: BLE001 - no or a hostile __dict__: not something we can fingerprint
+        return False
+
+
+def shallow_bytes(obj: Any) -> int:
+    """Size of the buffers of a frame or array (object columns count their pointers only): cheap."""
+    try:
+        nbytes = getattr(obj, "nbytes", None)
+        if isinstance(nbytes, int):
+            return nbytes
+        usage = getattr(obj, "memory_usage", None)
+        if callable(usage):
+            return int(usage(index=True, deep=False).sum())
+    except Exception:  # noqa: BLE001 - a hostile object: treat as small, the fingerprint is bounded anyway
+        return 0
+    if isinstance(obj, _CONTAINERS):
+        return sum(shallow_bytes(v) for v in (obj.values() if isinstance(obj, dict) else obj))
+    return 0
+
+
+def globals_of_called(called: frozenset[str], ns: dict[str, Any]) -> set[str]:
+    """Global names that functions defined in the notebook (and the notebook functions they call, three
+    levels deep) read or rebind: a called ``clean()`` may change ``df`` in place or rebind it."""
+    found: set[str] = set()
+    todo = [(ns.get(name), 0) for name in called]
+    visited: set[int] = set()
+    while todo:
+        func, depth = todo.pop()
+        if not isinstance(func, types.FunctionType) or func.__globals__ is not ns or id(func) in visited:
+            continue
+        visited.add(id(func))
+        for name in _code_names(func.__code__):
+            if name in ns:
+                found.add(name)
+                if depth < 3:
+                    todo.append((ns[name], depth + 1))
+    return {n for n in found if is_user_name(n) and data_kind(ns[n]) is not None}
+
+
+_CODE_NAMES: dict[Any, frozenset[str]] = {}
+
+
+def _code_names(code: types.CodeType) -> frozenset[str]:
+    names = _CODE_NAMES.get(code)
+    if names is None:
+        collected = set(code.co_names)
+        for const in code.co_consts:
+            if isinstance(const, types.CodeType):
+                collected |= _code_names(const)
+        names = frozenset(collected)
+        if len(_CODE_NAMES) > 4096:
+            _CODE_NAMES.clear()
+        _CODE_NAMES[code] = names
+    return names
+
+
+def _np_generic() -> type:
+    np = sys.modules.get("numpy")
+    return np.generic if np is not None else _IMMUTABLE_SCALARS[0]
+
+
+def _note(record: Any, message: str) -> None:
+    if len(record.notes) < 50 and message not in record.notes:
+        record.notes.append(message)
+
+
+def distributed_text(infos: list[Any]) -> str:
+    """What happened to Dask/Spark frames (``run.distributed`` of cell records), for the status line and
+    the panel: how many were fingerprinted and how long that took, or how many were left to checkpoints."""
+    done = sum(len(i.get("fingerprinted", ())) for i in infos if i)
+    seconds = sum(i.get("seconds", 0.0) for i in infos if i)
+    skipped = sum(len(i.get("skipped", ())) for i in infos if i)
+    parts = []
+    if done:
+        parts.append(f"distributed data: {done} frame(s) fingerprinted in {seconds:.1f} s")
+    if skipped:
+        parts.append(f"{skipped} distributed object(s) left to %reprotrack checkpoint")
+    return "; ".join(parts)

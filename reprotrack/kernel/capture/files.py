@@ -1,0 +1,359 @@
+"""Files a cell read (``cells[].inputs[]``): path, size and a streamed content hash of each.
+
+Two ways in:
+
+* The readers of pandas (``read_csv``, ``read_parquet``, ``read_excel``… see ``PANDAS_READERS``) and numpy
+  (``load``, ``loadtxt``, ``genfromtxt``, ``fromfile``) are wrapped (reversibly, ``patching``), also when
+  pandas or numpy is imported after ``start``; they name what was read (``"reader": "pandas.read_csv"``),
+  including files read by C code (pyarrow) that no Python ``open`` would show. A library imported inside
+  a cell is patched from the next cell on: in the cell that imports it, its reads are seen by their
+  ``open`` only (and C-level reads not at all).
+* Everything else opened for reading through Python (``open``, ``io.open``, ``Path.read_text``,
+  ``gzip.open``…) is seen through an audit hook on the ``open`` event (``reader: "open"``). Audit hooks
+  cannot be removed, so the hook is installed once per process and does nothing but one global test
+  unless a tracked cell is running; it never raises (an exception in an audit hook would fail the
+  user's ``open``). While a wrapped reader runs, the opens it makes are its own, not recorded twice.
+
+What is not recorded: opens by the tracker itself (hashing, the lock), opens from other threads, and
+what libraries read for themselves through ``open`` (anything under the interpreter's prefixes and
+site-packages, ``/proc``, ``/sys``, ``/dev``, ``/etc``, ``/usr``, dot-directories of the home folder such as
+IPython's profile and caches, ``.git``, Python sources and extension modules). An explicit reader call is
+always recorded, wherever the file is.
+
+Each input: ``path`` relative to the notebook folder (``session.base_dir``) when inside it, else as given;
+URLs lose their credentials, query and fragment (never a secret in the lock) and get ``bytes``/``content``
+null, as do buffers and file objects without a file behind them (``"path": "<BytesIO>"``). ``content`` is
+``xxh3-128:<hex>`` of the file's bytes, read in 1 MiB chunks, cached by (path, size, mtime_ns); a folder
+(partitioned parquet) hashes its files' relative names and hashes in sorted order. Hashing happens after
+the cell: a file the cell both reads and rewrites is hashed as it is at the end (noted in the cell).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import site
+import sys
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import xxhash
+
+from reprotrack.kernel.capture import Capture
+from reprotrack.kernel.capture.patching import Patcher
+
+PANDAS_READERS = ("read_csv", "read_table", "read_fwf", "read_json", "read_excel", "read_parquet", "read_feather",
+                  "read_pickle", "read_hdf", "read_orc", "read_stata", "read_sas", "read_spss", "read_xml",
+                  "read_html")
+NUMPY_READERS = ("load", "loadtxt", "genfromtxt", "fromfile")
+_PATH_KWARGS = ("filepath_or_buffer", "path_or_buf", "path", "io", "file", "fname", "filepath", "path_or_buffer")
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_CODE_SUFFIXES = (".py", ".pyc", ".pyo", ".pyd", ".pyi", ".so", ".pth", ".dylib", ".dll")
+_SYSTEM_PREFIXES = ("/proc/", "/sys/", "/dev/", "/etc/", "/usr/", "/run/", "/var/lib/", "/var/cache/")
+CHUNK = 1 << 20
+MAX_CACHED = 10_000
+
+_STATE: FileCapture | None = None  # the capture of the tracked cell running now, else None
+_HOOKED = False
+
+
+class _Local(threading.local):
+    depth = 0  # inside a wrapped reader: its opens are its own
+    quiet = False  # the tracker is reading (hashing): not the user's input
+
+
+_LOCAL = _Local()
+
+
+@dataclass
+class _Read:
+    reader: str
+    target: Any  # absolute path (str), or a description already stripped of secrets
+    local: bool
+    as_given: str = ""
+
+
+@dataclass
+class _Cell:
+    thread: int
+    reads: list[_Read] = field(default_factory=list)
+
+
+class FileCapture(Capture):
+    name = "files"
+
+    def __init__(self) -> None:
+        self.patcher = Patcher()
+        self.cell: _Cell | None = None
+        self.base_dirs: tuple[str, ...] = ()
+        self.lock_path = ""
+        self.ignored: tuple[str, ...] = ()
+        self.home = ""
+        self.cache: dict[tuple[str, int, int], str] = {}
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def install(self, session: Any) -> None:
+        base = str(getattr(session, "base_dir", None) or os.getcwd())
+        self.base_dirs = tuple(dict.fromkeys((os.path.abspath(base), os.path.realpath(base))))
+        self.lock_path = os.path.abspath(str(getattr(session, "lock_path", "") or ""))
+        # a folder that holds the notebook folder (the home folder, say) does not hide the notebook's files
+        self.ignored = tuple(p for p in _ignored_prefixes(getattr(session, "shell", None))
+                             if not any((b.rstrip(os.sep) + os.sep).startswith(p) for b in self.base_dirs))
+        try:
+            self.home = os.path.expanduser("~").rstrip(os.sep) + os.sep
+        except Exception:  # noqa: BLE001 - no home folder
+            self.home = ""
+        if len(self.home) < 3:  # "/" as home would make every dot-folder of the disk a library's
+            self.home = ""
+        self.patcher.when_imported("pandas", self._patch_pandas)
+        self.patcher.when_imported("numpy", self._patch_numpy)
+        _install_hook()
+
+    def uninstall(self) -> None:
+        global _STATE
+        if _STATE is self:
+            _STATE = None
+        self.cell = None
+        self.patcher.restore_all()
+
+    def _patch_pandas(self, module: Any) -> None:
+        for name in PANDAS_READERS:
+            self.patcher.patch(module, name, reader_wrapper(f"pandas.{name}"), rebind=True)
+
+    def _patch_numpy(self, module: Any) -> None:
+        for name in NUMPY_READERS:
+            self.patcher.patch(module, name, reader_wrapper(f"numpy.{name}"), rebind=True)
+
+    # -- the cell --------------------------------------------------------------------------------
+    def before_cell(self, ctx: Any) -> None:
+        global _STATE
+        self.patcher.poll()
+        self.patcher.rebind(ctx.user_ns)
+        self.cell = _Cell(thread=threading.get_ident())
+        _STATE = self
+
+    def after_cell(self, ctx: Any) -> None:
+        global _STATE
+        if _STATE is self:
+            _STATE = None
+        cell, self.cell = self.cell, None
+        if cell is None or not cell.reads:
+            return
+        inputs: dict[Any, dict[str, Any]] = {}
+        for read in cell.reads:
+            key = read.target
+            entry = inputs.get(key)
+            if entry is not None:
+                if entry["reader"] == "open" and read.reader != "open":
+                    entry["reader"] = read.reader  # the library call says more than its open
+                continue
+            if read.local:
+                if read.reader == "open" and os.path.isdir(read.target):
+                    continue  # os.open of a folder (an fsync, a lock, a listing): no data was read from it
+                entry = {"path": self.display(read.target, read.as_given), "reader": read.reader}
+                entry["bytes"], entry["content"] = self.hash_path(read.target)
+            else:
+                entry = {"path": read.target, "bytes": None, "content": None, "reader": read.reader}
+            inputs[key] = entry
+        ctx.record.inputs.extend(inputs.values())
+
+    # -- noting reads (called inside the user's cell: cheap, never raises) ----------------------------
+    def note(self, reader: str, target: Any) -> None:
+        cell = self.cell
+        if cell is None or cell.thread != threading.get_ident():
+            return
+        if isinstance(target, (list, tuple)):
+            for item in target[:100]:
+                self.note(reader, item)
+            return
+        read = describe(reader, target)
+        if read is not None and read.target != self.lock_path:
+            cell.reads.append(read)
+
+    def opened(self, args: tuple[Any, ...]) -> None:
+        """The ``open`` audit event: ``(path, mode, flags)``."""
+        if _LOCAL.depth or _LOCAL.quiet:
+            return
+        cell = self.cell
+        if cell is None or cell.thread != threading.get_ident():
+            return
+        path, mode, flags = (tuple(args) + (None, None, None))[:3]
+        if not isinstance(path, (str, bytes)) and not hasattr(path, "__fspath__"):
+            return  # a file descriptor
+        if isinstance(mode, str):
+            if "r" not in mode:
+                return
+        elif not isinstance(flags, int) or flags & os.O_ACCMODE != os.O_RDONLY:
+            return
+        raw = os.fsdecode(os.fspath(path))
+        full = os.path.abspath(raw)
+        if full == self.lock_path or self._internal(full):
+            return
+        cell.reads.append(_Read("open", full, True, raw))
+
+    def _internal(self, full: str) -> bool:
+        if full.endswith(_CODE_SUFFIXES) or full.startswith(self.ignored):
+            return True
+        if self.home and full.startswith(self.home) and full[len(self.home):].startswith("."):
+            # a dot-folder of the home created after start (matplotlib's ~/.cache/matplotlib font list)
+            top = self.home + full[len(self.home):].split(os.sep, 1)[0] + os.sep
+            if not any((b.rstrip(os.sep) + os.sep).startswith(top) for b in self.base_dirs):
+                return True
+        parts = full.split(os.sep)
+        return "__pycache__" in parts or ".git" in parts
+
+    # -- after the cell --------------------------------------------------------------------------
+    def display(self, full: str, as_given: str) -> str:
+        for base in self.base_dirs:
+            for candidate in (full, os.path.realpath(full)):
+                if candidate == base or candidate.startswith(base.rstrip(os.sep) + os.sep):
+                    return os.path.relpath(candidate, base).replace(os.sep, "/")
+        return as_given or full
+
+    def hash_path(self, full: str) -> tuple[int | None, str | None]:
+        _LOCAL.quiet = True
+        try:
+            if os.path.isdir(full):
+                return self._hash_dir(full)
+            st = os.stat(full)
+            key = (full, st.st_size, st.st_mtime_ns)
+            digest = self.cache.get(key)
+            if digest is None:
+                if len(self.cache) >= MAX_CACHED:
+                    self.cache.clear()
+                digest = self.cache[key] = file_hash(full)
+            return st.st_size, digest
+        except OSError:
+            return None, None  # gone, unreadable, a socket...
+        finally:
+            _LOCAL.quiet = False
+
+    def _hash_dir(self, folder: str) -> tuple[int, str]:
+        h = xxhash.xxh3_128()
+        total = 0
+        for root, dirs, files in os.walk(folder):
+            dirs.sort()
+            for name in sorted(files):
+                path = os.path.join(root, name)
+                size, digest = self.hash_path(path)
+                _LOCAL.quiet = True
+                rel = os.path.relpath(path, folder).replace(os.sep, "/")
+                h.update(f"{rel}\0{size}\0{digest}\n".encode("utf-8", "surrogateescape"))
+                total += size or 0
+        return total, "xxh3-128:" + h.hexdigest()
+
+
+def file_hash(path: str) -> str:
+    """``xxh3-128:<hex>`` of a file's bytes, read in chunks into one reused buffer (bounded memory)."""
+    h = xxhash.xxh3_128()
+    buf = bytearray(CHUNK)
+    view = memoryview(buf)
+    with open(path, "rb", buffering=0) as fh:
+        while True:
+            n = fh.readinto(buf)
+            if not n:
+                break
+            h.update(view[:n])
+    return "xxh3-128:" + h.hexdigest()
+
+
+def describe(reader: str, target: Any) -> _Read | None:
+    """What a reader was given: a local path (absolute now: the cell may change directory later), a URL
+    without its secrets, or a description of a buffer."""
+    if isinstance(target, int) or target is None:
+        return None
+    if isinstance(target, bytes) or hasattr(target, "__fspath__"):
+        try:
+            target = os.fsdecode(os.fspath(target))
+        except TypeError:
+            return _Read(reader, f"<{type(target).__name__}>", False)
+    if isinstance(target, str):
+        if _URL.match(target):
+            parts = urlsplit(target)
+            if parts.scheme == "file":
+                return _Read(reader, os.path.abspath(parts.path), True, parts.path)
+            return _Read(reader, clean_url(target), False)
+        if "\n" in target or len(target) > 4096 or target.lstrip()[:1] in ("{", "[", "<"):
+            return _Read(reader, "<literal text>", False)  # read_json/read_html of literal content
+        return _Read(reader, os.path.abspath(os.path.expanduser(target)), True, target)
+    name = getattr(target, "name", None)
+    if isinstance(name, str) and name and os.path.isfile(name):
+        return _Read(reader, os.path.abspath(name), True, name)
+    return _Read(reader, f"<{type(target).__name__}>", False)
+
+
+def clean_url(url: str) -> str:
+    """The URL without user, password, query or fragment: what was read, never how one was let in."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if parts.port is not None:
+            host = f"{host}:{parts.port}"
+        return urlunsplit((parts.scheme, host, parts.path, "", ""))
+    except ValueError:
+        return url.split("://", 1)[0] + "://<unparsable>"
+
+
+def reader_wrapper(api: str) -> Any:
+    def make(original: Any) -> Any:
+        @functools.wraps(original)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            state = _STATE
+            if state is None or _LOCAL.depth:
+                return original(*args, **kwargs)
+            try:
+                target = args[0] if args else next((kwargs[k] for k in _PATH_KWARGS if k in kwargs), None)
+                state.note(api, target)
+            except Exception:  # noqa: BLE001 - bookkeeping never fails the user's read
+                pass
+            _LOCAL.depth += 1
+            try:
+                return original(*args, **kwargs)
+            finally:
+                _LOCAL.depth -= 1
+
+        return wrapper
+
+    return make
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    state = _STATE
+    if state is None or event != "open":
+        return
+    try:
+        state.opened(args)
+    except Exception:  # noqa: BLE001 - an exception here would fail the user's open
+        pass
+
+
+def _install_hook() -> None:
+    global _HOOKED
+    if not _HOOKED:
+        sys.addaudithook(_audit)
+        _HOOKED = True
+
+
+def _ignored_prefixes(shell: Any) -> tuple[str, ...]:
+    """Folders whose files libraries read for themselves."""
+    folders = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    try:
+        folders.update(site.getsitepackages())
+        folders.add(site.getusersitepackages())
+    except Exception:  # noqa: BLE001 - some embedded interpreters lack these
+        pass
+    home = os.path.expanduser("~")
+    try:
+        folders.update(os.path.join(home, n) for n in os.listdir(home) if n.startswith("."))
+    except OSError:
+        pass
+    for attr in ("ipython_dir",):
+        value = getattr(shell, attr, None)
+        if isinstance(value, str):
+            folders.add(value)
+    out = {os.path.abspath(f).rstrip(os.sep) + os.sep for f in folders if f}
+    out.update(os.path.realpath(f).rstrip(os.sep) + os.sep for f in folders if f)
+    return tuple(sorted(out)) + _SYSTEM_PREFIXES

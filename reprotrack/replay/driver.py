@@ -1,0 +1,373 @@
+"""Run a notebook headless in a fresh kernel with tracking on: the engine of ``record`` and ``verify``.
+
+The replay owns its kernel and always shuts it down, on success, on a cell that raises, on a timeout and on a
+kernel that dies (nbclient's ``async_setup_kernel`` context; no orphaned kernel processes). Each code cell is
+sent with its nbformat ``id`` as the Jupyter ``cellId`` and its position in ``metadata.reprotrack.index``
+(ipykernel hands both to IPython, where ``reprotrack.kernel.session`` reads them): nbclient sends neither.
+
+Which cells run, and in which order, is a ``plan`` (pure): for a record every code cell top-down; for a verify
+the research lock's execution order (cells mapped by id, else source hash, else position), or the notebook's
+order with ``--order notebook``. The kernel side lives in ``reprotrack.replay.agent``, reached in the kernel through the shim
+``reprotrack.replaying`` (the name every version injects).
+
+It never interprets results: ``reprotrack.verify`` turns the two locks into a report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import json
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from reprotrack import store
+from reprotrack.core import lockfile
+from reprotrack.core.lockfile import Lock
+from reprotrack.core.text import one_line
+from reprotrack.errors import ExecutionError, ReprotrackError
+from reprotrack.kernel.context import is_control_cell
+from reprotrack.replay.agent import read_partial
+
+#: Seconds a silent bookkeeping call (setup, finish) may take.
+SILENT_TIMEOUT = 120.0
+
+
+@dataclass
+class Step:
+    """One cell execution of the replay: notebook position, and whether the tracker records it."""
+
+    index: int
+    tracked: bool = True
+
+
+@dataclass
+class CellRun:
+    """What happened to one step: ``ok``, ``error`` (the cell raised), ``timeout`` or ``died``."""
+
+    index: int
+    cell_id: str | None
+    status: str
+    seconds: float
+
+
+@dataclass
+class ReplayResult:
+    """The lock the kernel wrote (or the partial one rebuilt from what it appended before dying)."""
+
+    lock: Lock | None
+    runs: list[CellRun] = field(default_factory=list)
+    execution_error: str | None = None
+    kernel: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.execution_error is None
+
+
+Progress = Callable[[int, int, CellRun], None]
+
+
+# -- which cells run ------------------------------------------------------------------------------------
+@dataclass
+class NotebookCell:
+    index: int
+    id: str | None
+    sha256: str
+    control: bool
+
+
+def code_cells(nb: Any, *, with_ids: bool = True) -> list[NotebookCell]:
+    """The notebook's non-empty code cells (empty cells are never executed by any frontend)."""
+    cells = []
+    for index, cell in enumerate(nb.cells):
+        if cell.get("cell_type") != "code" or not str(cell.get("source", "")).strip():
+            continue
+        source = cell.source
+        cid = cell.get("id") if with_ids else None
+        cells.append(NotebookCell(index, cid if isinstance(cid, str) else None, lockfile.sha256_text(source), is_control_cell(source)))
+    return cells
+
+
+def plan(cells: list[NotebookCell], research: Lock | None = None, order: str = "recorded") -> list[Step]:
+    """The replay's steps. Without a research lock (``record``): every code cell top-down, tracked.
+
+    With one: each research record mapped to a notebook cell (by id, else source sha256, else its recorded
+    position, so a cell whose source changed still runs where it was); records with no cell are skipped (the
+    diff says cell-missing), and so are cells the research never ran, except reprotrack's own control cells
+    (``%reprotrack checkpoint``…) and the preamble before the first recorded cell, which the research ran
+    before ``%reprotrack start``: it runs untracked. ``order="notebook"`` runs every code cell top-down.
+    """
+    if order not in ("recorded", "notebook"):
+        raise ReprotrackError(f"unknown order {order!r}: use recorded or notebook")
+    if research is None:
+        return [Step(c.index) for c in cells]
+    by_id = {c.id: c for c in cells if c.id}
+    by_index = {c.index: c for c in cells}
+    by_sha: dict[str, list[NotebookCell]] = {}
+    for c in cells:
+        by_sha.setdefault(c.sha256, []).append(c)
+    found: list[NotebookCell | None] = []
+    for record in research.cells:
+        match = by_id.get(record.id)
+        if match is None and record.source_sha256 in by_sha:
+            same = by_sha[record.source_sha256]
+            match = next((c for c in same if c.index == record.index), same[0])
+        found.append(match)
+    # a record found neither by id nor by source is an edited cell where it was recorded, unless another
+    # record claims the cell now at that position (cells were inserted or deleted above it)
+    claimed = {c.index for c in found if c is not None}
+    sequence: list[int] = []
+    for record, match in zip(research.cells, found):
+        if match is None and record.index is not None and record.index not in claimed:
+            match = by_index.get(record.index)
+        if match is not None:
+            sequence.append(match.index)
+    if not sequence:
+        return []
+    first = min(sequence)
+    ran = set(sequence)
+    extras = [c for c in cells if c.index not in ran and (c.control or c.index < first)]
+    untracked = {c.index for c in extras if c.index < first and not c.control}
+    if order == "notebook":
+        # "Restart & Run All": every code cell top-down, the ones research never ran included (the diff
+        # says cell-added); the preamble before the first recorded cell stays untracked
+        return [Step(c.index, c.index not in untracked) for c in cells]
+    steps = [Step(i) for i in sequence]
+    for extra in extras:  # ascending: each goes before the first step that stands below it in the notebook
+        at = next((k for k, step in enumerate(steps) if step.index > extra.index), len(steps))
+        steps.insert(at, Step(extra.index, extra.index not in untracked))
+    return steps
+
+
+# -- running them -----------------------------------------------------------------------------------------
+def read_notebook(path: Path) -> tuple[Any, bool]:
+    """The notebook and whether its cell ids are real (nbformat ≥ 4.5): older files get random ids on read,
+    which must never be sent as cell ids (they would differ between record and verify)."""
+    import nbformat
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ReprotrackError(f"no notebook at {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ReprotrackError(f"cannot read notebook {path}: {exc}") from None
+    try:
+        raw = json.loads(text)
+        has_ids = raw.get("nbformat") == 4 and int(raw.get("nbformat_minor", 0)) >= 5
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            nb = nbformat.reads(text, as_version=4)
+        _ = [cell.get("cell_type") for cell in nb.cells]
+    except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds for a malformed file
+        raise ReprotrackError(f"{path} is not a Jupyter notebook ({type(exc).__name__}: {one_line(exc, 300)})") from None
+    return nb, bool(has_ids)
+
+
+def kernel_name_for(nb: Any, kernel: str | None) -> str:
+    if kernel:
+        return kernel
+    spec = nb.get("metadata", {}).get("kernelspec") or {}
+    return spec.get("name") or "python3"
+
+
+def run(
+    notebook: Path,
+    steps: list[Step],
+    *,
+    mode: str,
+    lock_out: Path,
+    partial: Path,
+    kernel: str | None = None,
+    timeout: float | None = None,
+    pins: list[dict[str, Any]] | None = None,
+    progress: Progress | None = None,
+    nb: Any = None,
+    has_ids: bool = True,
+) -> ReplayResult:
+    """Execute ``steps`` of ``notebook`` in a fresh kernel (working directory: the notebook's folder)."""
+    from jupyter_core.utils import run_sync
+
+    if nb is None:
+        nb, has_ids = read_notebook(notebook)
+    return run_sync(_run)(notebook, nb, has_ids, steps, mode, lock_out, partial, kernel, timeout, pins, progress)
+
+
+async def _run(notebook, nb, has_ids, steps, mode, lock_out, partial, kernel, timeout, pins, progress) -> ReplayResult:
+    from jupyter_client.kernelspec import NoSuchKernel
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    name = kernel_name_for(nb, kernel)
+    client = _client(nb, name, timeout, notebook.parent)
+    result = ReplayResult(lock=None, kernel=name)
+    env = dict(os.environ, JPY_SESSION_NAME=str(notebook))
+    log_path = partial.with_name(partial.stem + ".kernel.log")
+    log = open(log_path, "wb")  # the kernel's own stderr: shown only when it fails
+    try:
+        async with client.async_setup_kernel(env=env, stdout=log, stderr=log):
+            await _silent(client, _setup_code(mode, lock_out, notebook, partial, pins), "setting up reprotrack in the kernel")
+            tracked = True
+            for position, step in enumerate(steps, 1):
+                cell = nb.cells[step.index]
+                if not step.tracked or not tracked:
+                    await _silent(client, f"__import__('reprotrack.replaying').replaying.pause({not step.tracked})", "pausing")
+                    tracked = step.tracked
+                client.pending_meta = {"reprotrack": {"index": step.index}}
+                if has_ids and isinstance(cell.get("id"), str):
+                    client.pending_meta["cellId"] = cell.id
+                client.reply_status = None
+                t0 = time.perf_counter()
+                status = "ok"
+                try:
+                    await client.async_execute_cell(cell, step.index, store_history=True)
+                    status = "error" if client.reply_status == "error" else "ok"
+                except CellTimeoutError:
+                    status = "timeout"
+                    result.execution_error = f"cell {step.index} timed out after {timeout:g} s"
+                except DeadKernelError:
+                    status = "died"
+                    result.execution_error = f"the kernel died while running cell {step.index}"
+                run_ = CellRun(step.index, cell.get("id"), status, round(time.perf_counter() - t0, 3))
+                result.runs.append(run_)
+                if progress is not None:
+                    progress(position, len(steps), run_)
+                if status in ("timeout", "died"):
+                    break
+            timed_out = bool(result.runs) and result.runs[-1].status == "timeout"
+            if result.execution_error is None or timed_out:
+                if timed_out:
+                    await _interrupt(client)
+                await _silent(client, "__import__('reprotrack.replaying').replaying.finish()", "saving the lock",
+                              timeout=30 if timed_out else SILENT_TIMEOUT)
+
+                result.lock = store.read_lock(lock_out)
+    except NoSuchKernel:
+        raise ReprotrackError(f"no kernel named {name!r}; see `jupyter kernelspec list`") from None
+    except ExecutionError as exc:
+        result.execution_error = result.execution_error or str(exc)
+    except (DeadKernelError, RuntimeError, TimeoutError, asyncio.TimeoutError) as exc:
+        result.execution_error = result.execution_error or f"the kernel {name!r} failed: {one_line(exc, 300)}"
+    finally:
+        log.close()
+        atexit.unregister(client._cleanup_kernel)  # nbclient leaves it registered when the kernel never started
+        if client.km is not None and client.km.has_kernel:  # pragma: no cover - belt and braces: never orphan
+            await _maybe_await(client.km.shutdown_kernel(now=True))
+    if result.execution_error is not None:
+        tail = _log_tail(log_path)
+        if tail:
+            result.execution_error += f" (kernel said: {tail})"
+    if result.lock is None:
+        result.lock = _partial_lock(partial, notebook)
+    return result
+
+
+def _client(nb: Any, name: str, timeout: float | None, cwd: Path):
+    from nbclient import NotebookClient
+
+    class _Client(NotebookClient):
+        """nbclient with cell ids and positions in each execute_request's metadata."""
+
+        pending_meta: dict[str, Any] | None = None
+        reply_status: str | None = None
+
+        async def async_start_new_kernel_client(self):
+            kc = await super().async_start_new_kernel_client()
+            plain = kc.execute
+
+            def execute(code, silent=False, store_history=True, user_expressions=None, allow_stdin=None, stop_on_error=True):
+                meta, self.pending_meta = self.pending_meta, None
+                if meta is None or silent:
+                    return plain(code, silent=silent, store_history=store_history, stop_on_error=stop_on_error)
+                content = {"code": code, "silent": False, "store_history": store_history, "user_expressions": {},
+                           "allow_stdin": False, "stop_on_error": stop_on_error}
+                msg = kc.session.msg("execute_request", content, metadata=meta)
+                kc.shell_channel.send(msg)
+                return msg["header"]["msg_id"]
+
+            kc.execute = execute
+            return kc
+
+    client = _Client(
+        nb,
+        kernel_name=name,
+        timeout=math.ceil(timeout) if timeout else None,  # nbclient counts whole seconds
+        allow_errors=True,
+        startup_timeout=60,
+        shutdown_kernel="graceful",
+        resources={"metadata": {"path": str(cwd)}},
+    )
+
+    def on_executed(cell: Any, cell_index: int, execute_reply: dict[str, Any]) -> None:
+        client.reply_status = (execute_reply or {}).get("content", {}).get("status")
+
+    client.on_cell_executed = on_executed
+    return client
+
+
+def _setup_code(mode: str, lock_out: Path, notebook: Path, partial: Path, pins: list[dict[str, Any]] | None) -> str:
+    kwargs = {"mode": mode, "lock_out": str(lock_out), "notebook": str(notebook), "partial": str(partial)}
+    pin_arg = f", pins=__import__('json').loads({json.dumps(json.dumps(pins))})" if pins else ""
+    args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+    return f"__import__('reprotrack.replaying').replaying.setup({args}{pin_arg})"
+
+
+async def _silent(client: Any, code: str, what: str, timeout: float = SILENT_TIMEOUT) -> None:
+    """Run bookkeeping code silently (no cell record, no history); raise ``ExecutionError`` if it fails."""
+    from queue import Empty
+
+    msg_id = client.kc.execute(code, silent=True, store_history=False, stop_on_error=False)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            msg = await client.kc.shell_channel.get_msg(timeout=1)
+        except Empty:
+            if not await client.kc.is_alive():
+                raise ExecutionError(f"the kernel died while {what}") from None
+            if time.monotonic() > deadline:
+                raise ExecutionError(f"the kernel did not answer in {timeout:g} s while {what}") from None
+            continue
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        content = msg["content"]
+        if content.get("status") == "error":
+            detail = f"{content.get('ename')}: {content.get('evalue')}"
+            if content.get("ename") == "ModuleNotFoundError" and "reprotrack" in str(content.get("evalue")):
+                detail = "reprotrack is not installed in the kernel's environment; install it there"
+            raise ExecutionError(f"{what} failed: {one_line(detail, 300)}")
+        return
+
+
+async def _interrupt(client: Any) -> None:
+    try:
+        await asyncio.wait_for(asyncio.ensure_future(_maybe_await(client.km.interrupt_kernel())), 10)
+    except Exception:  # noqa: BLE001 - the finish call below reports a kernel that will not stop
+        pass
+
+
+async def _maybe_await(value: Any) -> Any:
+    return await value if asyncio.iscoroutine(value) or isinstance(value, asyncio.Future) else value
+
+
+def _partial_lock(partial: Path, notebook: Path) -> Lock:
+    """What a dead kernel got to write: its cell records and last environment, as a replay lock."""
+    environment, cells = read_partial(partial)
+    return Lock.from_dict(
+        {"environment": environment, "cells": cells, "notebook": notebook.name, "mode": "replay",
+         "notes": ["partial: the kernel stopped before the replay finished"]}
+    )
+
+
+def _log_tail(path: Path) -> str:
+    """The last meaningful line the kernel wrote to its stderr (its own transport warnings left out)."""
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return ""
+    useful = [ln.strip() for ln in lines if ln.strip() and "without encryption" not in ln and "KeyboardInterrupt caught" not in ln]
+    return one_line(useful[-1], 200) if useful else ""

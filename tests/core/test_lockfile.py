@@ -1,0 +1,106 @@
+"""The lock model, its one serialisation and its schema."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from reprotrack.core import lockfile
+from reprotrack.core.lockfile import CellRecord, Lock
+from reprotrack.errors import LockfileError
+
+
+def sample_lock() -> Lock:
+    cell = CellRecord(id="c1", order=1, index=0, source_sha256=lockfile.sha256_text("x = 1"))
+    cell.seeds.append({"api": "numpy.random.seed", "value": 42})
+    cell.randomness.append({"source": "numpy.random (global)", "seeded": True})
+    cell.run["duration_s"] = 0.01
+    return Lock(
+        environment={"python": "3.11.7", "implementation": "CPython", "packages": {"numpy": "2.0.0"}},
+        git=None,
+        cells=[cell],
+        checkpoints={"features": {"type": "pandas.DataFrame", "shape": [3, 2], "content": "x"}},
+        notebook="nb.ipynb",
+    )
+
+
+def test_round_trip_is_exact():
+    lock = sample_lock()
+    text = lockfile.dumps(lock)
+    again = lockfile.loads(text)
+    assert again == lock
+    assert lockfile.dumps(again) == text
+
+
+def test_text_is_deterministic_sorted_two_space_with_newline():
+    text = lockfile.dumps(sample_lock())
+    assert text.endswith("}\n")
+    raw = json.loads(text)
+    assert text == json.dumps(raw, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    assert raw["lockfile_version"] == lockfile.LOCKFILE_VERSION
+    assert raw["generator"]["name"] == "reprotrack"
+    for key in ("environment", "git", "cells", "checkpoints"):
+        assert key in raw
+
+
+def test_source_hash_is_of_utf8_text():
+    import hashlib
+
+    src = "print('héllo')  # ünïcode"
+    assert lockfile.sha256_text(src) == hashlib.sha256(src.encode("utf-8")).hexdigest()
+
+
+def test_the_shipped_schema_is_itself_valid():
+    import jsonschema
+
+    schema = lockfile.schema()
+    jsonschema.validators.validator_for(schema).check_schema(schema)
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("", "empty"),
+        ("{", "not valid JSON"),
+        ("[1, 2]", "not a reprotrack lock"),
+        ('{"a": 1}', "no lockfile_version"),
+        ('{"lockfile_version": "2.0"}', "upgrade reprotrack"),
+        ('{"lockfile_version": "0.3"}', "record the notebook again"),
+        ('{"lockfile_version": "x.y"}', "malformed"),
+        ('{"lockfile_version": "1.0", "generator": {"name": "r", "version": "1"}}', "schema"),
+        ('{"lockfile_version": NaN}', "not valid JSON"),
+        ("[" * 100000 + "]" * 100000, "nested"),
+    ],
+)
+def test_bad_text_gives_one_clear_error(text, words):
+    with pytest.raises(LockfileError) as info:
+        lockfile.loads(text)
+    message = str(info.value)
+    assert words in message
+    assert "\n" not in message and len(message) < 400
+
+
+def test_wrong_types_are_refused_by_the_schema():
+    raw = json.loads(lockfile.dumps(sample_lock()))
+    raw["cells"][0]["order"] = "first"
+    with pytest.raises(LockfileError, match="cells/0/order"):
+        lockfile.from_raw(raw)
+    raw = json.loads(lockfile.dumps(sample_lock()))
+    raw["cells"][0]["source_sha256"] = "../../etc/passwd"
+    with pytest.raises(LockfileError):
+        lockfile.from_raw(raw)
+
+
+def test_non_utf8_bytes_are_refused():
+    with pytest.raises(LockfileError, match="not UTF-8"):
+        lockfile.loads(b"\xff\xfe{}")
+
+
+def test_a_newer_minor_version_with_unknown_keys_still_loads():
+    raw = json.loads(lockfile.dumps(sample_lock()))
+    raw["lockfile_version"] = "1.7"
+    raw["something_new"] = {"x": 1}
+    raw["cells"][0]["also_new"] = [1]
+    lock = lockfile.from_raw(raw)
+    assert lock.cells[0].id == "c1"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reprotrack.core.lockfile import Lock
-from reprotrack.core.text import one_line as _safe
+from reprotrack.core.text import one_line
 
 
 def render_lock_json(lock: Lock) -> str:
@@ -20,21 +20,21 @@ def render_lock_json(lock: Lock) -> str:
 def render_lock_text(lock: Lock) -> str:
     env = lock.environment or {}
     lines = [
-        f"reprotrack lock v{_safe(lock.lockfile_version)} by {_safe(lock.generator.get('name'))} "
-        f"{_safe(lock.generator.get('version'))}"
-        + (f" for {_safe(lock.notebook)}" if lock.notebook else ""),
-        f"python {_safe(env.get('python', '?'))} ({_safe(env.get('implementation', '?'))}) on "
-        f"{_safe((env.get('platform') or {}).get('system', '?'))} {_safe((env.get('platform') or {}).get('machine', ''))}",
+        f"reprotrack lock v{one_line(lock.lockfile_version, 120)} by {one_line(lock.generator.get('name'), 120)} "
+        f"{one_line(lock.generator.get('version'), 120)}"
+        + (f" for {one_line(lock.notebook, 120)}" if lock.notebook else ""),
+        f"python {one_line(env.get('python', '?'), 120)} ({one_line(env.get('implementation', '?'), 120)}) on "
+        f"{one_line((env.get('platform') or {}).get('system', '?'), 120)} {one_line((env.get('platform') or {}).get('machine', ''), 120)}",
     ]
     packages = env.get("packages") or {}
     if packages:
-        lines.append(f"packages ({len(packages)}): " + ", ".join(f"{_safe(k)}=={_safe(v)}" for k, v in sorted(packages.items())))
+        lines.append(f"packages ({len(packages)}): " + ", ".join(f"{one_line(k, 120)}=={one_line(v, 120)}" for k, v in sorted(packages.items())))
     git = lock.git
     if git:
         state = "dirty" if git.get("dirty") else "clean"
         commit = (git.get("commit") or "no commit")[:12]
         lines.append(
-            f"git: {_safe(commit)} on {_safe(git.get('branch') or 'detached HEAD')}, {state}, "
+            f"git: {one_line(commit, 120)} on {one_line(git.get('branch') or 'detached HEAD', 120)}, {state}, "
             f"{int(git.get('untracked') or 0)} untracked"
         )
     else:
@@ -44,22 +44,22 @@ def render_lock_text(lock: Lock) -> str:
         where = f"[{cell.index}]" if cell.index is not None else "[?]"
         facts = []
         if cell.seeds:
-            facts.append("seeds " + ", ".join(f"{_safe(s.get('api'), 40)}={_safe(s.get('value'), 20)}" for s in cell.seeds[:4]))
+            facts.append("seeds " + ", ".join(f"{one_line(s.get('api'), 40)}={one_line(s.get('value'), 20)}" for s in cell.seeds[:4]))
         unseeded = [r for r in cell.randomness if not r.get("seeded", True)]
         if unseeded:
-            facts.append("UNSEEDED " + ", ".join(_safe(r.get("source"), 40) for r in unseeded[:4]))
+            facts.append("UNSEEDED " + ", ".join(one_line(r.get("source"), 40) for r in unseeded[:4]))
         if cell.data:
-            facts.append("data " + ", ".join(_safe(k, 30) for k in list(cell.data)[:6]))
+            facts.append("data " + ", ".join(one_line(k, 30) for k in list(cell.data)[:6]))
         if cell.inputs:
-            facts.append("reads " + ", ".join(_safe(i.get("path"), 60) for i in cell.inputs[:4]))
+            facts.append("reads " + ", ".join(one_line(i.get("path"), 60) for i in cell.inputs[:4]))
         if cell.splits:
             facts.append(f"{len(cell.splits)} split(s)")
         if cell.status != "ok":
             err = cell.error or {}
-            facts.append(f"{cell.status}: {_safe(err.get('type', ''), 40)} {_safe(err.get('message', ''), 60)}".rstrip())
-        lines.append(f"  #{cell.order:<3} cell {where:<5} {_safe(cell.id, 24):<24} " + ("; ".join(facts) or "-"))
+            facts.append(f"{cell.status}: {one_line(err.get('type', ''), 40)} {one_line(err.get('message', ''), 60)}".rstrip())
+        lines.append(f"  #{cell.order:<3} cell {where:<5} {one_line(cell.id, 24):<24} " + ("; ".join(facts) or "-"))
     if lock.checkpoints:
-        lines.append("checkpoints: " + ", ".join(_safe(k, 40) for k in sorted(lock.checkpoints)))
+        lines.append("checkpoints: " + ", ".join(one_line(k, 40) for k in sorted(lock.checkpoints)))
     if lock.notes:
-        lines.append(f"notes ({len(lock.notes)}): " + _safe(lock.notes[0]))
+        lines.append(f"notes ({len(lock.notes)}): " + one_line(lock.notes[0], 120))
     return "\n".join(lines) + "\n"

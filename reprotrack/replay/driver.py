@@ -190,16 +190,19 @@ def run(
     progress: Progress | None = None,
     nb: Any = None,
     has_ids: bool = True,
+    privacy: dict[str, str] | None = None,
 ) -> ReplayResult:
-    """Execute ``steps`` of ``notebook`` in a fresh kernel (working directory: the notebook's folder)."""
+    """Execute ``steps`` of ``notebook`` in a fresh kernel (working directory: the notebook's folder).
+    ``privacy`` (``{"policy", "salt"}``): a replay records under the research lock's, so that labels compare."""
     from jupyter_core.utils import run_sync
 
     if nb is None:
         nb, has_ids = read_notebook(notebook)
-    return run_sync(_run)(notebook, nb, has_ids, steps, mode, lock_out, partial, kernel, timeout, pins, progress)
+    setup = _setup_code(mode, lock_out, notebook, partial, pins, privacy)
+    return run_sync(_run)(notebook, nb, has_ids, steps, setup, lock_out, partial, kernel, timeout, progress)
 
 
-async def _run(notebook, nb, has_ids, steps, mode, lock_out, partial, kernel, timeout, pins, progress) -> ReplayResult:
+async def _run(notebook, nb, has_ids, steps, setup, lock_out, partial, kernel, timeout, progress) -> ReplayResult:
     from jupyter_client.kernelspec import NoSuchKernel
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
@@ -211,7 +214,7 @@ async def _run(notebook, nb, has_ids, steps, mode, lock_out, partial, kernel, ti
     log = open(log_path, "wb")  # the kernel's own stderr: shown only when it fails
     try:
         async with client.async_setup_kernel(env=env, stdout=log, stderr=log):
-            await _silent(client, _setup_code(mode, lock_out, notebook, partial, pins), "setting up reprotrack in the kernel")
+            await _silent(client, setup, "setting up reprotrack in the kernel")
             tracked = True
             for position, step in enumerate(steps, 1):
                 cell = nb.cells[step.index]
@@ -310,8 +313,11 @@ def _client(nb: Any, name: str, timeout: float | None, cwd: Path):
     return client
 
 
-def _setup_code(mode: str, lock_out: Path, notebook: Path, partial: Path, pins: list[dict[str, Any]] | None) -> str:
+def _setup_code(mode: str, lock_out: Path, notebook: Path, partial: Path, pins: list[dict[str, Any]] | None,
+                privacy: dict[str, str] | None = None) -> str:
     kwargs = {"mode": mode, "lock_out": str(lock_out), "notebook": str(notebook), "partial": str(partial)}
+    if privacy:
+        kwargs.update({k: str(privacy[k]) for k in ("policy", "salt") if privacy.get(k)})
     pin_arg = f", pins=__import__('json').loads({json.dumps(json.dumps(pins))})" if pins else ""
     args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
     return f"__import__('reprotrack.replaying').replaying.setup({args}{pin_arg})"

@@ -229,15 +229,8 @@ def _protect_label(value: Any, policy: str, salt: str, frequent: bool) -> Any:
 
 
 def _protect_path(path: str, policy: str, salt: str) -> str:
-    """``[0].alice@example.com[2]`` → ``[0].h:…[2]`` (hashed: every key; safe: identifying ones)."""
-    parts = re.split(r"(\[\d+\]|\.)", path)
-    out = []
-    for part in parts:
-        if not part or part == "." or re.fullmatch(r"\[\d+\]", part):
-            out.append(part)
-        else:
-            out.append(keyed(part, salt) if policy == "hashed" or identifying(part) else part)
-    return "".join(out)
+    """A container's leaf path (``alice@example.com[2]``): keyed whole (hashed), identifying parts tagged (safe)."""
+    return keyed(path, salt) if policy == "hashed" else redact_identifying(path, salt)
 
 
 def top_keys(entry: dict[str, Any]) -> list[str]:

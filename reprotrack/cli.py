@@ -187,6 +187,10 @@ def cmd_record(args: argparse.Namespace) -> int:
 
     result = record_notebook(args.notebook, lock=args.lock, kernel=args.kernel, timeout=args.timeout, progress=_progress(),
                              allow_errors=args.allow_errors, privacy=args.privacy)
+    _say_ended(result.replay)
+    if result.replay.interrupted:
+        _log(f"{result.replay.execution_error}; no lock written, the kernel was shut down")
+        return 128 + result.replay.interrupted
     if result.replay.execution_error:
         _log(f"the notebook could not be executed: {result.replay.execution_error}; no lock written")
         return EXIT_EXECUTION
@@ -229,10 +233,21 @@ def cmd_verify(args: argparse.Namespace) -> int:
                              pin_seeds=args.pin_seeds, save_replay=args.save_replay, timeout=args.timeout,
                              progress=_progress(), rtol=args.rtol, atol=args.atol,
                              env_policy=args.env_policy)
+    _say_ended(result.replay)
     if result.replay.execution_error:
         _log(f"the notebook could not be executed: {result.replay.execution_error}; the report covers what ran")
     _emit(result.report, args.format, args.output)
+    if result.replay.interrupted:  # 130 for SIGINT (Ctrl-C), 143 for SIGTERM: the shell's convention
+        return 128 + result.replay.interrupted
     return result.exit_code
+
+
+def _say_ended(replay) -> None:
+    if replay.ended:
+        from reprotrack.core.text import escaped as clean
+
+        _log(f"ended {len(replay.ended)} background process(es) the notebook left running: "
+             + clean(", ".join(replay.ended[:5])))
 
 
 def _verify_many(args: argparse.Namespace) -> int:

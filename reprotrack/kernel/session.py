@@ -66,6 +66,9 @@ class Session:
         self.running = False
         self.started_at = datetime.now(timezone.utc)
         self.saved_path: Path | None = None
+        #: run by ``reprotrack record``/``verify`` (``replay.agent``): the lock goes only where the driver says,
+        #: so a notebook's own ``save("x.lock")`` cannot replace a lock before the driver decided to
+        self.driven = False
         self.unsaved_cells = 0
         self.tracker_seconds = 0.0
         self._printed: set[str] = set()
@@ -246,7 +249,7 @@ class Session:
     def save(self, path: str | os.PathLike[str] | None = None) -> Path | None:
         """Write the lock atomically. On a full disk or read-only folder: a warning, the record is kept."""
         # a replay writes only where its driver said: a notebook's own save("x.lock") is the research lock
-        target = Path(path).resolve() if path and self.mode != "replay" else self.lock_path
+        target = Path(path).resolve() if path and self.mode != "replay" and not self.driven else self.lock_path
         if target.suffix == ".ipynb" or target.is_dir() or (
                 self.notebook_path is not None and store.same_file(target, self.notebook_path)):
             self.warn(f"not saving the lock to {target}: it is a notebook or a folder, not a lock path; "
@@ -332,7 +335,7 @@ def start_or_resume(shell: Any, *, lock: str | os.PathLike[str] | None = None, n
         current.paused = False
         return current, False
     if current is not None and current.running:
-        if lock:
+        if lock and not current.driven:
             current.lock_path = Path(lock).expanduser().resolve()
         current.distributed = current.distributed or distributed
         if privacy is not None:  # cells recorded from now on; a replay keeps the research lock's policy

@@ -55,6 +55,7 @@ def setup(
     if current is not None:
         current.stop()
     session = Session(shell, mode=mode, lock_path=lock_out, notebook=notebook, privacy=policy, salt=salt)
+    session.driven = True
     session.start()
     _STATE.update(partial=Path(partial) if partial else None, modules=-1, session=session, lock_out=Path(lock_out))
     if partial:

@@ -9,6 +9,7 @@ the last complete writer wins and no reader ever sees a torn file.
 from __future__ import annotations
 
 import os
+import re
 import stat
 import tempfile
 from pathlib import Path
@@ -56,17 +57,60 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
     target (atomically there: the link stays a link); a character device or a FIFO (``/dev/stdout``, a pipe)
     is opened and written, never replaced by a regular file."""
     given = Path(path)
-    target = Path(os.path.realpath(given)) if given.is_symlink() else given
-    try:
-        info = target.stat()
-    except OSError:
-        info = None
-    if info is not None and not stat.S_ISREG(info.st_mode) and not stat.S_ISDIR(info.st_mode):
-        with open(target, "w", encoding="utf-8", newline="\n") as fh:
+    fd = _descriptor(given)
+    if fd is not None:  # /dev/stdout, /proc/self/fd/1: this process's own descriptor, shared offset and all
+        _write_fd(fd, text.encode("utf-8"))
+        return given
+    if _special(given):  # a pipe, a terminal, a device: opened, never replaced
+        with open(given, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
         return given
-    _replace_atomic(target, text)
+    _replace_atomic(Path(os.path.realpath(given)) if given.is_symlink() else given, text)
     return given
+
+
+_DESCRIPTOR = re.compile(r"^/(?:dev/(stdout|stderr|fd/\d+)|proc/(self|\d+)/fd/(\d+))$")
+
+
+def _descriptor(path: Path) -> int | None:
+    """The descriptor number when ``path`` is, or links to, one of this process's open descriptors
+    (``/dev/stdout``, ``/dev/fd/3``, ``/proc/self/fd/1``); None otherwise."""
+    current = str(path)
+    for _ in range(10):
+        match = _DESCRIPTOR.match(current)
+        if match:
+            dev, pid, number = match.groups()
+            if dev is not None:
+                return {"stdout": 1, "stderr": 2}.get(dev) or int(dev.split("/")[1])
+            if pid == "self" or int(pid) == os.getpid():
+                return int(number)
+        try:
+            target = os.readlink(current)
+        except OSError:
+            return None
+        current = os.path.join(os.path.dirname(current), target)
+    return None
+
+
+def _write_fd(fd: int, data: bytes) -> None:
+    import sys
+
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (AttributeError, ValueError, OSError):
+            pass
+    while data:
+        data = data[os.write(fd, data):]
+
+
+def _special(path: Path) -> bool:
+    """An existing path (after links) that is neither a regular file nor a folder: a device, a FIFO, a socket."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
 
 
 def _replace_atomic(target: Path, text: str | bytes) -> None:
@@ -106,6 +150,8 @@ def check_output(path: str | os.PathLike[str] | None, *, inputs: tuple = (), wha
     if path is None or str(path) == STDOUT:
         return
     given = Path(path).expanduser()
+    if _special(given) or _descriptor(given) is not None:
+        return  # written to, never replaced
     target = Path(os.path.realpath(given))
     if target.is_dir():
         raise UsageError(f"{what} {_display(given)} is a folder; give a file path")

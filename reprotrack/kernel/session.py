@@ -250,9 +250,9 @@ class Session:
         """Write the lock atomically. On a full disk or read-only folder: a warning, the record is kept."""
         # a replay writes only where its driver said: a notebook's own save("x.lock") is the research lock
         target = Path(path).resolve() if path and self.mode != "replay" and not self.driven else self.lock_path
-        if target.suffix == ".ipynb" or target.is_dir() or (
+        if target.suffix == ".ipynb" or (
                 self.notebook_path is not None and store.same_file(target, self.notebook_path)):
-            self.warn(f"not saving the lock to {target}: it is a notebook or a folder, not a lock path; "
+            self.warn(f"not saving the lock to {target}: it is a notebook, not a lock path; "
                       "give a .lock path (%reprotrack save --lock PATH)")
             return None
         try:

@@ -97,7 +97,7 @@ def test_an_output_that_is_an_input_a_folder_or_in_a_missing_folder_is_refused_b
     assert lock.read_text() == "not even read" and json.loads(nb.read_text())["cells"]
 
 
-def test_outputs_to_special_files_are_written_through_never_replaced(tmp_path, capsys):
+def test_outputs_to_special_files_are_written_through_never_replaced(tmp_path, capfd):
     a, b = tmp_path / "a.lock", tmp_path / "b.lock"
     for path in (a, b):
         store.write_lock(path, lock(cell(0, "x = 1")))
@@ -114,10 +114,16 @@ def test_outputs_to_special_files_are_written_through_never_replaced(tmp_path, c
     link.symlink_to(target)
     store.write_text_atomic(link, "new")
     assert link.is_symlink() and target.read_text() == "new"
-    # -o - is standard output
+    # -o - is standard output; so is /dev/stdout, or a symlink to /proc/self/fd/1, which stays a symlink
     assert cli.main(["diff", str(a), str(b), "--format", "json", "-o", "-"]) == 0
-    assert json.loads(capsys.readouterr().out)["status"] == "reproduced"
+    assert json.loads(capfd.readouterr().out)["status"] == "reproduced"
     assert not (Path.cwd() / "-").exists()
+    fd_link = tmp_path / "out"
+    fd_link.symlink_to("/proc/self/fd/1")
+    for target in ("/dev/stdout", str(fd_link)):
+        assert cli.main(["diff", str(a), str(b), "--format", "json", "-o", target]) == 0
+        assert json.loads(capfd.readouterr().out)["status"] == "reproduced"
+    assert fd_link.is_symlink() and os.readlink(fd_link) == "/proc/self/fd/1"
 
 
 @pytest.mark.parametrize("change, says", [

@@ -153,7 +153,7 @@ BACKGROUND = [
 
 
 @pytest.mark.kernel
-def test_sigterm_during_verify_exits_143_with_a_partial_report_and_nothing_left_running(tmp_path, no_orphans):
+def test_sigterm_or_ctrl_c_during_verify_exits_143_or_130_with_a_partial_report_and_nothing_left_running(tmp_path, no_orphans):
     import psutil
 
     nb = write_notebook(tmp_path / "nb.ipynb", BACKGROUND, ids=["spawn", "nap"])
@@ -165,17 +165,19 @@ def test_sigterm_during_verify_exits_143_with_a_partial_report_and_nothing_left_
     assert not psutil.pid_exists(int((tmp_path / "child.pid").read_text()))
     (tmp_path / "child.pid").unlink()
 
-    report = tmp_path / "junit.xml"
-    verify = subprocess.Popen([*command, "verify", str(nb), "--format", "junit", "-o", str(report)],
-                              env=dict(os.environ, NAP="120"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True)
-    deadline = time.monotonic() + 60
-    while not (tmp_path / "child.pid").exists() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    time.sleep(1.0)  # the nap cell has started
-    verify.send_signal(signal.SIGTERM)
-    out, err = verify.communicate(timeout=90)
-    assert verify.returncode == 143, err
-    assert "Traceback" not in err and "interrupted by SIGTERM" in err
-    assert "<testsuite" in report.read_text()  # the partial report was written where asked
-    assert not psutil.pid_exists(int((tmp_path / "child.pid").read_text()))
+    for sig, code in ((signal.SIGTERM, 143), (signal.SIGINT, 130)):
+        report = tmp_path / f"junit-{code}.xml"
+        verify = subprocess.Popen([*command, "verify", str(nb), "--format", "junit", "-o", str(report)],
+                                  env=dict(os.environ, NAP="120"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True)
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "child.pid").exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(1.0)  # the nap cell has started
+        verify.send_signal(sig)
+        out, err = verify.communicate(timeout=90)
+        assert verify.returncode == code, err
+        assert "Traceback" not in err and f"interrupted by {sig.name}" in err
+        assert "<testsuite" in report.read_text()  # the partial report was written where asked
+        assert not psutil.pid_exists(int((tmp_path / "child.pid").read_text()))
+        (tmp_path / "child.pid").unlink()

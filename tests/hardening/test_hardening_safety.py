@@ -104,8 +104,12 @@ def test_outputs_to_special_files_are_written_through_never_replaced(tmp_path, c
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE)
-    assert cli.main(["diff", str(a), str(b), "--format", "json", "-o", str(fifo)]) == 0
-    assert json.loads(reader.communicate(timeout=30)[0])["status"] == "reproduced"
+    try:
+        assert cli.main(["diff", str(a), str(b), "--format", "json", "-o", str(fifo)]) == 0
+        assert json.loads(reader.communicate(timeout=30)[0])["status"] == "reproduced"
+    finally:
+        reader.kill()  # a FIFO replaced by a regular file would leave the reader waiting forever
+        reader.wait()
     assert stat.S_ISFIFO(fifo.lstat().st_mode)  # still a FIFO, not a regular file
     # a symlinked lock is written through, atomically at its target: the link stays a link
     target = tmp_path / "real.lock"

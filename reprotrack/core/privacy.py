@@ -30,6 +30,7 @@ import math
 import re
 import secrets
 from collections import Counter
+from functools import lru_cache
 from typing import Any
 
 from reprotrack.errors import UsageError
@@ -134,19 +135,24 @@ def identifying(label: Any) -> str | None:
         return None
     if not text or len(text) > 200:
         return "token" if len(text) > 200 else None
-    if _EMAIL.search(text):
+    digits = sum(ch.isdigit() for ch in text)  # each shape needs so many digits: most labels skip every regex
+    if "@" in text and _EMAIL.search(text):
         return "email"
-    if _CARD.fullmatch(text) and _is_card(text):
+    if digits >= 13 and _CARD.fullmatch(text) and _is_card(text):
         return "card"
-    if any(p.fullmatch(text) for p in _NATIONAL_IDS):
+    if digits >= 6 and not _DATETIME.fullmatch(text) and any(p.fullmatch(text) for p in _NATIONAL_IDS):
         return "national-id"
-    if _IPV4.fullmatch(text) or _is_ipv6(text):
+    if (text.count(".") == 3 and _IPV4.fullmatch(text)) or (":" in text and _is_ipv6(text)):
         return "ip"
-    if _PHONE.fullmatch(text) and _is_phone(text):
+    if digits >= 7 and _PHONE.fullmatch(text) and _is_phone(text):
         return "phone"
-    if _KEY_PREFIXES.search(text) or _is_token(text):
+    if len(text) >= 16 and (_KEY_PREFIXES.search(text) or _is_token(text)):
         return "token"
     return None
+
+
+#: Dates and times printed by a cell are not identifying (and are the commonest long digit runs).
+_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}(?::\d{2}(?::\d{2}(?:\.\d+)?)?)?)?|\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?")
 
 
 # -- fingerprints --------------------------------------------------------------------------------------
@@ -260,16 +266,57 @@ _TEXT_PATTERNS = (
 #: Tags in text spell their key with letters: digits would be read as numbers printed by the cell.
 _LETTERS = str.maketrans("0123456789abcdef", "abcdefghijklmnop")
 
+#: One pass over printed text finds the *shapes* an identifying value can have (a run of digits with
+#: separators, an address, a long word, an IPv6 address, a spaced IBAN or NI number); each candidate is then
+#: judged (``identifying``), and a long digit run that is not one value as a whole is searched piecewise.
+#: Ten patterns run one after another over 64 KB of output cost more than normalising it.
+_DIGIT_RUN = r"\+?\(?\d[\d ().:-]{5,}\d"
+_LONG_WORD = r"[A-Za-z0-9+/=_\-]{20,}"
+_IPV6_SHAPE = r"[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{0,4}){2,7}"
+_SPACED_ID = r"\b[A-Z]{2} ?\d{2}(?: ?[A-Z0-9]{1,4}){2,8}\b"
+_EMAIL_SHAPE = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+_UPPER_DIGITS = re.compile(r"[A-Z]{2} ?\d{2}")
+
+
+@lru_cache(maxsize=8)
+def _candidates(email: bool, ipv6: bool, spaced: bool) -> re.Pattern[str]:
+    """The shapes worth scanning for in a text: a shape whose telltale is absent costs nothing."""
+    parts = [_EMAIL_SHAPE] * email + [_DIGIT_RUN, _LONG_WORD] + [_IPV6_SHAPE] * ipv6 + [_SPACED_ID] * spaced
+    return re.compile("|".join(parts))
+
 
 def redact_identifying(text: str, salt: str) -> str:
     """``text`` with each identifying token replaced by ``<kind …>`` (its keyed hash spelt in letters, so a
     changed email still changes the text, and no digit of it is taken for a printed number)."""
+    pattern = _candidates("@" in text, "::" in text or text.count(":") >= 5,
+                          _UPPER_DIGITS.search(text) is not None)
+
+    def judge(match: re.Match[str]) -> str:
+        found = match.group(0)
+        core = found.strip(" .:-()")
+        if _DATETIME.fullmatch(core):  # the commonest long digit run in printed output
+            return found
+        kind = identifying(core)
+        if kind is not None:
+            return f"<{kind} {_tag(found, salt)}>"
+        if sum(ch.isdigit() for ch in found) >= 7:
+            return _piecewise(found, salt)  # "4111 1111 1111 1111 2020": the value inside a longer run
+        return found
+
+    return pattern.sub(judge, text)
+
+
+def _tag(found: str, salt: str) -> str:
+    return keyed(found, salt)[2:].translate(_LETTERS)
+
+
+def _piecewise(text: str, salt: str) -> str:
     for kind, pattern, accept in _TEXT_PATTERNS:
         def tag(match: re.Match[str], kind: str = kind, accept: Any = accept) -> str:
             found = match.group(0)
             if found.startswith("<") or (accept is not None and not accept(found)):
                 return found
-            return f"<{kind} {keyed(found, salt)[2:].translate(_LETTERS)}>"
+            return f"<{kind} {_tag(found, salt)}>"
         text = pattern.sub(tag, text)
     return text
 

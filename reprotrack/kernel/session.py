@@ -217,6 +217,8 @@ class Session:
             result["fingerprint"] = privacy_policy.protect(result["fingerprint"], policy, salt)
         if isinstance(record.error, dict) and isinstance(record.error.get("message"), str):
             record.error["message"] = privacy_policy.protect_message(record.error["message"], policy, salt)
+        # the tracker's own notes quote exceptions raised by users' objects: identifying parts tagged
+        record.notes = [privacy_policy.redact_identifying(n, salt) if isinstance(n, str) else n for n in record.notes]
 
     # -- the lock ----------------------------------------------------------------------------------
     def build_lock(self) -> Lock:
@@ -231,7 +233,8 @@ class Session:
             checkpoints=dict(self.checkpoints),
             notebook=self.notebook_path.name if self.notebook_path else None,
             mode=self.mode,
-            notes=list(self.notes[:MAX_NOTES]),
+            notes=[n if self.policy == "values" else privacy_policy.redact_identifying(n, self.salt)
+                   for n in self.notes[:MAX_NOTES]],
             privacy={"policy": self.policy, "salt": self.salt},
         )
         lock.run = {

@@ -185,3 +185,16 @@ def test_sigterm_or_ctrl_c_during_verify_exits_143_or_130_with_a_partial_report_
         assert "<testsuite" in report.read_text()  # the partial report was written where asked
         assert not psutil.pid_exists(int((tmp_path / "child.pid").read_text()))
         (tmp_path / "child.pid").unlink()
+
+
+def test_a_notebook_is_never_a_lock_target_of_the_magic(ip, tmp_path, capsys):
+    from conftest import run
+
+    nb = write_notebook(tmp_path / "self.ipynb", ["x = 1"])
+    before = nb.read_bytes()
+    run(ip, "%reprotrack start")
+    run(ip, "x = 1")
+    capsys.readouterr()
+    assert run(ip, f"%reprotrack save --lock {nb}").success
+    assert "it is a notebook, not a lock path" in capsys.readouterr().err
+    assert nb.read_bytes() == before

@@ -22,7 +22,8 @@ CELLS = [
     "cities = ['Paris'] * 60 if VARIANT == 0 else ['Paris'] * 30 + ['Lyon'] * 15 + ['Nice'] * 15\n"
     "df = pd.DataFrame({'who': ['canary.one@example.com'] * 40 + cities, 'n': range(100)})",
     "print(f'mailed canary.one@example.com, card 4111 1111 1111 1111; accuracy {0.91 - 0.04 * VARIANT:.2f}')",
-    "logging.basicConfig(stream=sys.stderr, force=True)\nlogging.warning('ssn 078-05-1120 rejected')",
+    "log = logging.getLogger('canary')\nlog.propagate = False\nlog.addHandler(logging.StreamHandler(sys.stderr))\n"
+    "log.warning('ssn 078-05-1120 rejected')\nlog.handlers.clear()",  # no handler outlives the test
     "raise ValueError('bad key sk_live_4eC39HqLyjWDarjtT1zdp7dc')",
 ]
 
@@ -66,7 +67,7 @@ def test_no_raw_value_leaves_the_kernel_unless_the_policy_is_values(ip, tmp_path
 
     leaks = {where: _leaks(text) for where, text in outputs.items() if _leaks(text)}
     if policy == "values":  # the canaries are real: with values opted in they are stored verbatim
-        assert set(leaks) >= {"lock"}
+        assert set(leaks["lock"]) == set(CANARIES)  # the label, the print, the log line and the exception
         return
     assert not leaks, leaks
 

@@ -45,6 +45,7 @@ class NotebookOutcome:
     report: Any = None  # reprotrack.core.diff.Report
     error: str | None = None  # bad input (exit 2): one line
     seconds: float = 0.0
+    interrupted: int | None = None  # the signal that stopped its replay (SIGINT 2, SIGTERM 15)
 
     @property
     def status(self) -> str:
@@ -62,6 +63,11 @@ class BatchResult:
         """The worst (largest) per-notebook code: 3 > 2 > 1 > 0 (see the module docstring)."""
         return max((o.exit_code for o in self.outcomes), default=0)
 
+    @property
+    def interrupted(self) -> int | None:
+        """The signal that stopped the batch (its notebooks after the interrupted one were not run)."""
+        return next((o.interrupted for o in self.outcomes if o.interrupted), None)
+
 
 def verify_one(notebook: str, options: dict[str, Any]) -> NotebookOutcome:
     """Verify one notebook, turning bad input into an outcome (runs in a worker process)."""
@@ -70,7 +76,8 @@ def verify_one(notebook: str, options: dict[str, Any]) -> NotebookOutcome:
         result = verify_notebook(notebook, **options)
     except ReprotrackError as exc:
         return NotebookOutcome(notebook, exc.exit_code, error=one_line(str(exc)), seconds=time.monotonic() - start)
-    return NotebookOutcome(notebook, result.exit_code, report=result.report, seconds=time.monotonic() - start)
+    return NotebookOutcome(notebook, result.exit_code, report=result.report, seconds=time.monotonic() - start,
+                           interrupted=result.replay.interrupted)
 
 
 def verify_many(
@@ -97,6 +104,8 @@ def verify_many(
     if jobs <= 1 or len(groups) == 1:
         for nb in unique:
             finish(verify_one(nb, options))
+            if outcomes[nb].interrupted:  # Ctrl-C or SIGTERM: the notebooks after it are not started
+                break
     else:
         import multiprocessing
 
@@ -113,7 +122,7 @@ def verify_many(
                 for future in pending:
                     future.cancel()
                 raise
-    return BatchResult([outcomes[nb] for nb in unique])
+    return BatchResult([outcomes[nb] for nb in unique if nb in outcomes])
 
 
 def by_folder(notebooks: list[str]) -> list[list[str]]:
@@ -129,8 +138,13 @@ def by_folder(notebooks: list[str]) -> list[list[str]]:
 
 
 def verify_group(notebooks: list[str], options: dict[str, Any]) -> list[NotebookOutcome]:
-    """The notebooks of one folder, one after another (runs in a worker process)."""
-    return [verify_one(nb, options) for nb in notebooks]
+    """The notebooks of one folder, one after another (runs in a worker process); an interrupted one ends it."""
+    done: list[NotebookOutcome] = []
+    for nb in notebooks:
+        done.append(verify_one(nb, options))
+        if done[-1].interrupted:
+            break
+    return done
 
 
 def _results(future: Future, notebooks: list[str]) -> list[NotebookOutcome]:

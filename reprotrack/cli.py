@@ -283,6 +283,8 @@ def _verify_many(args: argparse.Namespace) -> int:
             sys.stdout.write(render_batch(result, "text"))
     else:
         sys.stdout.write(text)
+    if result.interrupted:  # the notebooks verified so far are in the report; 130 (SIGINT) or 143 (SIGTERM)
+        return 128 + result.interrupted
     return result.exit_code
 
 

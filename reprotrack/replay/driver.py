@@ -250,53 +250,49 @@ async def _run(notebook, nb, has_ids, steps, setup, lock_out, partial, kernel, t
     stop = _Stop(client)
     stop.remember()
     client.before_start = stop.install  # right after nbclient's own handlers, which would kill the kernel mid-cell
-    left: list[Any] = []
     try:
         async with client.async_setup_kernel(env=env, stdout=log, stderr=log):
-            try:
-                await _silent(client, setup, "setting up reprotrack in the kernel")
-                tracked = True
-                for position, step in enumerate(steps, 1):
-                    if stop.signal is not None:
-                        break
-                    cell = nb.cells[step.index]
-                    if not step.tracked or not tracked:
-                        await _silent(client, f"__import__('reprotrack.replaying').replaying.pause({not step.tracked})", "pausing")
-                        tracked = step.tracked
-                    client.pending_meta = {"reprotrack": {"index": step.index}}
-                    if has_ids and isinstance(cell.get("id"), str):
-                        client.pending_meta["cellId"] = cell.id
-                    client.reply_status = None
-                    t0 = time.perf_counter()
-                    status = "ok"
-                    try:
-                        await client.async_execute_cell(cell, step.index, store_history=True)
-                        status = "error" if client.reply_status == "error" else "ok"
-                    except CellTimeoutError:
-                        status = "timeout"
-                        result.execution_error = f"cell {step.index} timed out after {timeout:g} s"
-                    except DeadKernelError:
-                        status = "died"
-                        result.execution_error = f"the kernel died while running cell {step.index}"
-                    run_ = CellRun(step.index, cell.get("id"), status, round(time.perf_counter() - t0, 3))
-                    result.runs.append(run_)
-                    if progress is not None:
-                        progress(position, len(steps), run_)
-                    if status in ("timeout", "died"):
-                        break
-                if stop.signal is not None and result.execution_error is None:
-                    result.interrupted = stop.signal
-                    result.execution_error = f"interrupted by {_signal_name(stop.signal)}"
-                timed_out = bool(result.runs) and result.runs[-1].status == "timeout"
-                if result.execution_error is None or timed_out or result.interrupted:
-                    if timed_out:
-                        await _interrupt(client)
-                    await _silent(client, "__import__('reprotrack.replaying').replaying.finish()", "saving the lock",
-                                  timeout=30 if timed_out or result.interrupted else SILENT_TIMEOUT)
+            await _silent(client, setup, "setting up reprotrack in the kernel")
+            tracked = True
+            for position, step in enumerate(steps, 1):
+                if stop.signal is not None:
+                    break
+                cell = nb.cells[step.index]
+                if not step.tracked or not tracked:
+                    await _silent(client, f"__import__('reprotrack.replaying').replaying.pause({not step.tracked})", "pausing")
+                    tracked = step.tracked
+                client.pending_meta = {"reprotrack": {"index": step.index}}
+                if has_ids and isinstance(cell.get("id"), str):
+                    client.pending_meta["cellId"] = cell.id
+                client.reply_status = None
+                t0 = time.perf_counter()
+                status = "ok"
+                try:
+                    await client.async_execute_cell(cell, step.index, store_history=True)
+                    status = "error" if client.reply_status == "error" else "ok"
+                except CellTimeoutError:
+                    status = "timeout"
+                    result.execution_error = f"cell {step.index} timed out after {timeout:g} s"
+                except DeadKernelError:
+                    status = "died"
+                    result.execution_error = f"the kernel died while running cell {step.index}"
+                run_ = CellRun(step.index, cell.get("id"), status, round(time.perf_counter() - t0, 3))
+                result.runs.append(run_)
+                if progress is not None:
+                    progress(position, len(steps), run_)
+                if status in ("timeout", "died"):
+                    break
+            if stop.signal is not None and result.execution_error is None:
+                result.interrupted = stop.signal
+                result.execution_error = f"interrupted by {_signal_name(stop.signal)}"
+            timed_out = bool(result.runs) and result.runs[-1].status == "timeout"
+            if result.execution_error is None or timed_out or result.interrupted:
+                if timed_out:
+                    await _interrupt(client)
+                await _silent(client, "__import__('reprotrack.replaying').replaying.finish()", "saving the lock",
+                              timeout=30 if timed_out or result.interrupted else SILENT_TIMEOUT)
 
-                    result.lock = store.read_lock(lock_out)
-            finally:
-                left = leftovers.descendants(_kernel_pid(client))
+                result.lock = store.read_lock(lock_out)
     except NoSuchKernel:
         raise ReprotrackError(f"no kernel named {name!r}; see `jupyter kernelspec list`") from None
     except ExecutionError as exc:
@@ -309,7 +305,7 @@ async def _run(notebook, nb, has_ids, steps, setup, lock_out, partial, kernel, t
         atexit.unregister(client._cleanup_kernel)  # nbclient leaves it registered when the kernel never started
         if client.km is not None and client.km.has_kernel:  # pragma: no cover - belt and braces: never orphan
             await _maybe_await(client.km.shutdown_kernel(now=True))
-        result.ended = leftovers.end(left)
+        result.ended = leftovers.end(client.left_behind)
     if stop.signal is not None and result.interrupted is None:
         result.interrupted = stop.signal
         result.execution_error = result.execution_error or f"interrupted by {_signal_name(stop.signal)}"
@@ -404,6 +400,12 @@ def _client(nb: Any, name: str, timeout: float | None, cwd: Path):
         pending_meta: dict[str, Any] | None = None
         reply_status: str | None = None
         before_start: Callable[[], None] | None = None
+        left_behind: list[Any] = []
+
+        async def _async_cleanup_kernel(self) -> None:
+            # what the notebook started is listed while it still descends from the kernel
+            self.left_behind = leftovers.descendants(_kernel_pid(self))
+            await super()._async_cleanup_kernel()
 
         async def async_start_new_kernel(self, **kwargs):
             if self.before_start is not None:

@@ -15,6 +15,8 @@ from reprotrack.core.text import one_line
 
 #: Seconds a left-over process gets between SIGTERM and SIGKILL.
 GRACE_SECONDS = 3.0
+#: Seconds the kernel's descendants get to exit on their own once the kernel is gone.
+SETTLE_SECONDS = 1.0
 
 
 def descendants(pid: int | None) -> list[Any]:
@@ -35,8 +37,10 @@ def end(processes: list[Any], grace: float = GRACE_SECONDS) -> list[str]:
         return []
     import psutil
 
+    # helpers that follow their parent out (joblib/loky workers, multiprocessing pools) get a moment to go
+    _, running = psutil.wait_procs(processes, timeout=SETTLE_SECONDS)
     alive = []
-    for proc in processes:
+    for proc in running:
         try:
             if proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
                 alive.append((proc, _describe(proc)))

@@ -18,9 +18,9 @@ from reprotrack._version import __version__
 __all__ = ["start", "stop", "save", "checkpoint", "fingerprint", "status", "__version__"]
 
 
-def start(lock: str | None = None, *, notebook: str | None = None):
+def start(lock: str | None = None, *, notebook: str | None = None, privacy: str | None = None):
     """Start tracking (or resume the session already tracking). In IPython every later cell run is
-    recorded; elsewhere checkpoints are."""
+    recorded; elsewhere checkpoints are. ``privacy`` (values | safe | hashed) overrides ``[tool.reprotrack]``."""
     from reprotrack.kernel.session import start_or_resume
 
     try:
@@ -29,7 +29,7 @@ def start(lock: str | None = None, *, notebook: str | None = None):
         shell = get_ipython()
     except ImportError:  # pragma: no cover - IPython is a dependency
         shell = None
-    return start_or_resume(shell, lock=lock, notebook=notebook)[0]
+    return start_or_resume(shell, lock=lock, notebook=notebook, privacy=privacy)[0]
 
 
 def stop() -> None:

@@ -1,7 +1,8 @@
 """Verify many notebooks at once: ``reprotrack verify NB1 NB2 … --jobs N``.
 
 Each notebook is verified by ``reprotrack.verify.verify_notebook`` exactly as a single verify would be, one
-fresh kernel per notebook. With ``jobs > 1`` notebooks run in a pool of worker *processes*
+fresh kernel per notebook. Notebooks of one folder run one after another, never at once (``by_folder``): they
+share that folder's files, and parallel answers must be the serial ones. With ``jobs > 1`` notebooks run in a pool of worker *processes*
 (``concurrent.futures``, spawn start method): nbclient drives its kernel from an asyncio loop and registers
 atexit cleanups, which is robust with one kernel per process and fragile with many per thread; spawn (not
 fork) keeps zmq/asyncio state of the parent out of the workers.
@@ -44,6 +45,7 @@ class NotebookOutcome:
     report: Any = None  # reprotrack.core.diff.Report
     error: str | None = None  # bad input (exit 2): one line
     seconds: float = 0.0
+    interrupted: int | None = None  # the signal that stopped its replay (SIGINT 2, SIGTERM 15)
 
     @property
     def status(self) -> str:
@@ -61,6 +63,11 @@ class BatchResult:
         """The worst (largest) per-notebook code: 3 > 2 > 1 > 0 (see the module docstring)."""
         return max((o.exit_code for o in self.outcomes), default=0)
 
+    @property
+    def interrupted(self) -> int | None:
+        """The signal that stopped the batch (its notebooks after the interrupted one were not run)."""
+        return next((o.interrupted for o in self.outcomes if o.interrupted), None)
+
 
 def verify_one(notebook: str, options: dict[str, Any]) -> NotebookOutcome:
     """Verify one notebook, turning bad input into an outcome (runs in a worker process)."""
@@ -69,7 +76,8 @@ def verify_one(notebook: str, options: dict[str, Any]) -> NotebookOutcome:
         result = verify_notebook(notebook, **options)
     except ReprotrackError as exc:
         return NotebookOutcome(notebook, exc.exit_code, error=one_line(str(exc)), seconds=time.monotonic() - start)
-    return NotebookOutcome(notebook, result.exit_code, report=result.report, seconds=time.monotonic() - start)
+    return NotebookOutcome(notebook, result.exit_code, report=result.report, seconds=time.monotonic() - start,
+                           interrupted=result.replay.interrupted)
 
 
 def verify_many(
@@ -92,34 +100,59 @@ def verify_many(
         if done is not None:
             done(outcome)
 
-    if jobs <= 1 or len(unique) == 1:
+    groups = by_folder(unique)
+    if jobs <= 1 or len(groups) == 1:
         for nb in unique:
             finish(verify_one(nb, options))
+            if outcomes[nb].interrupted:  # Ctrl-C or SIGTERM: the notebooks after it are not started
+                break
     else:
         import multiprocessing
 
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(jobs, len(unique)), mp_context=context) as pool:
-            pending: dict[Future, str] = {pool.submit(verify_one, nb, options): nb for nb in unique}
+        with ProcessPoolExecutor(max_workers=min(jobs, len(groups)), mp_context=context) as pool:
+            pending: dict[Future, list[str]] = {pool.submit(verify_group, group, options): group for group in groups}
             try:
                 while pending:
                     finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                     for future in finished:
-                        nb = pending.pop(future)
-                        finish(_result(future, nb))
+                        for outcome in _results(future, pending.pop(future)):
+                            finish(outcome)
             except BaseException:
                 for future in pending:
                     future.cancel()
                 raise
-    return BatchResult([outcomes[nb] for nb in unique])
+    return BatchResult([outcomes[nb] for nb in unique if nb in outcomes])
 
 
-def _result(future: Future, notebook: str) -> NotebookOutcome:
-    """A worker that crashed (not a notebook that failed: that is exit 3 inside) is exit 3 for its notebook."""
+def by_folder(notebooks: list[str]) -> list[list[str]]:
+    """Notebooks grouped by the folder they run in, in the order given. Notebooks of one folder share its
+    files (a scratch file one writes and another reads, outputs written by relative path), so running them
+    at once would make their results depend on timing: each group runs one notebook after another, and only
+    groups run in parallel. (Running each in a copy of its folder would break notebooks that use absolute
+    paths or write results beside themselves on purpose.)"""
+    groups: dict[str, list[str]] = {}
+    for nb in notebooks:
+        groups.setdefault(os.path.realpath(Path(nb).expanduser().parent), []).append(nb)
+    return list(groups.values())
+
+
+def verify_group(notebooks: list[str], options: dict[str, Any]) -> list[NotebookOutcome]:
+    """The notebooks of one folder, one after another (runs in a worker process); an interrupted one ends it."""
+    done: list[NotebookOutcome] = []
+    for nb in notebooks:
+        done.append(verify_one(nb, options))
+        if done[-1].interrupted:
+            break
+    return done
+
+
+def _results(future: Future, notebooks: list[str]) -> list[NotebookOutcome]:
+    """A worker that crashed (not a notebook that failed: that is exit 3 inside) is exit 3 for its notebooks."""
     try:
         return future.result()
     except Exception as exc:  # a worker process that died, an unpicklable result
-        return NotebookOutcome(notebook, 3, error=f"the verify worker failed: {one_line(repr(exc))}")
+        return [NotebookOutcome(nb, 3, error=f"the verify worker failed: {one_line(repr(exc))}") for nb in notebooks]
 
 
 def _unique(notebooks: Sequence[str | os.PathLike[str]]) -> list[str]:

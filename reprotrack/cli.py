@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="write the lock's packages as pinned requirements or a PEP 751 pylock.toml")
     export.add_argument("lock", help="path to a .lock file")
     export.add_argument("--format", choices=["requirements", "pylock"], default="requirements")
-    export.add_argument("--output", "-o", default=None, help="file to write (default: standard output)")
+    export.add_argument("--output", "-o", default=None, help="file to write (default, or -: standard output)")
     export.add_argument("--find-links", action="append", default=[], metavar="DIR",
                         help="folder of wheels/sdists whose files and hashes go into pylock.toml (repeatable)")
     export.set_defaults(func=cmd_export)
@@ -57,6 +57,11 @@ def _add_run_commands(sub) -> None:
     record = sub.add_parser("record", help="run a notebook headless in a fresh kernel and write its lock")
     record.add_argument("notebook", help="path to a .ipynb notebook")
     record.add_argument("--lock", default=None, help="where to write the lock (default: <notebook>.reprotrack.lock beside it)")
+    record.add_argument("--allow-errors", action="store_true",
+                        help="write the lock even when cells raised (default: exit 3 and keep the existing lock)")
+    record.add_argument("--privacy", choices=["values", "safe", "hashed"], default=None,
+                        help="what the lock keeps of data values and printed text (default: [tool.reprotrack] "
+                             "privacy, else safe)")
     _kernel_args(record)
     record.set_defaults(func=cmd_record)
 
@@ -104,7 +109,8 @@ def _kernel_args(parser) -> None:
 
 def _report_args(parser) -> None:
     parser.add_argument("--format", choices=["text", "json", "junit", "html"], default="text")
-    parser.add_argument("--output", "-o", default=None, metavar="FILE", help="write the report here (default: standard output)")
+    parser.add_argument("--output", "-o", default=None, metavar="FILE",
+                        help="write the report here (default, or -: standard output)")
     parser.add_argument("--rtol", type=_non_negative, default=None, metavar="R", help="relative tolerance for numbers")
     parser.add_argument("--atol", type=_non_negative, default=None, metavar="A", help="absolute tolerance for numbers")
     parser.add_argument("--env-policy", choices=["exact", "patch", "minor", "major"], default=None,
@@ -157,28 +163,49 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from reprotrack.export import render
 
+    output = _output(args.output, inputs=(args.lock,))
     lock = store.read_lock(args.lock)
-    text = render(lock, args.format, find_links=args.find_links, output=args.output,
+    text = render(lock, args.format, find_links=args.find_links, output=output,
                   warn=lambda message: print(f"reprotrack: warning: {message}", file=sys.stderr))
-    if args.output:
-        store.write_text_atomic(args.output, text)
+    if output:
+        store.write_text_atomic(output, text)
     else:
         sys.stdout.write(text)
     return EXIT_OK
 
 
+def _output(path: str | None, *, inputs: tuple = (), what: str = "--output") -> str | None:
+    """``-o`` checked before any work (``store.check_output``); ``-`` means standard output (None)."""
+    if path is None or path == store.STDOUT:
+        return None
+    store.check_output(path, inputs=inputs, what=what)
+    return path
+
+
 def cmd_record(args: argparse.Namespace) -> int:
     from reprotrack.verify import record_notebook
 
-    result = record_notebook(args.notebook, lock=args.lock, kernel=args.kernel, timeout=args.timeout, progress=_progress())
+    result = record_notebook(args.notebook, lock=args.lock, kernel=args.kernel, timeout=args.timeout, progress=_progress(),
+                             allow_errors=args.allow_errors, privacy=args.privacy)
+    _say_ended(result.replay)
+    if result.replay.interrupted:
+        _log(f"{result.replay.execution_error}; no lock written, the kernel was shut down")
+        return 128 + result.replay.interrupted
     if result.replay.execution_error:
         _log(f"the notebook could not be executed: {result.replay.execution_error}; no lock written")
         return EXIT_EXECUTION
     raised = [r for r in result.replay.runs if r.status == "error"]
+    cells = ", ".join(str(r.index) for r in raised[:10])
+    if result.refused:
+        kept = "the existing lock is kept" if result.lock_path.exists() else "no lock written"
+        _log(f"{len(raised)} cell(s) raised (cell {cells}); {kept}. Fix them, or pass --allow-errors to record the errors")
+        return EXIT_EXECUTION
     if raised:
-        _log(f"warning: {len(raised)} cell(s) raised (cell {', '.join(str(r.index) for r in raised[:10])}); recorded as errors")
-    cells = len(result.lock.cells) if result.lock else 0
-    print(f"reprotrack: recorded {cells} cell run(s) to {result.lock_path}")
+        _log(f"warning: {len(raised)} cell(s) raised (cell {cells}); recorded as errors (--allow-errors)")
+    if result.backup is not None:
+        _log(f"the previous lock is kept as {result.backup}")
+    count = len(result.lock.cells) if result.lock else 0
+    print(f"reprotrack: recorded {count} cell run(s) to {result.lock_path}")
     return EXIT_OK
 
 
@@ -195,16 +222,32 @@ def _jobs(text: str) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     if len(args.notebook) > 1:
         return _verify_many(args)
-    from reprotrack.verify import verify_notebook
+    from reprotrack.verify import check_replay_output, verify_notebook
 
+    notebook = Path(args.notebook[0]).expanduser()
+    lock = Path(args.lock).expanduser() if args.lock else store.find_lock_for(notebook)
+    args.output = _output(args.output, inputs=(notebook, lock, args.save_replay))
+    if args.save_replay is not None:
+        check_replay_output(args.save_replay, notebook, lock)
     result = verify_notebook(args.notebook[0], lock=args.lock, kernel=args.kernel, order=args.order,
                              pin_seeds=args.pin_seeds, save_replay=args.save_replay, timeout=args.timeout,
                              progress=_progress(), rtol=args.rtol, atol=args.atol,
                              env_policy=args.env_policy)
+    _say_ended(result.replay)
     if result.replay.execution_error:
         _log(f"the notebook could not be executed: {result.replay.execution_error}; the report covers what ran")
     _emit(result.report, args.format, args.output)
+    if result.replay.interrupted:  # 130 for SIGINT (Ctrl-C), 143 for SIGTERM: the shell's convention
+        return 128 + result.replay.interrupted
     return result.exit_code
+
+
+def _say_ended(replay) -> None:
+    if replay.ended:
+        from reprotrack.core.text import escaped as clean
+
+        _log(f"ended {len(replay.ended)} background process(es) the notebook left running: "
+             + clean(", ".join(replay.ended[:5])))
 
 
 def _verify_many(args: argparse.Namespace) -> int:
@@ -220,6 +263,8 @@ def _verify_many(args: argparse.Namespace) -> int:
         raise UsageError("--format html applies to one notebook; with several use text, json or junit")
     from reprotrack.core.text import escaped as clean
 
+    notebooks = [Path(nb).expanduser() for nb in args.notebook]
+    args.output = _output(args.output, inputs=(*notebooks, *(store.find_lock_for(nb) for nb in notebooks)))
     tty = _isatty(sys.stderr)
 
     def done(outcome) -> None:
@@ -238,12 +283,15 @@ def _verify_many(args: argparse.Namespace) -> int:
             sys.stdout.write(render_batch(result, "text"))
     else:
         sys.stdout.write(text)
+    if result.interrupted:  # the notebooks verified so far are in the report; 130 (SIGINT) or 143 (SIGTERM)
+        return 128 + result.interrupted
     return result.exit_code
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
     from reprotrack.verify import diff_locks, exit_code_for
 
+    args.output = _output(args.output, inputs=(args.research, args.other))
     report = diff_locks(args.research, args.other, rtol=args.rtol, atol=args.atol, env_policy=args.env_policy)
     _emit(report, args.format, args.output)
     return exit_code_for(report)

@@ -8,6 +8,7 @@ env-policy = "patch"        # exact | patch | minor | major: version drift the p
 ignore-packages = ["tqdm"]  # never report these packages
 order = "recorded"          # recorded | notebook: the order verify replays cells in
 normalise = [["run-[0-9]+", "run-N"]]   # extra (regex, replacement) rules for printed output
+privacy = "safe"            # values | safe | hashed: what a lock keeps of data values and printed text
 ```
 
 Keys may be spelled with ``-`` or ``_``; other keys of the table belong to other parts of the tracker and are
@@ -103,4 +104,17 @@ def _check(key: str, value: Any, where: str) -> Any:
                 raise UsageError(f"{where}: normalise regex {rule[0]!r} is invalid: {exc}") from None
             rules.append((rule[0], rule[1]))
         return tuple(rules)
+    return value
+
+
+def load_privacy(start: Path | None = None) -> str | None:
+    """``privacy`` of ``[tool.reprotrack]`` (None when not set): the policy a new research run records under."""
+    from reprotrack.core.privacy import POLICIES
+
+    path = find_pyproject(start)
+    if path is None:
+        return None
+    value = read_table(path).get("privacy")
+    if value is not None and value not in POLICIES:
+        raise UsageError(f"{path}: privacy must be one of {', '.join(POLICIES)}, not {value!r}")
     return value

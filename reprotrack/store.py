@@ -9,12 +9,13 @@ the last complete writer wins and no reader ever sees a torn file.
 from __future__ import annotations
 
 import os
+import re
 import stat
 import tempfile
 from pathlib import Path
 
 from reprotrack.core import lockfile
-from reprotrack.errors import LockfileError
+from reprotrack.errors import LockfileError, UsageError
 
 #: Locks larger than this are refused unread: a real lock is kilobytes to a few megabytes.
 MAX_LOCK_BYTES = 256 * 1024 * 1024
@@ -52,12 +53,73 @@ def write_lock(path: str | os.PathLike[str], lock: lockfile.Lock) -> Path:
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
-    target = Path(path)
+    """Write ``text`` to ``path`` so that no reader ever sees a torn file. A symlink is written through to its
+    target (atomically there: the link stays a link); a character device or a FIFO (``/dev/stdout``, a pipe)
+    is opened and written, never replaced by a regular file."""
+    given = Path(path)
+    fd = _descriptor(given)
+    if fd is not None:  # /dev/stdout, /proc/self/fd/1: this process's own descriptor, shared offset and all
+        _write_fd(fd, text.encode("utf-8"))
+        return given
+    if _special(given):  # a pipe, a terminal, a device: opened, never replaced
+        with open(given, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        return given
+    _replace_atomic(Path(os.path.realpath(given)) if given.is_symlink() else given, text)
+    return given
+
+
+_DESCRIPTOR = re.compile(r"^/(?:dev/(stdout|stderr|fd/\d+)|proc/(self|\d+)/fd/(\d+))$")
+
+
+def _descriptor(path: Path) -> int | None:
+    """The descriptor number when ``path`` is, or links to, one of this process's open descriptors
+    (``/dev/stdout``, ``/dev/fd/3``, ``/proc/self/fd/1``); None otherwise."""
+    current = str(path)
+    for _ in range(10):
+        match = _DESCRIPTOR.match(current)
+        if match:
+            dev, pid, number = match.groups()
+            if dev is not None:
+                return {"stdout": 1, "stderr": 2}.get(dev) or int(dev.split("/")[1])
+            if pid == "self" or int(pid) == os.getpid():
+                return int(number)
+        try:
+            target = os.readlink(current)
+        except OSError:
+            return None
+        current = os.path.join(os.path.dirname(current), target)
+    return None
+
+
+def _write_fd(fd: int, data: bytes) -> None:
+    import sys
+
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (AttributeError, ValueError, OSError):
+            pass
+    while data:
+        data = data[os.write(fd, data):]
+
+
+def _special(path: Path) -> bool:
+    """An existing path (after links) that is neither a regular file nor a folder: a device, a FIFO, a socket."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
+
+
+def _replace_atomic(target: Path, text: str | bytes) -> None:
     folder = target.parent if str(target.parent) else Path(".")
+    data = text.encode("utf-8") if isinstance(text, str) else text
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         try:
@@ -75,7 +137,61 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
             pass
         raise
     _fsync_dir(folder)
-    return target
+
+
+#: ``-o -``: the output goes to standard output.
+STDOUT = "-"
+
+
+def check_output(path: str | os.PathLike[str] | None, *, inputs: tuple = (), what: str = "output") -> None:
+    """Refuse, before any work starts, an output path that would destroy something: an input of the same
+    command (the same file after resolving links), a folder, or a path in a folder that does not exist.
+    ``None`` and ``-`` (standard output) are always fine; so are devices and FIFOs (written, not replaced)."""
+    if path is None or str(path) == STDOUT:
+        return
+    given = Path(path).expanduser()
+    if _special(given) or _descriptor(given) is not None:
+        return  # written to, never replaced
+    target = Path(os.path.realpath(given))
+    if target.is_dir():
+        raise UsageError(f"{what} {_display(given)} is a folder; give a file path")
+    if not target.parent.is_dir():
+        raise UsageError(f"cannot write {what} {_display(given)}: folder {_display(target.parent)} does not exist")
+    for source in inputs:
+        if source is not None and same_file(given, source):
+            raise UsageError(f"{what} {_display(given)} is also an input of this command ({_display(Path(source))}); "
+                             "writing it would destroy the input: choose another path")
+
+
+def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    """Whether two paths name one file (hard links and symlinks included), existing or not."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.realpath(Path(a).expanduser()) == os.path.realpath(Path(b).expanduser())
+
+
+#: Previous locks kept by ``reprotrack record``: ``NAME.1`` (the latest) … ``NAME.3``.
+LOCK_BACKUPS = 3
+
+
+def back_up_lock(path: str | os.PathLike[str]) -> Path | None:
+    """Before a lock is replaced: keep the current one as ``NAME.1`` (older ones shift to ``.2``, ``.3``; the
+    oldest is dropped). Returns the backup written, None when there was no lock to keep."""
+    given = Path(path)
+    try:
+        current = Path(os.path.realpath(given)).read_bytes() if given.exists() else None
+    except OSError:
+        current = None
+    if current is None:
+        return None
+    for n in range(LOCK_BACKUPS - 1, 0, -1):
+        older = given.with_name(f"{given.name}.{n}")
+        if older.is_file() and not older.is_symlink():
+            os.replace(older, given.with_name(f"{given.name}.{n + 1}"))
+    backup = given.with_name(f"{given.name}.1")
+    _replace_atomic(Path(os.path.realpath(backup)) if backup.is_symlink() else backup, current)
+    return backup
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -21,7 +21,8 @@ from reprotrack import store
 from reprotrack.config import load_options as _load
 from reprotrack.core.diff import compare, environment_differences
 from reprotrack.core.lockfile import Lock
-from reprotrack.errors import ReprotrackError
+from reprotrack.core.privacy import check_policy
+from reprotrack.errors import LockfileError, ReprotrackError, UsageError
 from reprotrack.kernel.capture.environment import environment_facts
 from reprotrack.replay import driver as replay
 
@@ -33,10 +34,14 @@ class RecordResult:
     lock_path: Path
     lock: Lock | None
     replay: replay.ReplayResult
+    #: the previous lock kept before it was replaced (``NAME.1``), None when there was none
+    backup: Path | None = None
+    #: cells raised and ``allow_errors`` was off: nothing was written
+    refused: bool = False
 
     @property
     def exit_code(self) -> int:
-        return 0 if self.replay.ok else 3
+        return 0 if self.replay.ok and not self.refused else 3
 
     @property
     def errors(self) -> list[replay.CellRun]:
@@ -62,25 +67,34 @@ def record_notebook(
     kernel: str | None = None,
     timeout: float | None = None,
     progress: replay.Progress | None = None,
+    allow_errors: bool = True,
+    privacy: str | None = None,
 ) -> RecordResult:
     """Execute every code cell top-down in a fresh kernel, tracking on; write the lock only if the run
-    completed (a kernel that died or timed out leaves an existing lock untouched)."""
+    completed (a kernel that died or timed out leaves an existing lock untouched) and, unless
+    ``allow_errors``, only if no cell raised. A lock it replaces is kept as ``NAME.1`` (``store.back_up_lock``).
+    ``privacy`` overrides ``[tool.reprotrack] privacy`` for this research run."""
     nb_path = _notebook(notebook)
-    lock_path = Path(lock).resolve() if lock else store.default_lock_path(nb_path)
-    _check_folder(lock_path)
+    lock_path = Path(lock).expanduser().absolute() if lock else store.default_lock_path(nb_path)
+    store.check_output(lock_path, inputs=(nb_path,), what="the lock")
+    if privacy is not None:
+        check_policy(privacy)
     nb, has_ids = replay.read_notebook(nb_path)
     steps = replay.plan(replay.code_cells(nb, with_ids=has_ids))
     with tempfile.TemporaryDirectory(prefix="reprotrack-record-") as tmp:
         result = replay.run(
             nb_path, steps, mode="record", lock_out=Path(tmp) / "record.lock", partial=Path(tmp) / "partial.jsonl",
             kernel=kernel, timeout=timeout, progress=progress, nb=nb, has_ids=has_ids,
+            privacy={"policy": privacy} if privacy else None,
         )
-    written = None
-    if result.ok and result.lock is not None:
+    written, backup = None, None
+    refused = not allow_errors and any(r.status == "error" for r in result.runs)
+    if result.ok and result.lock is not None and not refused:
         result.lock.run["lock_path"] = str(lock_path)
+        backup = store.back_up_lock(lock_path)
         store.write_lock(lock_path, result.lock)
         written = result.lock
-    return RecordResult(lock_path, written, result)
+    return RecordResult(lock_path, written, result, backup, refused)
 
 
 def verify_notebook(
@@ -103,11 +117,14 @@ def verify_notebook(
     nb_path = _notebook(notebook)
     lock_path = Path(lock) if lock else store.find_lock_for(nb_path)
     research = store.read_lock(lock_path)
+    if research.mode == "replay":
+        raise LockfileError(f"{lock_path} is a replay lock (written by `verify --save-replay`), not a research "
+                            "lock; verify against the lock `reprotrack record` or %reprotrack save wrote")
 
     if options is None:
         options = load_options(nb_path.parent, rtol=rtol, atol=atol, env_policy=env_policy)
     if save_replay is not None:
-        _check_folder(Path(save_replay).resolve())
+        check_replay_output(save_replay, nb_path, lock_path)
     nb, has_ids = replay.read_notebook(nb_path)
     steps = replay.plan(replay.code_cells(nb, with_ids=has_ids), research, order)
     pins = research.to_dict()["cells"] if pin_seeds else None
@@ -115,11 +132,13 @@ def verify_notebook(
         result = replay.run(
             nb_path, steps, mode="replay", lock_out=Path(tmp) / "replay.lock", partial=Path(tmp) / "partial.jsonl",
             kernel=kernel, timeout=timeout, pins=pins, progress=progress, nb=nb, has_ids=has_ids,
+            privacy=research.privacy or {"policy": "values"},
         )
     replay_lock = result.lock if result.lock is not None else Lock(mode="replay")
+    replay_lock.mode = "replay"  # whatever the kernel wrote: a replay lock is never taken for a research lock
     saved = None
     if save_replay is not None:
-        saved = store.write_lock(Path(save_replay).resolve(), replay_lock)
+        saved = store.write_lock(Path(save_replay).expanduser().absolute(), replay_lock)
     report = compare(research, replay_lock, options, execution_error=result.execution_error)
     return VerifyResult(report, research, result, saved)
 
@@ -187,6 +206,15 @@ def _notebook(path: str | os.PathLike[str]) -> Path:
     return p.resolve()
 
 
-def _check_folder(path: Path) -> None:
-    if not path.parent.is_dir():
-        raise ReprotrackError(f"cannot write {path}: folder {path.parent} does not exist")
+def check_replay_output(save_replay: str | os.PathLike[str], notebook: Path, research_lock: Path) -> None:
+    """``--save-replay`` may never name the notebook, the research lock or any other research lock."""
+    store.check_output(save_replay, inputs=(notebook, research_lock), what="--save-replay")
+    target = Path(save_replay).expanduser()
+    if target.is_file():
+        try:
+            existing = store.read_lock(target)
+        except ReprotrackError:
+            return
+        if existing.mode != "replay":
+            raise UsageError(f"--save-replay {target} is a research lock ({existing.mode} mode); a replay never "
+                             "writes over one: choose another path")

@@ -80,11 +80,22 @@ class Lock:
     mode: str = "record"
     notes: list[str] = field(default_factory=list)
     run: dict[str, Any] = field(default_factory=dict)
+    #: ``{"policy": "values"|"safe"|"hashed", "salt": hex}`` (``reprotrack.core.privacy``); None: an old lock,
+    #: read as ``values``
+    privacy: dict[str, str] | None = None
     lockfile_version: str = LOCKFILE_VERSION
     generator: dict[str, str] = field(default_factory=lambda: _generator())
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        if out.get("privacy") is None:  # old readers' schemas need not know the key
+            out.pop("privacy", None)
+        return out
+
+    @property
+    def privacy_policy(self) -> str:
+        """The policy the lock was written under (``values`` for a lock older than privacy policies)."""
+        return (self.privacy or {}).get("policy") or "values"
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Lock:

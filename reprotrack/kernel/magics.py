@@ -30,6 +30,9 @@ class ReprotrackMagics(Magics):
     @argument("--distributed", action="store_true",
               help="also fingerprint Dask/Spark frames after each cell (runs a computation on them)")
     @argument("--lock", default=None, help="where the lock is written (default: <notebook>.reprotrack.lock beside the notebook)")
+    @argument("--privacy", choices=["values", "safe", "hashed"], default=None,
+              help="what the lock keeps of data values and printed text (default: [tool.reprotrack] privacy, else "
+                   "safe): values verbatim, safe (frequent non-identifying labels only), hashed (keyed hashes only)")
     @line_magic
     def reprotrack(self, line: str) -> None:
         """Record seeds, randomness, data fingerprints and splits of every cell run into a lockfile."""
@@ -42,7 +45,7 @@ class ReprotrackMagics(Magics):
 
     def _start(self, args) -> None:
         current, new = start_or_resume(self.shell, lock=_resolve(args.lock) if args.lock else None,
-                                       distributed=args.distributed)
+                                       distributed=args.distributed, privacy=args.privacy)
         if current.mode == "replay":
             return
         if not new:

@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from reprotrack import store
-from reprotrack.config import load_options
+from reprotrack.config import load_options, load_privacy
 from reprotrack.core import lockfile
+from reprotrack.core import privacy as privacy_policy
 from reprotrack.core.diff.model import DiffOptions
 from reprotrack.core.lockfile import CellRecord, Lock
 from reprotrack.core.text import one_line, redact
@@ -45,6 +46,8 @@ class Session:
         notebook: str | os.PathLike[str] | None = None,
         mode: str = "record",
         distributed: bool = False,
+        privacy: str | None = None,
+        salt: str | None = None,
     ) -> None:
         self.shell = shell
         #: fingerprint Dask/Spark frames after each cell (runs a computation); else left to checkpoints
@@ -63,6 +66,9 @@ class Session:
         self.running = False
         self.started_at = datetime.now(timezone.utc)
         self.saved_path: Path | None = None
+        #: run by ``reprotrack record``/``verify`` (``replay.agent``): the lock goes only where the driver says,
+        #: so a notebook's own ``save("x.lock")`` cannot replace a lock before the driver decided to
+        self.driven = False
         self.unsaved_cells = 0
         self.tracker_seconds = 0.0
         self._printed: set[str] = set()
@@ -70,6 +76,10 @@ class Session:
         self.config: DiffOptions | None = None
         self._before: list[Capture] = []
         self._after: list[Capture] = []
+        #: what the lock keeps of data values and text (``reprotrack.core.privacy``); None until ``start``
+        #: reads ``[tool.reprotrack] privacy``; a replay is given the research lock's policy and salt
+        self.privacy: str | None = privacy_policy.check_policy(privacy) if privacy is not None else None
+        self.salt: str = salt or privacy_policy.new_salt()
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> Session:
@@ -82,6 +92,12 @@ class Session:
             self.config = load_options(self.base_dir)
         except ReprotrackError as exc:  # a wrong [tool.reprotrack] value: said once, the defaults apply
             self.warn(f"{exc}; recording with the default settings")
+        if self.privacy is None:
+            try:
+                self.privacy = load_privacy(self.base_dir) or privacy_policy.DEFAULT_POLICY
+            except ReprotrackError as exc:
+                self.privacy = privacy_policy.DEFAULT_POLICY
+                self.warn(f"{exc}; recording with privacy {self.privacy}")
         self.captures = load_captures(self.warn)
         for capture in list(self.captures):
             if not self.guard(capture.install, self, what=f"{capture.name} install"):
@@ -155,6 +171,9 @@ class Session:
                 record.error = _error_summary(result.error_in_exec)
             for capture in self._after:
                 self.guard(capture.after_cell, ctx, what=f"{capture.name} after cell", cell=record)
+            if self.guard(self.protect_record, record, what="privacy", cell=record) is None:
+                record.data, record.outputs = {}, {}  # fail closed: nothing unprotected reaches the lock
+                record.error = {"type": (record.error or {}).get("type", ""), "message": ""} if record.error else None
             self.cells.append(record)
             self.unsaved_cells += 1
             for listener in list(self.listeners):
@@ -173,9 +192,33 @@ class Session:
         fp = self.guard(_fingerprint, obj, what=f"checkpoint {name!r}")
         if fp is None:
             return None
+        fp = self.guard(privacy_policy.protect, fp, self.policy, self.salt, what=f"checkpoint {name!r} privacy")
+        if fp is None:
+            return None
         self.checkpoints[name] = fp
         self.unsaved_cells += 1
         return fp
+
+    # -- privacy -----------------------------------------------------------------------------------
+    @property
+    def policy(self) -> str:
+        return self.privacy or privacy_policy.DEFAULT_POLICY
+
+    def protect_record(self, record: CellRecord) -> None:
+        """The one place a cell's labels and messages meet the privacy policy (printed text is treated by
+        the output capture, before it is summarised)."""
+        policy, salt = self.policy, self.salt
+        if policy == "values":
+            return
+        record.data = {name: privacy_policy.protect(fp, policy, salt) if isinstance(fp, dict) else fp
+                       for name, fp in record.data.items()}
+        result = record.outputs.get("result")
+        if isinstance(result, dict) and isinstance(result.get("fingerprint"), dict):
+            result["fingerprint"] = privacy_policy.protect(result["fingerprint"], policy, salt)
+        if isinstance(record.error, dict) and isinstance(record.error.get("message"), str):
+            record.error["message"] = privacy_policy.protect_message(record.error["message"], policy, salt)
+        # the tracker's own notes quote exceptions raised by users' objects: identifying parts tagged
+        record.notes = [privacy_policy.redact_identifying(n, salt) if isinstance(n, str) else n for n in record.notes]
 
     # -- the lock ----------------------------------------------------------------------------------
     def build_lock(self) -> Lock:
@@ -190,7 +233,9 @@ class Session:
             checkpoints=dict(self.checkpoints),
             notebook=self.notebook_path.name if self.notebook_path else None,
             mode=self.mode,
-            notes=list(self.notes[:MAX_NOTES]),
+            notes=[n if self.policy == "values" else privacy_policy.redact_identifying(n, self.salt)
+                   for n in self.notes[:MAX_NOTES]],
+            privacy={"policy": self.policy, "salt": self.salt},
         )
         lock.run = {
             "started": self.started_at.isoformat(timespec="seconds"),
@@ -207,7 +252,12 @@ class Session:
     def save(self, path: str | os.PathLike[str] | None = None) -> Path | None:
         """Write the lock atomically. On a full disk or read-only folder: a warning, the record is kept."""
         # a replay writes only where its driver said: a notebook's own save("x.lock") is the research lock
-        target = Path(path).resolve() if path and self.mode != "replay" else self.lock_path
+        target = Path(path).resolve() if path and self.mode != "replay" and not self.driven else self.lock_path
+        if target.suffix == ".ipynb" or (
+                self.notebook_path is not None and store.same_file(target, self.notebook_path)):
+            self.warn(f"not saving the lock to {target}: it is a notebook, not a lock path; "
+                      "give a .lock path (%reprotrack save --lock PATH)")
+            return None
         try:
             lock = self.build_lock()
             store.write_lock(target, lock)
@@ -278,7 +328,7 @@ class Session:
 
 
 def start_or_resume(shell: Any, *, lock: str | os.PathLike[str] | None = None, notebook: str | os.PathLike[str] | None = None,
-                    distributed: bool = False) -> tuple[Session, bool]:
+                    distributed: bool = False, privacy: str | None = None) -> tuple[Session, bool]:
     """The session tracking this process and whether it is new: a running one is resumed (unpaused; a new
     ``lock`` path and ``distributed`` taken), else a new one is started. A replay's session is only resumed:
     it keeps the lock path its driver gave it, so nothing a notebook says can make a replay write the
@@ -288,12 +338,14 @@ def start_or_resume(shell: Any, *, lock: str | os.PathLike[str] | None = None, n
         current.paused = False
         return current, False
     if current is not None and current.running:
-        if lock:
+        if lock and not current.driven:
             current.lock_path = Path(lock).expanduser().resolve()
         current.distributed = current.distributed or distributed
+        if privacy is not None:  # cells recorded from now on; a replay keeps the research lock's policy
+            current.privacy = privacy_policy.check_policy(privacy)
         current.paused = False
         return current, False
-    return Session(shell, lock_path=lock, notebook=notebook, distributed=distributed).start(), True
+    return Session(shell, lock_path=lock, notebook=notebook, distributed=distributed, privacy=privacy).start(), True
 
 
 def _fingerprint(obj: Any) -> dict[str, Any]:

@@ -39,8 +39,11 @@ def setup(
     notebook: str | None = None,
     partial: str | None = None,
     pins: list[dict[str, Any]] | None = None,
+    policy: str | None = None,
+    salt: str | None = None,
 ) -> None:
-    """Start tracking in this kernel for a headless record (``mode="record"``) or a replay."""
+    """Start tracking in this kernel for a headless record (``mode="record"``) or a replay. ``policy`` and
+    ``salt``: the privacy a replay records under (the research lock's), or a record's ``--privacy``."""
     from IPython import get_ipython
 
     shell = get_ipython()
@@ -51,7 +54,8 @@ def setup(
     current = active()
     if current is not None:
         current.stop()
-    session = Session(shell, mode=mode, lock_path=lock_out, notebook=notebook)
+    session = Session(shell, mode=mode, lock_path=lock_out, notebook=notebook, privacy=policy, salt=salt)
+    session.driven = True
     session.start()
     _STATE.update(partial=Path(partial) if partial else None, modules=-1, session=session, lock_out=Path(lock_out))
     if partial:

@@ -31,6 +31,7 @@ from reprotrack.core.lockfile import Lock
 from reprotrack.core.text import one_line
 from reprotrack.errors import ExecutionError, ReprotrackError
 from reprotrack.kernel.context import is_control_cell
+from reprotrack.replay import leftovers
 from reprotrack.replay.agent import read_partial
 
 #: Seconds a silent bookkeeping call (setup, finish) may take.
@@ -63,6 +64,10 @@ class ReplayResult:
     runs: list[CellRun] = field(default_factory=list)
     execution_error: str | None = None
     kernel: str = ""
+    #: the signal (SIGINT 2, SIGTERM 15) that stopped the replay early; None when it ran to its end
+    interrupted: int | None = None
+    #: background processes the notebook left running, ended with the kernel (``replay.leftovers``)
+    ended: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -158,6 +163,12 @@ def read_notebook(path: Path) -> tuple[Any, bool]:
         raise ReprotrackError(f"cannot read notebook {path}: {exc}") from None
     try:
         raw = json.loads(text)
+    except ValueError as exc:
+        raise ReprotrackError(f"{path} is not a Jupyter notebook (not JSON: {one_line(exc, 200)})") from None
+    problem = notebook_shape_problem(raw)
+    if problem:
+        raise ReprotrackError(f"{path} is not a valid Jupyter notebook: {problem}")
+    try:
         has_ids = raw.get("nbformat") == 4 and int(raw.get("nbformat_minor", 0)) >= 5
         import warnings
 
@@ -168,6 +179,30 @@ def read_notebook(path: Path) -> tuple[Any, bool]:
     except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds for a malformed file
         raise ReprotrackError(f"{path} is not a Jupyter notebook ({type(exc).__name__}: {one_line(exc, 300)})") from None
     return nb, bool(has_ids)
+
+
+def notebook_shape_problem(raw: Any) -> str | None:
+    """What makes parsed JSON unusable as a notebook (nbformat only warns), in a few words; None if usable."""
+    if not isinstance(raw, dict):
+        return "the top level is not an object"
+    cells = raw.get("cells", [])
+    if not isinstance(cells, list):
+        return '"cells" is not a list'
+    for index, cell in enumerate(cells):
+        if not isinstance(cell, dict) or not isinstance(cell.get("cell_type"), str):
+            return f"cell {index} is not a cell object with a cell_type"
+        source = cell.get("source", "")
+        if not isinstance(source, str) and not (isinstance(source, list) and all(isinstance(x, str) for x in source)):
+            return f'cell {index} has a "source" that is neither text nor a list of lines ({type(source).__name__})'
+    metadata = raw.get("metadata", {})
+    if not isinstance(metadata, dict):
+        return '"metadata" is not an object'
+    spec = metadata.get("kernelspec")
+    if spec is not None and not isinstance(spec, dict):
+        return f'"metadata.kernelspec" is a {type(spec).__name__}, not an object'
+    if isinstance(spec, dict) and spec.get("name") is not None and not isinstance(spec.get("name"), str):
+        return '"metadata.kernelspec.name" is not text'
+    return None
 
 
 def kernel_name_for(nb: Any, kernel: str | None) -> str:
@@ -190,16 +225,19 @@ def run(
     progress: Progress | None = None,
     nb: Any = None,
     has_ids: bool = True,
+    privacy: dict[str, str] | None = None,
 ) -> ReplayResult:
-    """Execute ``steps`` of ``notebook`` in a fresh kernel (working directory: the notebook's folder)."""
+    """Execute ``steps`` of ``notebook`` in a fresh kernel (working directory: the notebook's folder).
+    ``privacy`` (``{"policy", "salt"}``): a replay records under the research lock's, so that labels compare."""
     from jupyter_core.utils import run_sync
 
     if nb is None:
         nb, has_ids = read_notebook(notebook)
-    return run_sync(_run)(notebook, nb, has_ids, steps, mode, lock_out, partial, kernel, timeout, pins, progress)
+    setup = _setup_code(mode, lock_out, notebook, partial, pins, privacy)
+    return run_sync(_run)(notebook, nb, has_ids, steps, setup, lock_out, partial, kernel, timeout, progress)
 
 
-async def _run(notebook, nb, has_ids, steps, mode, lock_out, partial, kernel, timeout, pins, progress) -> ReplayResult:
+async def _run(notebook, nb, has_ids, steps, setup, lock_out, partial, kernel, timeout, progress) -> ReplayResult:
     from jupyter_client.kernelspec import NoSuchKernel
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
@@ -209,11 +247,16 @@ async def _run(notebook, nb, has_ids, steps, mode, lock_out, partial, kernel, ti
     env = dict(os.environ, JPY_SESSION_NAME=str(notebook))
     log_path = partial.with_name(partial.stem + ".kernel.log")
     log = open(log_path, "wb")  # the kernel's own stderr: shown only when it fails
+    stop = _Stop(client)
+    stop.remember()
+    client.before_start = stop.install  # right after nbclient's own handlers, which would kill the kernel mid-cell
     try:
         async with client.async_setup_kernel(env=env, stdout=log, stderr=log):
-            await _silent(client, _setup_code(mode, lock_out, notebook, partial, pins), "setting up reprotrack in the kernel")
+            await _silent(client, setup, "setting up reprotrack in the kernel")
             tracked = True
             for position, step in enumerate(steps, 1):
+                if stop.signal is not None:
+                    break
                 cell = nb.cells[step.index]
                 if not step.tracked or not tracked:
                     await _silent(client, f"__import__('reprotrack.replaying').replaying.pause({not step.tracked})", "pausing")
@@ -239,12 +282,15 @@ async def _run(notebook, nb, has_ids, steps, mode, lock_out, partial, kernel, ti
                     progress(position, len(steps), run_)
                 if status in ("timeout", "died"):
                     break
+            if stop.signal is not None and result.execution_error is None:
+                result.interrupted = stop.signal
+                result.execution_error = f"interrupted by {_signal_name(stop.signal)}"
             timed_out = bool(result.runs) and result.runs[-1].status == "timeout"
-            if result.execution_error is None or timed_out:
+            if result.execution_error is None or timed_out or result.interrupted:
                 if timed_out:
                     await _interrupt(client)
                 await _silent(client, "__import__('reprotrack.replaying').replaying.finish()", "saving the lock",
-                              timeout=30 if timed_out else SILENT_TIMEOUT)
+                              timeout=30 if timed_out or result.interrupted else SILENT_TIMEOUT)
 
                 result.lock = store.read_lock(lock_out)
     except NoSuchKernel:
@@ -254,10 +300,15 @@ async def _run(notebook, nb, has_ids, steps, mode, lock_out, partial, kernel, ti
     except (DeadKernelError, RuntimeError, TimeoutError, asyncio.TimeoutError) as exc:
         result.execution_error = result.execution_error or f"the kernel {name!r} failed: {one_line(exc, 300)}"
     finally:
+        stop.uninstall()
         log.close()
         atexit.unregister(client._cleanup_kernel)  # nbclient leaves it registered when the kernel never started
         if client.km is not None and client.km.has_kernel:  # pragma: no cover - belt and braces: never orphan
             await _maybe_await(client.km.shutdown_kernel(now=True))
+        result.ended = leftovers.end(client.left_behind)
+    if stop.signal is not None and result.interrupted is None:
+        result.interrupted = stop.signal
+        result.execution_error = result.execution_error or f"interrupted by {_signal_name(stop.signal)}"
     if result.execution_error is not None:
         tail = _log_tail(log_path)
         if tail:
@@ -265,6 +316,79 @@ async def _run(notebook, nb, has_ids, steps, mode, lock_out, partial, kernel, ti
     if result.lock is None:
         result.lock = _partial_lock(partial, notebook)
     return result
+
+
+class _Stop:
+    """SIGINT/SIGTERM while a replay runs: the running cell is interrupted, no further cell starts, the lock of
+    what ran is saved and the kernel shut down as usual; a second signal shuts the kernel down at once. The
+    handlers are the event loop's (main thread only; elsewhere the default behaviour stays) and the previous
+    ones come back afterwards."""
+
+    SIGNALS = ("SIGINT", "SIGTERM")
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.signal: int | None = None
+        self.previous: dict[int, Any] = {}
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    def remember(self) -> None:
+        """The handlers to put back afterwards (nbclient's and asyncio's removal would leave the defaults)."""
+        import signal
+        import threading
+
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for name in self.SIGNALS:
+            number = getattr(signal, name, None)
+            if number is not None:
+                self.previous[number] = signal.getsignal(number)
+
+    def install(self) -> None:
+        if not self.previous:
+            return
+        self.loop = asyncio.get_running_loop()
+        for number in self.previous:
+            try:
+                self.loop.add_signal_handler(number, self._on_signal, number)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass
+
+    def uninstall(self) -> None:
+        import signal
+
+        for number, handler in self.previous.items():
+            try:
+                if self.loop is not None:
+                    self.loop.remove_signal_handler(number)
+                signal.signal(number, handler if handler is not None else signal.SIG_DFL)
+            except (RuntimeError, ValueError, TypeError):
+                pass
+        self.previous = {}
+
+    def _on_signal(self, number: int) -> None:
+        km = self.client.km
+        if self.signal is None:
+            self.signal = number
+            if km is not None:
+                asyncio.ensure_future(_interrupt(self.client))
+        elif km is not None:  # the second one: no more waiting
+            asyncio.ensure_future(_maybe_await(km.shutdown_kernel(now=True)))
+
+
+def _signal_name(number: int) -> str:
+    import signal
+
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+def _kernel_pid(client: Any) -> int | None:
+    provisioner = getattr(getattr(client, "km", None), "provisioner", None)
+    pid = getattr(provisioner, "pid", None)
+    return pid if isinstance(pid, int) else None
 
 
 def _client(nb: Any, name: str, timeout: float | None, cwd: Path):
@@ -275,6 +399,18 @@ def _client(nb: Any, name: str, timeout: float | None, cwd: Path):
 
         pending_meta: dict[str, Any] | None = None
         reply_status: str | None = None
+        before_start: Callable[[], None] | None = None
+        left_behind: list[Any] = []
+
+        async def _async_cleanup_kernel(self) -> None:
+            # what the notebook started is listed while it still descends from the kernel
+            self.left_behind = leftovers.descendants(_kernel_pid(self))
+            await super()._async_cleanup_kernel()
+
+        async def async_start_new_kernel(self, **kwargs):
+            if self.before_start is not None:
+                self.before_start()
+            return await super().async_start_new_kernel(**kwargs)
 
         async def async_start_new_kernel_client(self):
             kc = await super().async_start_new_kernel_client()
@@ -310,8 +446,11 @@ def _client(nb: Any, name: str, timeout: float | None, cwd: Path):
     return client
 
 
-def _setup_code(mode: str, lock_out: Path, notebook: Path, partial: Path, pins: list[dict[str, Any]] | None) -> str:
+def _setup_code(mode: str, lock_out: Path, notebook: Path, partial: Path, pins: list[dict[str, Any]] | None,
+                privacy: dict[str, str] | None = None) -> str:
     kwargs = {"mode": mode, "lock_out": str(lock_out), "notebook": str(notebook), "partial": str(partial)}
+    if privacy:
+        kwargs.update({k: str(privacy[k]) for k in ("policy", "salt") if privacy.get(k)})
     pin_arg = f", pins=__import__('json').loads({json.dumps(json.dumps(pins))})" if pins else ""
     args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
     return f"__import__('reprotrack.replaying').replaying.setup({args}{pin_arg})"

@@ -9,6 +9,7 @@ from conftest import run
 
 from reprotrack.core import lockfile
 from reprotrack.core.fingerprint import fingerprint
+from reprotrack.core.privacy import protect
 from reprotrack.kernel import session
 from reprotrack.kernel.capture.data import DELETED, DataCapture
 
@@ -21,6 +22,11 @@ def ok(ip, source):
 
 def last_data():
     return session.active().cells[-1].data
+
+
+def stored(fp):
+    """A fingerprint as the session stores it: under its privacy policy (safe by default)."""
+    return protect(fp, session.active().policy, session.active().salt)
 
 
 def counting(ip):
@@ -42,7 +48,7 @@ def test_assigned_names_are_fingerprinted(ip):
     ok(ip, "df = pd.DataFrame({'a': [1.0, 2.0], 'b': ['x', 'y']})\nx = 3\na, (b, c) = np.arange(3), ('s', 1.5)")
     data = last_data()
     assert set(data) == {"df", "x", "a", "b", "c"}
-    assert data["df"] == fingerprint(ip.user_ns["df"])
+    assert data["df"] == stored(fingerprint(ip.user_ns["df"]))
     assert data["df"]["type"] == "pandas.DataFrame" and data["df"]["shape"] == [2, 2]
     assert data["a"]["content"] == fingerprint(np.arange(3))["content"]
     assert data["x"]["content"] == fingerprint(3)["content"]
@@ -70,7 +76,7 @@ def test_changes_in_place_are_fingerprinted(ip, setup, change, name):
     data = last_data()
     assert name in data
     assert data[name]["content"] != before
-    assert data[name] == fingerprint(ip.user_ns[name])
+    assert data[name] == stored(fingerprint(ip.user_ns[name]))
 
 
 def test_untouched_names_are_not_fingerprinted(ip):
@@ -210,5 +216,5 @@ def test_recorded_fingerprints_make_a_valid_lock(ip, tmp_path):
     ok(ip, "del v")
     path = session.active().save(tmp_path / "data.lock")
     lock = lockfile.loads(path.read_text())
-    assert lock.cells[-2].data["df"] == fingerprint(ip.user_ns["df"])
+    assert lock.cells[-2].data["df"] == stored(fingerprint(ip.user_ns["df"]))
     assert lock.cells[-1].data == {"v": DELETED}

@@ -96,3 +96,33 @@ def test_bad_input_for_every_notebook_is_reported_per_notebook_without_a_kernel(
     out = capsys.readouterr().out
     assert code == 2
     assert "no lock" in out and "no notebook at" in out
+
+
+SCRATCH = ["import time\nfrom pathlib import Path\nPath('scratch.txt').write_text(NAME * 1000)\ntime.sleep(1.5)",
+           "text = open('scratch.txt').read()\nassert text == NAME * 1000, 'another notebook wrote scratch.txt'"]
+
+
+def test_notebooks_of_one_folder_never_run_at_once_and_other_folders_do():
+    from reprotrack.batch import by_folder
+
+    assert by_folder(["a/x.ipynb", "b/y.ipynb", "a/z.ipynb", "./a/w.ipynb"]) == [
+        ["a/x.ipynb", "a/z.ipynb", "./a/w.ipynb"], ["b/y.ipynb"]]
+
+
+@pytest.mark.kernel
+def test_parallel_verification_of_notebooks_sharing_a_scratch_file_gives_the_serial_answers(tmp_path, capsys):
+    from reprotrack.batch import verify_many
+
+    nbs = []
+    for name in ("a", "b", "c", "d"):
+        nbs.append(str(write_notebook(tmp_path / f"{name}.ipynb", [f"NAME = {name!r}", *SCRATCH],
+                                      ids=["name", "write", "read"])))
+        assert cli.main(["record", nbs[-1]]) == 0
+    serial = verify_many(nbs, jobs=1)
+    parallel = verify_many(nbs, jobs=4)
+
+    def answers(result):
+        return [(o.notebook, o.exit_code, o.report.to_dict()) for o in result.outcomes]
+
+    assert [o.status for o in serial.outcomes] == ["reproduced"] * 4
+    assert answers(parallel) == answers(serial)

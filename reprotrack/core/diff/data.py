@@ -17,6 +17,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from reprotrack.core.privacy import WITHHELD, is_key, top_keys
 from reprotrack.core.text import one_line
 
 CAUSES = ("schema-changed", "rows-added", "rows-removed", "rows-reordered", "precision", "values-changed",
@@ -269,13 +270,20 @@ def _new_categories(a: dict[str, Any], b: dict[str, Any]) -> list[DataDifference
         ta, tb = x.get("top"), y.get("top")
         if not isinstance(ta, list) or not isinstance(tb, list) or not tb:
             continue
-        seen = {str(v) for v, _ in ta}
+        seen = set(top_keys(x))  # keyed under a privacy policy: a label kept in one run, withheld in the other
         complete = isinstance(x.get("distinct"), int) and x["distinct"] <= len(ta)
         floor = min((c for _, c in ta), default=0)
-        new = [v for v, c in tb if str(v) not in seen and (complete or c > floor)]
-        if new:
-            out.append(DataDifference("new-categories", f"Column {_colname(x)!r} has value(s) unseen in the "
-                                      f"research run: {_names([str(v) for v in new])}.", [_colname(x)]))
+        new = [v for k, (v, c) in zip(top_keys(y), tb) if k not in seen and (complete or c > floor)]
+        if not new:
+            continue
+        shown = [str(v) for v in new if not is_key(v)]
+        withheld = len(new) - len(shown)
+        if not shown:
+            what = f"{len(new)} new categor{'y' if len(new) == 1 else 'ies'} ({WITHHELD})"
+        else:
+            what = _names(shown) + (f" and {withheld} more ({WITHHELD})" if withheld else "")
+        out.append(DataDifference("new-categories", f"Column {_colname(x)!r} has value(s) unseen in the "
+                                  f"research run: {what}.", [_colname(x)]))
     return out
 
 
@@ -343,8 +351,8 @@ def _shift(x: dict[str, Any], y: dict[str, Any]) -> str | None:
                     return f"histogram moved by {tv:.0%}"
     ta, tb = x.get("top"), y.get("top")
     if isinstance(ta, list) and isinstance(tb, list) and ca and cb:
-        pa = {str(v): c / ca for v, c in ta}
-        pb = {str(v): c / cb for v, c in tb}
+        pa = {k: c / ca for k, (_, c) in zip(top_keys(x), ta)}
+        pb = {k: c / cb for k, (_, c) in zip(top_keys(y), tb)}
         tv = 0.5 * sum(abs(pa.get(k, 0.0) - pb.get(k, 0.0)) for k in set(pa) | set(pb))
         if tv > TOP_SHIFT:
             return f"top-value frequencies moved by {tv:.0%}"

@@ -213,7 +213,9 @@ def compare_text(
         return _compare_numbers(stream, label, research, replay, rtol=rtol, atol=atol)
     text_a, text_b = research.get("text", ""), replay.get("text", "")
     line_no, line_a, line_b = _first_difference(text_a, text_b)
-    if line_no is None:
+    if research.get("text_withheld") or replay.get("text_withheld"):
+        detail = "(the text is withheld by the privacy policy)"
+    elif line_no is None:
         detail = (
             f"after the first {normalise.EXCERPT_CHARS} characters "
             f"({research.get('chars')} characters in research, {replay.get('chars')} now)"

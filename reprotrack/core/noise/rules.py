@@ -53,7 +53,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 
 from reprotrack.core.noise.durations import TIMING_FIELDS
@@ -348,12 +348,16 @@ def summarise_text(
     *,
     paths: Iterable[tuple[str, str]] = (),
     truncated: bool = False,
+    protect: Callable[[str], str] | None = None,
 ) -> dict[str, object] | None:
     """The compact, JSON-able record of printed text: the normalised text's first ``EXCERPT_CHARS``
     characters, its length and sha256, the sha256 with numbers masked (equal masks: only numbers changed),
     the first ``MAX_NUMBERS`` numbers (nan/inf as strings), whether any is nan/inf. None when nothing is left
-    after normalisation (a cell that printed only progress bars or the tracker's own warnings)."""
+    after normalisation (a cell that printed only progress bars or the tracker's own warnings). ``protect``
+    treats the normalised text before anything is kept (the privacy policy's redaction)."""
     text = normalise_text(raw, rules, paths=paths)
+    if protect is not None and text:
+        text = protect(text)
     if not text:
         return None
     found, masked = numbers_and_mask(text)

@@ -28,6 +28,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from reprotrack.core import privacy
 from reprotrack.core.noise import rules as normalise
 from reprotrack.core.noise.durations import without_durations
 from reprotrack.core.text import exception_text, redact
@@ -157,6 +158,7 @@ class OutputCapture(Capture):
         self.base_dir: Any = None
         self.patched_hook: tuple[Any, dict[str, Any]] = (None, {})
         self.source_keys: set[int] = set()  # in-memory hashes of the session's source lines, never stored
+        self.session: Any = None
 
     def install(self, session: Any) -> None:
         # The user's [tool.reprotrack] normalise rules, read by the session when it starts.
@@ -170,6 +172,7 @@ class OutputCapture(Capture):
             if callable(warn):
                 warn(f"[tool.reprotrack] normalise rules ignored: {exc}; each rule is a [regex, replacement] pair")
         self.base_dir = getattr(session, "base_dir", None)
+        self.session = session  # its privacy policy is read per cell: ``%reprotrack start --privacy`` may change it
         self._mute_displayhook(getattr(session, "shell", None))
 
     def uninstall(self) -> None:
@@ -231,12 +234,13 @@ class OutputCapture(Capture):
         for name, buffer in buffers.items():
             if buffer.size:
                 paths = paths or _known_paths(self.base_dir)  # now: the cell may have changed directory
-                summary = normalise.summarise_text(
-                    redact(without_source(buffer.text(), self.source_keys)), self.rules, paths=paths,
-                    truncated=buffer.truncated,
-                )
+                policy, salt = getattr(self.session, "policy", "values"), getattr(self.session, "salt", "")
+                text = redact(without_source(buffer.text(), self.source_keys))
+                hide = None if policy == "values" else (lambda t: privacy.redact_identifying(t, salt))
+                summary = normalise.summarise_text(text, self.rules, paths=paths, truncated=buffer.truncated,
+                                                   protect=hide)
                 if summary is not None:
-                    outputs[name] = summary
+                    outputs[name] = privacy.protect_text_summary(summary, policy, salt)
         value = getattr(ctx.result, "result", None)
         if value is not None:
             outputs["result"] = summarise_result(value)

@@ -186,13 +186,14 @@ def check(research: Lock, production: Lock, options: CheckOptions | None = None,
                           f"Research recorded checkpoint {name!r}; the production run has none of that name, so "
                           "this stage was not checked.", f"Call reprotrack.checkpoint({name!r}, obj) where the "
                           "production code finishes this stage, or map its name (--map PROD=RESEARCH).",
-                          severity="warning"))
+                          severity="warning", evidence={"checkpoint": name}))
         table.append({"name": name, "production": None, "status": "missing", "columns": [], "findings": [f]})
     for prod_name in only_production:
         f = c.add(Finding("", None, None, "execution", "checkpoint-added", f"checkpoint {prod_name}",
                           f"The production run recorded checkpoint {prod_name!r}, which research has not: nothing "
                           "to check it against.", "Map it to a research checkpoint (--map PROD=RESEARCH, or "
-                          "[tool.reprotrack] checkpoints), or record it in the notebook too.", severity="warning"))
+                          "[tool.reprotrack] checkpoints), or record it in the notebook too.", severity="warning",
+                          evidence={"checkpoint": prod_name}))
         table.append({"name": None, "production": prod_name, "status": "extra", "columns": [], "findings": [f]})
     if not pairs and (only_research or only_production):
         c.add(Finding("", None, None, "execution", "checkpoint-missing", "checkpoints",
@@ -224,7 +225,7 @@ def _one(c: _Check, research: Lock, production: Lock, name: str, prod_name: str)
     a, b = research.checkpoints[name], production.checkpoints[prod_name]
     found = checkpoint_differences(a, b, rule, c.options.diff)
     status = verdict(found)
-    facts = _fact_findings(c, facts_up_to(research, name), facts_up_to(production, prod_name), subject,
+    facts = _fact_findings(c, facts_up_to(research, name), facts_up_to(production, prod_name), name, subject,
                            differs=status == "differs")
     roots = [f for f in facts if f.severity == "error"]
     made: list[Finding] = list(facts)
@@ -234,8 +235,7 @@ def _one(c: _Check, research: Lock, production: Lock, name: str, prod_name: str)
     columns: list[str] = []
     for f in found:
         f.subject = subject
-        f.message = f"{subject}: {f.message}"
-        f.evidence = {**(f.evidence or {}), "research": a, "replay": b}
+        f.evidence = {**(f.evidence or {}), "research": a, "replay": b, "checkpoint": name}
         columns += [col for col in (f.evidence.get("columns") or []) if col not in columns]
         # the findings of one checkpoint are one diagnosis: siblings, never each other's consequence
         c.add(f, parent if f.severity == "error" else None)
@@ -245,7 +245,7 @@ def _one(c: _Check, research: Lock, production: Lock, name: str, prod_name: str)
     return {"name": name, "production": prod_name, "status": status, "columns": columns, "findings": made}
 
 
-def _fact_findings(c: _Check, ra: Facts, pa: Facts, subject: str, *, differs: bool) -> list[Finding]:
+def _fact_findings(c: _Check, ra: Facts, pa: Facts, name: str, subject: str, *, differs: bool) -> list[Finding]:
     """Seeds, inputs, splits and unseeded randomness that differ up to this checkpoint and were not reported
     at an earlier one: roots when the checkpoint differs, warnings when it matches anyway."""
     severity = "error" if differs else "warning"
@@ -256,7 +256,7 @@ def _fact_findings(c: _Check, ra: Facts, pa: Facts, subject: str, *, differs: bo
             return
         c.reported.add(key)
         out.append(Finding("", None, None, kind, cause, what, f"{message} (up to {subject})", fix,
-                           severity=severity, evidence=evidence))
+                           severity=severity, evidence={**(evidence or {}), "checkpoint": name}))
 
     for name, entry in ra.inputs.items():
         other = pa.inputs.get(name)

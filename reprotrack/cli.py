@@ -108,13 +108,13 @@ def _add_production_commands(sub) -> None:
 
     run = sub.add_parser("run", help="run a script (or -m module) in a fresh process with tracking on and write "
                                      "its lock; --against checks it at the end")
-    run.add_argument("-m", dest="module", default=None, metavar="MODULE", help="run a module, as python -m does")
+    run.add_argument("-m", dest="module", action="store_true", help="SCRIPT is a module name, run as python -m does")
     run.add_argument("--lock", default=None, help="where to write the lock (default: <script>.reprotrack.lock)")
     run.add_argument("--against", default=None, metavar="RESEARCH", help="check the run against this research lock")
     run.add_argument("--timeout", type=_positive, default=None, metavar="S", help="seconds the script may run")
     _production_args(run)
-    run.add_argument("target", nargs="?", default=None, metavar="SCRIPT", help="the script to run")
-    run.add_argument("args", nargs=argparse.REMAINDER, help="arguments passed to the script")
+    run.add_argument("target", metavar="SCRIPT", help="the script to run (with -m: the module)")
+    run.add_argument("args", nargs=argparse.REMAINDER, help="arguments passed to the script, as given")
     run.set_defaults(func=cmd_run)
 
 
@@ -132,7 +132,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     report = check_locks(args.production, args.against, maps=args.map, rtol=args.rtol, atol=args.atol,
                          env_policy=args.env_policy)
     if report.execution_error:
-        _log(f"the production run did not finish: {report.execution_error}")
+        _log(f"the production lock is partial: {report.execution_error}")
     _emit(report, args.format, args.output)
     return exit_code_for(report)
 
@@ -141,18 +141,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from reprotrack.errors import UsageError
     from reprotrack.run import run_script
 
-    rest = list(args.args)
-    if args.module is not None:
-        target, module = args.module, True
-        if args.target is not None:
-            rest.insert(0, args.target)
-    elif args.target is None:
-        raise UsageError("run needs a SCRIPT (or -m MODULE)")
-    else:
-        target, module = args.target, False
     if args.output and args.against is None:
         raise UsageError("--output writes the check report: give --against RESEARCH.lock too")
-    result = run_script(target, rest, module=module, lock=args.lock, against=args.against, timeout=args.timeout,
+    result = run_script(args.target, args.args, module=args.module, lock=args.lock, against=args.against, timeout=args.timeout,
                         maps=args.map, rtol=args.rtol, atol=args.atol, env_policy=args.env_policy)
     if result.error:
         _log(f"{result.error}; partial lock written to {result.lock_path}")

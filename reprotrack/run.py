@@ -80,7 +80,7 @@ def run_script(target: str | os.PathLike[str], args: Sequence[str] = (), *, modu
             raise UsageError(f"--lock {lock_path.name} is the research lock given to --against; write the run's "
                              "lock elsewhere")
         research = load_research(against)  # bad input is said before anything runs
-        start = lock_path.parent if module else Path(target).parent
+        start = Path.cwd() if module else Path(target).parent  # the production code's pyproject.toml
         options = options or checkpoint_options(start, maps=maps, rtol=rtol, atol=atol, env_policy=env_policy)
         check_names(research, options)
     with tempfile.TemporaryDirectory(prefix="reprotrack-run-") as tmp:
@@ -104,7 +104,7 @@ def _spawn(out: Path, target: str, args: list[str], *, module: bool, timeout: fl
         returncode = process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         _kill(process)
-        return None, f"the script did not finish within {timeout:g} s and was stopped"
+        return None, f"it ran longer than {timeout:g} s (--timeout) and was stopped"
     except BaseException:  # Ctrl-C: the child goes with us
         _kill(process)
         raise
@@ -113,9 +113,9 @@ def _spawn(out: Path, target: str, args: list[str], *, module: bool, timeout: fl
             name = signal.Signals(-returncode).name
         except ValueError:
             name = str(-returncode)
-        return returncode, f"the script was killed by signal {name}"
+        return returncode, f"it was killed by signal {name}"
     if returncode != 0:
-        return returncode, f"the script exited with code {returncode}"
+        return returncode, f"it exited with code {returncode}"
     return returncode, None
 
 
@@ -137,7 +137,7 @@ def _collect(out: Path, returncode: int | None, error: str | None) -> Lock:
     if lock is None:
         lock = Lock(mode="script", complete=False)
     if error is None and not lock.complete:
-        error = "the script ended before it finished (os._exit, or the process ended early)"
+        error = "it ended before its last line ran (os._exit, or the process was ended)"
     if error is not None:
         lock.complete = False
         note = f"the script did not finish: {error}"

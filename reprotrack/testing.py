@@ -62,6 +62,7 @@ class Research:
     def assert_matches(self, name: str, obj: Any, *, rtol: float | None = None, atol: float | None = None,
                        order: str | None = None) -> str:
         """Pass (returning ``matches`` or ``precision``) or raise ``AssertionError`` with the diagnosis."""
+        __tracebackhide__ = True  # pytest shows the diagnosis, not this function
         status, findings = self.check(name, obj, rtol=rtol, atol=atol, order=order)
         if status != "differs":
             return status
@@ -78,4 +79,5 @@ def assert_matches(lock: str | os.PathLike[str], name: str, obj: Any, *, rtol: f
                    atol: float | None = None, order: str | None = None) -> str:
     """Assert that ``obj`` matches research checkpoint ``name`` of ``lock`` (see the module docstring).
     ``order="ignore"``: the same rows in any order match. Returns ``matches`` or ``precision``."""
+    __tracebackhide__ = True
     return Research(lock).assert_matches(name, obj, rtol=rtol, atol=atol, order=order)

@@ -45,7 +45,7 @@ def _headline(report, paint) -> str:
         what = "checkpoint" if report.checkpoints is not None else "recorded result"
         return paint("reprotrack: REPRODUCED", "ok") + f" — every {what} matches the research run{tail}."
     if report.status == "failed":
-        run = "production run did not finish" if report.checkpoints is not None else "notebook could not be executed"
+        run = "production run is partial" if report.checkpoints is not None else "notebook could not be executed"
         text = paint("reprotrack: FAILED", "error") + f" — the {run}"
         if report.execution_error:
             text += f": {clean(report.execution_error)}"

@@ -195,7 +195,7 @@ def check(research: Lock, production: Lock, options: CheckOptions | None = None,
                           "[tool.reprotrack] checkpoints), or record it in the notebook too.", severity="warning",
                           evidence={"checkpoint": prod_name}))
         table.append({"name": None, "production": prod_name, "status": "extra", "columns": [], "findings": [f]})
-    if not pairs and (only_research or only_production):
+    if not pairs and (only_research or only_production) and not execution_error:
         c.add(Finding("", None, None, "execution", "checkpoint-missing", "checkpoints",
                       "No checkpoint name is common to both runs: nothing was compared (research: "
                       f"{_listed(only_research)}; production: {_listed(only_production)}).",

@@ -230,7 +230,9 @@ def _one(c: _Check, research: Lock, production: Lock, name: str, prod_name: str)
     roots = [f for f in facts if f.severity == "error"]
     made: list[Finding] = list(facts)
     for f in facts:
-        c.add(f)
+        # a split that moved because a seed or an input changed is that change's consequence
+        cause = roots[0] if f.kind == "split" and roots and roots[0].kind != "split" else None
+        c.add(f, cause)
     parent = roots[0] if roots else (c.first_root or c.env_root)
     columns: list[str] = []
     for f in found:
@@ -258,11 +260,11 @@ def _fact_findings(c: _Check, ra: Facts, pa: Facts, name: str, subject: str, *, 
         out.append(Finding("", None, None, kind, cause, what, f"{message} (up to {subject})", fix,
                            severity=severity, evidence={**(evidence or {}), "checkpoint": name}))
 
-    for name, entry in ra.inputs.items():
-        other = pa.inputs.get(name)
+    for file, entry in ra.inputs.items():
+        other = pa.inputs.get(file)
         if other is not None and entry.get("content") != other.get("content"):
-            new(("input", name), "data", "input-file-changed", name,
-                f"The file {name} read in production differs from the one research read ({entry.get('bytes')} → "
+            new(("input", file), "data", "input-file-changed", file,
+                f"The file {file} read in production differs from the one research read ({entry.get('bytes')} → "
                 f"{other.get('bytes')} bytes)", "Read the research data (same extract, same version of the file), "
                 "or record the notebook again on the new data.")
     for api, values in ra.seeds.items():

@@ -6,7 +6,8 @@ seeds, randomness, file inputs and splits recorded per stage between checkpoints
 in the script (only ``reprotrack.checkpoint(name, obj)`` where stages meet). It writes into a temporary
 folder; this module decides what reaches ``--lock``: the complete lock when the script finished, else a lock
 marked ``complete: false`` (the last snapshot, or an empty one) with a note saying why -- so a lock from an
-earlier run at the same path is never mistaken for this run's. Standard input is closed (a script that waits
+earlier run at the same path is never mistaken for this run's. With ``--against`` the script's standard
+output goes to standard error (standard output is the report's). Standard input is closed (a script that waits
 for input fails instead of hanging); ``timeout`` kills the whole process group. Exit codes as for notebooks:
 3 when the script failed, hung, was killed or exited early; else the check's 0/1.
 """
@@ -85,7 +86,8 @@ def run_script(target: str | os.PathLike[str], args: Sequence[str] = (), *, modu
         check_names(research, options)
     with tempfile.TemporaryDirectory(prefix="reprotrack-run-") as tmp:
         out = Path(tmp) / "run.lock"
-        returncode, error = _spawn(out, target, list(args), module=module, timeout=timeout)
+        returncode, error = _spawn(out, target, list(args), module=module, timeout=timeout,
+                                   quiet_stdout=research is not None)
         result = _collect(out, returncode, error)
     result.run["script"] = target if module else Path(target).name
     result.run["lock_path"] = str(lock_path)
@@ -97,9 +99,14 @@ def run_script(target: str | os.PathLike[str], args: Sequence[str] = (), *, modu
     return RunResult(lock_path, result, returncode, error, report)
 
 
-def _spawn(out: Path, target: str, args: list[str], *, module: bool, timeout: float | None) -> tuple[int | None, str | None]:
+def _spawn(out: Path, target: str, args: list[str], *, module: bool, timeout: float | None,
+           quiet_stdout: bool = False) -> tuple[int | None, str | None]:
+    """Run the child; with ``quiet_stdout`` the script's standard output goes to our standard error, so that
+    standard output holds only the check report (``--format json`` stays parseable)."""
     command = [sys.executable, "-c", CHILD, str(out), "--module" if module else "--script", target, *args]
-    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, start_new_session=True)
+    sys.stdout.flush()
+    stdout = sys.stderr.fileno() if quiet_stdout and _has_fileno(sys.stderr) else None
+    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=stdout, start_new_session=True)
     try:
         returncode = process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -117,6 +124,14 @@ def _spawn(out: Path, target: str, args: list[str], *, module: bool, timeout: fl
     if returncode != 0:
         return returncode, f"it exited with code {returncode}"
     return returncode, None
+
+
+def _has_fileno(stream: Any) -> bool:
+    try:
+        stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return False
+    return True
 
 
 def _kill(process: subprocess.Popen) -> None:

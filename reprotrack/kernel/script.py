@@ -11,7 +11,8 @@ cell's source (data fingerprints of assigned names, seed constructors read from 
 a script's data is compared at its checkpoints.
 
 ``main`` is the child process of ``reprotrack run``: it runs the script as ``__main__`` (``runpy``), writes
-a partial lock (``complete: false``) at every checkpoint and the complete one only when the script returned
+a partial lock (``complete: false``; no environment facts) at every checkpoint and the complete one only
+when the script returned
 (or called ``sys.exit(0)``). A script that raised, exited non-zero, was killed or called ``os._exit`` leaves
 at most a partial lock, which is never mistaken for a complete one. Never touches the research lock: it
 writes only the path its parent gave it.
@@ -107,8 +108,17 @@ class ScriptSession(Session):
             self.close_stage()
             self.open_stage()
             if not self.complete:
-                self.save()  # a snapshot: what a killed run leaves behind, marked partial
+                self.snapshot()
         return fp
+
+    def snapshot(self) -> None:
+        """What a killed run leaves behind, marked partial: the stages and checkpoints so far, without the
+        captures' save-time facts (the environment scan costs seconds; the final save records it)."""
+        captures, self.captures = self.captures, []
+        try:
+            self.save()
+        finally:
+            self.captures = captures
 
     def save(self, path: str | os.PathLike[str] | None = None) -> Path | None:
         """The script's own ``reprotrack.save(path)`` during a run also gets the final lock at the end."""

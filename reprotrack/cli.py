@@ -129,6 +129,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from reprotrack.check import check_locks
     from reprotrack.verify import exit_code_for
 
+    _output_not_input(args.output, args.production, args.against)
     report = check_locks(args.production, args.against, maps=args.map, rtol=args.rtol, atol=args.atol,
                          env_policy=args.env_policy)
     if report.execution_error:
@@ -143,6 +144,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if args.output and args.against is None:
         raise UsageError("--output writes the check report: give --against RESEARCH.lock too")
+    _output_not_input(args.output, args.against, args.lock, None if args.module else args.target)
     result = run_script(args.target, args.args, module=args.module, lock=args.lock, against=args.against, timeout=args.timeout,
                         maps=args.map, rtol=args.rtol, atol=args.atol, env_policy=args.env_policy)
     if result.error:
@@ -152,6 +154,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     if result.report is not None:
         _emit(result.report, args.format, args.output)
     return result.exit_code
+
+
+def _output_not_input(output: str | None, *inputs: str | None) -> None:
+    """A report written over a lock or the script it is about would destroy the evidence."""
+    from reprotrack.errors import UsageError
+
+    if output and any(p and Path(p).resolve() == Path(output).resolve() for p in inputs):
+        raise UsageError(f"--output {output} is also an input of this command; write the report elsewhere")
 
 
 def _kernel_args(parser) -> None:

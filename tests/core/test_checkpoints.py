@@ -155,3 +155,16 @@ def test_a_partial_production_run_is_failed_not_compared_as_complete():
     assert report.status == "failed"
     assert row(report, "train")["status"] == "missing"
     assert not any(f.severity == "error" for f in report.findings)
+
+
+def test_locks_written_before_checkpoint_positions_still_load_and_check():
+    import json
+
+    from reprotrack.core import lockfile
+
+    new = lock({"features": frame()}, cells=[cell(1)], at={"features": 1})
+    raw = json.loads(lockfile.dumps(new))
+    del raw["checkpoint_at"], raw["complete"]
+    old = lockfile.loads(json.dumps(raw))
+    assert old.complete is True and old.checkpoint_at == {}
+    assert check(old, new).status == "reproduced"

@@ -126,6 +126,8 @@ def test_bad_input_is_one_line_and_exit_2(research, tmp_path):
         (("check", str(tmp_path / "replay.lock"), "--against", str(research)), "replay's lock"),
         (("run", "--lock", str(research), "--against", str(research), str(research.parent / "stages.py")),
          "is the research lock"),
+        (("check", str(tmp_path / "replay.lock"), "--against", str(research), "-o", str(research)),
+         "also an input"),
     ]
     for args, words in cases:
         done = cli(*args, cwd=tmp_path)

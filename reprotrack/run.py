@@ -71,6 +71,8 @@ def run_script(target: str | os.PathLike[str], args: Sequence[str] = (), *, modu
         path = Path(target).expanduser()
         if not path.is_file():
             raise UsageError(f"{path} is not a file; pass a Python script (or -m MODULE)")
+        if path.suffix == ".ipynb":
+            raise UsageError(f"{path.name} is a notebook; record it with `reprotrack record {path.name}`")
         target = str(path.resolve())
     lock_path = Path(lock).expanduser().resolve() if lock else default_lock(target, module)
     if not lock_path.parent.is_dir():
@@ -86,8 +88,14 @@ def run_script(target: str | os.PathLike[str], args: Sequence[str] = (), *, modu
         check_names(research, options)
     with tempfile.TemporaryDirectory(prefix="reprotrack-run-") as tmp:
         out = Path(tmp) / "run.lock"
-        returncode, error = _spawn(out, target, list(args), module=module, timeout=timeout,
-                                   quiet_stdout=research is not None)
+        try:
+            returncode, error = _spawn(out, target, list(args), module=module, timeout=timeout,
+                                       quiet_stdout=research is not None)
+        except KeyboardInterrupt:  # the child is gone; what it did is kept, marked partial
+            interrupted = _collect(out, None, "it was interrupted (Ctrl-C)")
+            interrupted.run["lock_path"] = str(lock_path)
+            store.write_lock(lock_path, interrupted)
+            raise
         result = _collect(out, returncode, error)
     result.run["script"] = target if module else Path(target).name
     result.run["lock_path"] = str(lock_path)
@@ -107,14 +115,18 @@ def _spawn(out: Path, target: str, args: list[str], *, module: bool, timeout: fl
     sys.stdout.flush()
     stdout = sys.stderr.fileno() if quiet_stdout and _has_fileno(sys.stderr) else None
     process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=stdout, start_new_session=True)
+    # the child has its own process group (so a timeout kills all it started): a SIGTERM to us must reach it
+    previous = _on_sigterm(_interrupt)
     try:
         returncode = process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         _kill(process)
         return None, f"it ran longer than {timeout:g} s (--timeout) and was stopped"
-    except BaseException:  # Ctrl-C: the child goes with us
+    except BaseException:  # Ctrl-C or SIGTERM: the child goes with us
         _kill(process)
         raise
+    finally:
+        _on_sigterm(previous)
     if returncode < 0:
         try:
             name = signal.Signals(-returncode).name
@@ -124,6 +136,19 @@ def _spawn(out: Path, target: str, args: list[str], *, module: bool, timeout: fl
     if returncode != 0:
         return returncode, f"it exited with code {returncode}"
     return returncode, None
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def _on_sigterm(handler: Any) -> Any:
+    """Install ``handler`` for SIGTERM (main thread only); return the previous one."""
+    import threading
+
+    if handler is None or threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, handler)
 
 
 def _has_fileno(stream: Any) -> bool:

@@ -164,3 +164,24 @@ def test_assert_matches_passes_and_fails_with_the_diagnosis(research):
     assert assert_matches(research, "features", shuffled, order="ignore") == "matches"
     with pytest.raises(ReprotrackError, match="no checkpoint 'nope'"):
         assert_matches(research, "nope", frame)
+
+
+def test_a_stopped_run_leaves_no_process_and_a_partial_lock(tmp_path):
+    """SIGTERM (a CI job cancelled) reaches the script's own process group; the lock says partial."""
+    import signal
+    import time
+
+    (tmp_path / "slow.py").write_text("import reprotrack, time\nreprotrack.checkpoint('features', [1, 2])\n"
+                                      "open('started', 'w').close()\ntime.sleep(600)\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    run = subprocess.Popen([sys.executable, "-m", "reprotrack", "run", "--lock", "slow.lock", "slow.py"], cwd=tmp_path,
+                           env=env, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (tmp_path / "started").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    run.send_signal(signal.SIGTERM)
+    assert run.wait(timeout=60) == 130
+    lock = json.loads((tmp_path / "slow.lock").read_text())
+    assert lock["complete"] is False and "features" in lock["checkpoints"]
+    left = subprocess.run(["pgrep", "-f", str(tmp_path / "slow.py")], capture_output=True, text=True).stdout
+    assert left.strip() == ""

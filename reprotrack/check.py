@@ -10,8 +10,9 @@ half a run. Bad input is a ``ReprotrackError`` (exit 2).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from reprotrack import store
 from reprotrack.config import load_checkpoint_options

@@ -19,12 +19,13 @@ import signal
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from reprotrack import store
-from reprotrack.check import check_lock, checkpoint_options, check_names, load_research
+from reprotrack.check import check_lock, check_names, checkpoint_options, load_research
 from reprotrack.core.diff.checkpoints import CheckOptions
 from reprotrack.core.lockfile import Lock
 from reprotrack.errors import UsageError

@@ -23,7 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from reprotrack.check import checkpoint_options, load_research
-from reprotrack.core.diff.checkpoints import checkpoint_differences, research_name, verdict, with_rule
+from reprotrack.core.diff.checkpoints import (
+    checkpoint_differences,
+    research_name,
+    verdict,
+    with_rule,
+)
 from reprotrack.core.lockfile import Lock
 from reprotrack.core.text import escaped as clean
 from reprotrack.errors import UsageError

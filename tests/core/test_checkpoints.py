@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 from sklearn.linear_model import LogisticRegression
 
-from reprotrack.core.diff.checkpoints import CheckOptions, CheckpointRule, check, checkpoint_differences, verdict
+from reprotrack.core.diff.checkpoints import (
+    CheckOptions,
+    CheckpointRule,
+    check,
+    checkpoint_differences,
+    verdict,
+)
 from reprotrack.core.diff.model import CAUSES, DiffOptions
 from reprotrack.core.fingerprint import fingerprint
 from reprotrack.core.lockfile import CellRecord, Lock

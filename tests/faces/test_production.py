@@ -32,7 +32,7 @@ STAGES = textwrap.dedent("""
 
 def cli(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
-    return subprocess.run([sys.executable, "-m", "reprotrack", *args], cwd=cwd, env=env, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "reprotrack", *args], check=False, cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=timeout)
 
 
@@ -183,5 +183,5 @@ def test_a_stopped_run_leaves_no_process_and_a_partial_lock(tmp_path):
     assert run.wait(timeout=60) == 130
     lock = json.loads((tmp_path / "slow.lock").read_text())
     assert lock["complete"] is False and "features" in lock["checkpoints"]
-    left = subprocess.run(["pgrep", "-f", str(tmp_path / "slow.py")], capture_output=True, text=True).stdout
+    left = subprocess.run(["pgrep", "-f", str(tmp_path / "slow.py")], check=False, capture_output=True, text=True).stdout
     assert left.strip() == ""

@@ -5,11 +5,10 @@ the features test then fails with the checkpoint diagnosis."""
 import os
 
 import pandas as pd
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import train_test_split
-
 from churn.features import build_features, build_features_v2
 from churn.train import DATA, SEED
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
 
 BUILD = build_features_v2 if os.environ.get("REPROTRACK_FEATURES") == "v2" else build_features
 

@@ -20,7 +20,9 @@ __all__ = ["start", "stop", "save", "checkpoint", "fingerprint", "status", "__ve
 
 def start(lock: str | None = None, *, notebook: str | None = None, privacy: str | None = None):
     """Start tracking (or resume the session already tracking). In IPython every later cell run is
-    recorded; elsewhere checkpoints are. ``privacy`` (values | safe | hashed) overrides ``[tool.reprotrack]``."""
+    recorded; in a plain script, the stages between its checkpoints are (seeds, randomness, inputs, splits).
+    ``privacy`` (values | safe | hashed) overrides ``[tool.reprotrack]``."""
+    from reprotrack.kernel.context import active
     from reprotrack.kernel.session import start_or_resume
 
     try:
@@ -29,6 +31,11 @@ def start(lock: str | None = None, *, notebook: str | None = None, privacy: str 
         shell = get_ipython()
     except ImportError:  # pragma: no cover - IPython is a dependency
         shell = None
+    if shell is None and notebook is None and active() is None:
+        # a plain script: its seeds, inputs and splits are recorded in stages between its checkpoints
+        from reprotrack.kernel.script import start_script_session
+
+        return start_script_session(lock, privacy=privacy)
     return start_or_resume(shell, lock=lock, notebook=notebook, privacy=privacy)[0]
 
 

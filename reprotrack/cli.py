@@ -48,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.set_defaults(func=cmd_export)
 
     _add_run_commands(sub)
+    _add_production_commands(sub)
     for register in _extensions():
         register(sub)
     return parser
@@ -99,6 +100,73 @@ def _add_run_commands(sub) -> None:
     demo.add_argument("--workdir", default=None, metavar="DIR", help="folder to work in (default: a temporary one)")
     demo.add_argument("--format", choices=["text", "json", "junit", "html"], default="text")
     demo.set_defaults(func=cmd_demo)
+
+
+# -- production: check a script or pipeline against the research run by checkpoints (issue 15) ------------
+def _add_production_commands(sub) -> None:
+    check = sub.add_parser("check", help="check a production run's lock against the research lock, checkpoint by "
+                                         "checkpoint (never by cells)")
+    check.add_argument("production", help="the production run's lock (reprotrack run, or reprotrack.save)")
+    check.add_argument("--against", required=True, metavar="RESEARCH", help="the research lock")
+    _production_args(check)
+    check.set_defaults(func=cmd_check)
+
+    run = sub.add_parser("run", help="run a script (or -m module) in a fresh process with tracking on and write "
+                                     "its lock; --against checks it at the end")
+    run.add_argument("-m", dest="module", action="store_true", help="SCRIPT is a module name, run as python -m does")
+    run.add_argument("--lock", default=None, help="where to write the lock (default: <script>.reprotrack.lock)")
+    run.add_argument("--against", default=None, metavar="RESEARCH", help="check the run against this research lock")
+    run.add_argument("--timeout", type=_positive, default=None, metavar="S", help="seconds the script may run")
+    _production_args(run)
+    run.add_argument("target", metavar="SCRIPT", help="the script to run (with -m: the module)")
+    run.add_argument("args", nargs=argparse.REMAINDER, help="arguments passed to the script, as given")
+    run.set_defaults(func=cmd_run)
+
+
+def _production_args(parser) -> None:
+    _report_args(parser)
+    parser.add_argument("--map", action="append", default=[], metavar="PROD=RESEARCH",
+                        help="a production checkpoint name and the research one it stands for (repeatable; also "
+                             "[tool.reprotrack] checkpoints)")
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from reprotrack.check import check_locks
+    from reprotrack.verify import exit_code_for
+
+    _output_not_input(args.output, args.production, args.against)
+    report = check_locks(args.production, args.against, maps=args.map, rtol=args.rtol, atol=args.atol,
+                         env_policy=args.env_policy)
+    if report.execution_error:
+        _log(f"the production lock is partial: {report.execution_error}")
+    _emit(report, args.format, args.output)
+    return exit_code_for(report)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from reprotrack.errors import UsageError
+    from reprotrack.run import run_script
+
+    if args.output and args.against is None:
+        raise UsageError("--output writes the check report: give --against RESEARCH.lock too")
+    _output_not_input(args.output, args.against, args.lock, None if args.module else args.target)
+    result = run_script(args.target, args.args, module=args.module, lock=args.lock, against=args.against, timeout=args.timeout,
+                        maps=args.map, rtol=args.rtol, atol=args.atol, env_policy=args.env_policy)
+    if result.error:
+        _log(f"{result.error}; partial lock written to {result.lock_path}")
+    else:
+        _log(f"recorded {len(result.lock.checkpoints)} checkpoint(s) to {result.lock_path}")
+    if result.report is not None:
+        _emit(result.report, args.format, args.output)
+    return result.exit_code
+
+
+def _output_not_input(output: str | None, *inputs: str | None) -> None:
+    """A report written over a lock or the script it is about would destroy the evidence."""
+    from reprotrack.errors import UsageError
+
+    if output and any(p and Path(p).resolve() == Path(output).resolve() for p in inputs):
+        raise UsageError(f"--output {output} is also an input of this command; write the report elsewhere")
 
 
 def _kernel_args(parser) -> None:
@@ -289,9 +357,16 @@ def _verify_many(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
+    from reprotrack.check import by_checkpoints, check_locks
     from reprotrack.verify import diff_locks, exit_code_for
 
     args.output = _output(args.output, inputs=(args.research, args.other))
+    if by_checkpoints(store.read_lock(args.research), store.read_lock(args.other)):
+        _log(f"{args.other} is a script's run: compared by checkpoints (as reprotrack check {args.other} --against "
+             f"{args.research})")
+        report = check_locks(args.other, args.research, rtol=args.rtol, atol=args.atol, env_policy=args.env_policy)
+        _emit(report, args.format, args.output)
+        return exit_code_for(report)
     report = diff_locks(args.research, args.other, rtol=args.rtol, atol=args.atol, env_policy=args.env_policy)
     _emit(report, args.format, args.output)
     return exit_code_for(report)

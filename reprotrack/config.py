@@ -118,3 +118,43 @@ def load_privacy(start: Path | None = None) -> str | None:
     if value is not None and value not in POLICIES:
         raise UsageError(f"{path}: privacy must be one of {', '.join(POLICIES)}, not {value!r}")
     return value
+
+
+#: ``[tool.reprotrack]`` keys of ``reprotrack check`` (not ``DiffOptions``): checkpoint names and tolerances.
+CHECKPOINT_KEYS = ("checkpoints", "tolerances")
+
+
+def load_checkpoint_options(start: Path | None = None, *, names: dict[str, str] | None = None,
+                            **overrides: Any) -> Any:
+    """``CheckOptions`` of ``reprotrack check``/``run``/``assert_matches``:
+
+    ```toml
+    [tool.reprotrack]
+    checkpoints = { features_v2 = "features" }      # production name = research name
+    [tool.reprotrack.tolerances]
+    features = { rtol = 1e-9, atol = 0.0, order = "ignore" }   # order: exact (default) | ignore
+    ```
+
+    ``names`` (``--map``) win over the file's; ``overrides`` are the run-wide ``DiffOptions`` ones."""
+    from reprotrack.core.diff.checkpoints import ROW_ORDERS, CheckOptions, CheckpointRule
+
+    path = find_pyproject(start)
+    table = read_table(path) if path is not None else {}
+    where = str(path) if path is not None else "options"
+    mapping = table.get("checkpoints", {})
+    if not isinstance(mapping, dict) or not all(isinstance(k, str) and isinstance(v, str) and v
+                                                for k, v in mapping.items()):
+        raise UsageError(f"{where}: checkpoints must be a table of production name = \"research name\"")
+    rules = {}
+    tolerances = table.get("tolerances", {})
+    if not isinstance(tolerances, dict):
+        raise UsageError(f"{where}: tolerances must be a table of checkpoint name = {{ rtol, atol, order }}")
+    for name, raw in tolerances.items():
+        if not isinstance(raw, dict) or set(raw) - {"rtol", "atol", "order"}:
+            raise UsageError(f"{where}: tolerances.{name} must be a table with rtol, atol and/or order")
+        values = {k: _check(k, v, f"{where}: tolerances.{name}") for k, v in raw.items() if k != "order"}
+        order = raw.get("order", "exact")
+        if order not in ROW_ORDERS:
+            raise UsageError(f"{where}: tolerances.{name}.order must be one of {', '.join(ROW_ORDERS)}, not {order!r}")
+        rules[str(name)] = CheckpointRule(order=order, **values)
+    return CheckOptions(diff=load_options(start, **overrides), names={**mapping, **(names or {})}, rules=rules)

@@ -18,6 +18,10 @@ Which notebooks are collected (only with ``--reprotrack``):
 Cost when ``--reprotrack`` is not given: pytest loads ``pytest11`` plugins in every run of the environment, so
 this module imports only pytest and the standard library at load time, and its hooks return at once; the
 verify machinery (nbclient, the diff) is imported by the first test that runs.
+
+The plugin also gives production test suites the ``reprotrack_research`` fixture (``reprotrack.testing``): each
+stage of the production code asserted against the research checkpoint of its name. It imports reprotrack's
+machinery only when a test asks for it.
 """
 
 from __future__ import annotations
@@ -41,6 +45,34 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "python3)")
     group.addoption("--reprotrack-timeout", type=_positive, default=None, metavar="S",
                     help="seconds allowed per cell (default: reprotrack's)")
+    group.addoption("--reprotrack-against", default=None, metavar="LOCK",
+                    help="the research lock the reprotrack_research fixture checks production stages against "
+                         "(default: the reprotrack_against ini option)")
+    parser.addini("reprotrack_against", "the research lock of the reprotrack_research fixture (relative to the "
+                  "rootdir)", default="")
+
+
+@pytest.fixture(scope="session")
+def reprotrack_research(pytestconfig: pytest.Config):
+    """The research lock (``--reprotrack-against`` or ini ``reprotrack_against``) as a
+    ``reprotrack.testing.Research``: ``reprotrack_research.assert_matches("features", df, rtol=1e-9)`` fails
+    a test with the checkpoint diagnosis. Without a lock configured, the test fails saying how to give one
+    (a regression guard that silently skips guards nothing)."""
+    raw = pytestconfig.getoption("reprotrack_against") or pytestconfig.getini("reprotrack_against")
+    if not raw:
+        pytest.fail("reprotrack_research needs the research lock: pass --reprotrack-against LOCK or set "
+                    "reprotrack_against = \"path/to/research.reprotrack.lock\" in the pytest ini options",
+                    pytrace=False)
+    from reprotrack.errors import ReprotrackError
+    from reprotrack.testing import Research
+
+    path = Path(raw)
+    if not path.is_absolute():
+        path = pytestconfig.rootpath / path
+    try:
+        return Research(path, config_from=pytestconfig.rootpath)
+    except ReprotrackError as exc:
+        pytest.fail(f"reprotrack: error: {' '.join(str(exc).split())}", pytrace=False)
 
 
 def _positive(text: str) -> float:

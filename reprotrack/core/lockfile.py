@@ -76,6 +76,12 @@ class Lock:
     git: dict[str, Any] | None = None
     cells: list[CellRecord] = field(default_factory=list)
     checkpoints: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: checkpoint name → ``order`` of the last cell run (a script's last stage) whose facts precede it: the
+    #: seeds, inputs and splits ``reprotrack check`` attributes to the checkpoint. Absent in older locks.
+    checkpoint_at: dict[str, int] = field(default_factory=dict)
+    #: False for a run that did not finish (a script that failed, was killed or timed out): such a lock is
+    #: never a contract and ``check`` reports it as a failed run.
+    complete: bool = True
     notebook: str | None = None
     mode: str = "record"
     notes: list[str] = field(default_factory=list)

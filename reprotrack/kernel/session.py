@@ -58,6 +58,10 @@ class Session:
         self.lock_path: Path = Path(lock_path).resolve() if lock_path else store.default_lock_path(self.notebook_path)
         self.cells: list[CellRecord] = []
         self.checkpoints: dict[str, dict[str, Any]] = {}
+        #: checkpoint name → order of the last cell run whose facts precede it (see ``Lock.checkpoint_at``)
+        self.checkpoint_at: dict[str, int] = {}
+        #: False while a script run has not finished (its snapshots are partial locks)
+        self.complete = True
         self.notes: list[str] = []
         self.current: CellContext | None = None
         self.captures: list[Capture] = []
@@ -196,6 +200,8 @@ class Session:
         if fp is None:
             return None
         self.checkpoints[name] = fp
+        # taken inside a running cell: that cell's facts so far count (its record is appended after it)
+        self.checkpoint_at[name] = self.current.record.order if self.current is not None else len(self.cells)
         self.unsaved_cells += 1
         return fp
 
@@ -231,6 +237,8 @@ class Session:
         lock = Lock(
             cells=list(self.cells),
             checkpoints=dict(self.checkpoints),
+            checkpoint_at=dict(self.checkpoint_at),
+            complete=self.complete,
             notebook=self.notebook_path.name if self.notebook_path else None,
             mode=self.mode,
             notes=[n if self.policy == "values" else privacy_policy.redact_identifying(n, self.salt)
@@ -332,9 +340,9 @@ def start_or_resume(shell: Any, *, lock: str | os.PathLike[str] | None = None, n
     """The session tracking this process and whether it is new: a running one is resumed (unpaused; a new
     ``lock`` path and ``distributed`` taken), else a new one is started. A replay's session is only resumed:
     it keeps the lock path its driver gave it, so nothing a notebook says can make a replay write the
-    research lock."""
+    research lock (and a ``reprotrack run`` script's session keeps the path ``run`` gave it)."""
     current = active()
-    if current is not None and current.mode == "replay":
+    if current is not None and (current.mode == "replay" or getattr(current, "keeps_lock_path", False)):
         current.paused = False
         return current, False
     if current is not None and current.running:

@@ -38,7 +38,7 @@ def render_html(report) -> str:
         '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'unsafe-inline\'">',
         f"<title>reprotrack report: {_e(report.status)}</title><style>{STYLE}</style></head><body>",
         f'<h1>reprotrack <span class="status {_e(report.status)}">{_e(report.status)}</span></h1>',
-        _summary(report), _timeline(report),
+        _summary(report), _timeline(report), _checkpoints(report),
     ]
     roots = ordered_roots(report)
     if roots:
@@ -54,10 +54,13 @@ def render_html(report) -> str:
 
 def _summary(report) -> str:
     rows = []
+    check = report.checkpoints is not None
     for side in ("research", "replay"):
         info = getattr(report, side) or {}
-        rows.append(f"<tr><th>{side}</th><td>{_e(info.get('notebook') or '')}</td><td>Python "
-                    f"{_e(info.get('python') or '?')}</td><td>{_e(info.get('cells', 0))} cell run(s)</td>"
+        count = f"{_e(info.get('checkpoints', 0))} checkpoint(s)" if check else f"{_e(info.get('cells', 0))} cell run(s)"
+        rows.append(f"<tr><th>{'production' if check and side == 'replay' else side}</th><td>"
+                    f"{_e(info.get('notebook') or '')}</td><td>Python "
+                    f"{_e(info.get('python') or '?')}</td><td>{count}</td>"
                     f"<td>{_e(info.get('generator') or '')}</td></tr>")
     text = ""
     if report.execution_error:
@@ -66,6 +69,8 @@ def _summary(report) -> str:
     if first:
         ident = f" ({_e(first.get('cell_id'))})" if first.get("cell_id") else ""
         at = f"cell {_e(first.get('cell_index'))}{ident}" if first.get("cell_index") is not None else "the environment"
+        if first.get("checkpoint"):
+            at = f"checkpoint {_e(first['checkpoint'])}"
         text += f"<p>First divergence: <strong>{at}</strong>, finding {_e(first.get('finding'))}.</p>"
     return f"<table>{''.join(rows)}</table>{text}"
 
@@ -83,6 +88,23 @@ def _timeline(report) -> str:
             tip += "; findings " + ", ".join(row["findings"])
         boxes.append(f'<div class="cell c-{_e(state)}" title="{_e(tip)}">{_e(row.get("index"))}</div>')
     return "<h2>Cells, in the order they ran</h2><div class=\"timeline\">" + "".join(boxes) + "</div>"
+
+
+def _checkpoints(report) -> str:
+    """``reprotrack check``: one row per checkpoint with its verdict and the columns its diagnosis names."""
+    if report.checkpoints is None:
+        return ""
+    colour = {"matches": "c-ok", "precision": "c-ok", "differs": "c-error", "missing": "c-missing",
+              "extra": "c-missing"}
+    rows = ["<h2>Checkpoints</h2><table><tr><th>research</th><th>production</th><th>verdict</th><th>columns</th>"
+            "<th>findings</th></tr>"]
+    for row in report.checkpoints:
+        links = ", ".join(f'<a href="#{_e(i)}">{_e(i)}</a>' for i in row.get("findings") or [])
+        rows.append(f"<tr><td>{_e(row.get('name') or '—')}</td><td>{_e(row.get('production') or '—')}</td>"
+                    f'<td><span class="cell {colour.get(row.get("status"), "c-missing")}">{_e(row.get("status"))}'
+                    f"</span></td><td>{_e(', '.join(row.get('columns') or []))}</td><td>{links}</td></tr>")
+    rows.append("</table>")
+    return "".join(rows)
 
 
 def _root(report, root) -> str:

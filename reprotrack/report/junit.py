@@ -1,5 +1,5 @@
-"""The JUnit XML report, for CI: one ``testcase`` per cell run of the timeline (plus ``environment`` and
-``checkpoints`` when they have findings). A cell with an error-severity finding fails; the failure carries
+"""The JUnit XML report, for CI: one ``testcase`` per cell run of the timeline, or per checkpoint for
+``reprotrack check`` (plus ``environment`` and ``checkpoints`` when they have findings). A cell with an error-severity finding fails; the failure carries
 every finding message of that cell, each marked as root cause or as a consequence of an earlier finding.
 Warnings go to ``system-out``. Built with ``xml.etree`` (which escapes markup) from ``clean``ed strings
 (which removes what XML 1.0 forbids), so hostile names still give a valid document.
@@ -17,6 +17,11 @@ def render_junit(report) -> str:
     name = clean((report.research or {}).get("notebook") or "notebook")
     cases: list[tuple[str, list]] = []
     seen: set[str] = set()
+    for row in report.checkpoints or []:  # reprotrack check: one test case per checkpoint
+        label = f"checkpoint {clean(row.get('name') or row.get('production'))}"
+        found = [by_id[i] for i in row.get("findings", []) if i in by_id]
+        seen.update(f.id for f in found)
+        cases.append((label, found))
     for row in report.cells:
         ident = f" ({clean(row.get('id'))})" if row.get("id") else ""
         label = f"cell {row.get('index')}{ident}" if row.get("index") is not None else f"cell{ident}"

@@ -59,7 +59,11 @@ def render_lock_text(lock: Lock) -> str:
             facts.append(f"{cell.status}: {one_line(err.get('type', ''), 40)} {one_line(err.get('message', ''), 60)}".rstrip())
         lines.append(f"  #{cell.order:<3} cell {where:<5} {one_line(cell.id, 24):<24} " + ("; ".join(facts) or "-"))
     if lock.checkpoints:
-        lines.append("checkpoints: " + ", ".join(one_line(k, 40) for k in sorted(lock.checkpoints)))
+        at = lock.checkpoint_at or {}
+        lines.append("checkpoints: " + ", ".join(one_line(k, 40) + (f" (after #{at[k]})" if k in at else "")
+                                                 for k in sorted(lock.checkpoints)))
+    if not lock.complete:
+        lines.append("PARTIAL: the run that wrote this lock did not finish; it is no contract")
     if lock.notes:
         lines.append(f"notes ({len(lock.notes)}): " + one_line(lock.notes[0], 120))
     return "\n".join(lines) + "\n"

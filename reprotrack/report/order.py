@@ -23,4 +23,7 @@ def where(finding) -> str:
         return f"cell {finding.cell_index}{ident}"
     if finding.kind == "environment":
         return "environment"
+    checkpoint = (finding.evidence or {}).get("checkpoint")
+    if isinstance(checkpoint, str):  # reprotrack check: findings live at checkpoints, never in cells
+        return f"checkpoint {clean(checkpoint)}"
     return "end of run"

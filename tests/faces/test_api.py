@@ -29,7 +29,9 @@ def test_script_checkpoints_and_save(tmp_path):
     assert "1 checkpoint(s)" in proc.stdout
     lock = store.read_lock(tmp_path / "prod.lock")
     assert lock.mode == "script"
-    assert lock.cells == []
+    # a plain script is tracked in stages: the one before the checkpoint is recorded and attributed to it
+    assert [c.id for c in lock.cells] == ["stage-1"] and lock.checkpoint_at == {"features": 1}
+    assert lock.complete is True
     fp = lock.checkpoints["features"]
     assert fp["shape"] == [4, 3]
     import numpy as np

@@ -177,22 +177,23 @@ def _data(a: CellRecord, b: CellRecord, options: DiffOptions, add) -> None:
 
 def data_differences(fa: dict[str, Any], fb: dict[str, Any], options: DiffOptions) -> list[tuple[str, str]]:
     """(cause, sentence) for two fingerprints of one variable; [] when they are the same data."""
-    fa, fb = _strip(fa), _strip(fb)
+    fa, fb = without_run(fa), without_run(fb)
     if fa == fb:
         return []
     return [(d.cause, d.message) for d in classify(fa, fb, rtol=options.rtol, atol=options.atol)]
 
 
-def _strip(value: Any) -> Any:
+def without_run(value: Any) -> Any:
+    """``value`` without its ``run`` keys (time-, host- and path-specific: never compared)."""
     if isinstance(value, dict):
-        return {k: _strip(v) for k, v in value.items() if k != "run"}
+        return {k: without_run(v) for k, v in value.items() if k != "run"}
     if isinstance(value, list):
-        return [_strip(v) for v in value]
+        return [without_run(v) for v in value]
     return value
 
 
 def _outputs(a: dict[str, Any], b: dict[str, Any], options: DiffOptions) -> list[tuple[str, str, str]]:
-    a, b = _strip(a or {}), _strip(b or {})
+    a, b = without_run(a or {}), without_run(b or {})
     if a == b:
         return []
     found = compare_outputs(a, b, rtol=options.rtol, atol=options.atol, rules=options.normalise)

@@ -19,7 +19,8 @@ CAUSES: dict[str, tuple[str, ...]] = {
              "values-changed", "new-categories", "distribution-shift"),
     "split": ("split-changed",),
     "output": ("nan-or-inf", "metric-changed", "output-changed", "unexplained"),
-    "execution": ("cell-error", "execution-order", "cell-missing", "cell-added", "source-changed"),
+    "execution": ("cell-error", "execution-order", "cell-missing", "cell-added", "source-changed",
+                  "checkpoint-missing", "checkpoint-added"),
 }
 #: cause → kind (every cause belongs to exactly one kind)
 KIND_OF = {cause: kind for kind, causes in CAUSES.items() for cause in causes}
@@ -77,14 +78,21 @@ class Report:
     #: renderers' per-cell view (junit test cases, html timeline). Not part of ``to_dict``.
     cells: list[dict[str, Any]] = field(default_factory=list, repr=False)
     execution_error: str | None = None
+    #: ``reprotrack check`` only: one row per checkpoint (``name``, ``production``, ``status``:
+    #: matches | precision | differs | missing | extra, ``columns``, ``findings``); None for a verify/diff.
+    checkpoints: list[dict[str, Any]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON report of DESIGN.md: ``status``, ``first_divergence``, ``findings``."""
-        return {
+        """The JSON report of DESIGN.md: ``status``, ``first_divergence``, ``findings`` (and ``checkpoints``
+        for a check)."""
+        out = {
             "status": self.status,
             "first_divergence": dict(self.first_divergence) if self.first_divergence else None,
             "findings": [f.to_dict() for f in self.findings],
         }
+        if self.checkpoints is not None:
+            out["checkpoints"] = [dict(row) for row in self.checkpoints]
+        return out
 
     def roots(self) -> list[Finding]:
         return [f for f in self.findings if not f.upstream_of]

@@ -15,7 +15,7 @@ from typing import Any
 
 from reprotrack._version import __version__
 
-__all__ = ["start", "stop", "save", "checkpoint", "fingerprint", "status", "__version__"]
+__all__ = ["start", "stop", "save", "checkpoint", "fingerprint", "status", "drift", "expect", "__version__"]
 
 
 def start(lock: str | None = None, *, notebook: str | None = None):
@@ -68,6 +68,15 @@ def fingerprint(obj: Any) -> dict[str, Any]:
     from reprotrack.core.fingerprint import fingerprint as _fingerprint
 
     return _fingerprint(obj)
+
+
+def drift(lock: Any, checkpoint: str, data: Any, **thresholds: Any):
+    """New data (a pandas/Dask/Spark frame, or CSV/Parquet paths) against the statistics the research
+    ``lock`` holds for ``checkpoint``: a ``DriftReport`` (``.status`` is "drift" or "no-drift"). No copy of the
+    research data is needed; Dask and Spark frames are counted by their own engine."""
+    from reprotrack.drift_check import drift as _drift
+
+    return _drift(lock, checkpoint, data, **thresholds)
 
 
 def load_ipython_extension(ipython) -> None:

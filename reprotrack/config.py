@@ -104,3 +104,30 @@ def _check(key: str, value: Any, where: str) -> Any:
             rules.append((rule[0], rule[1]))
         return tuple(rules)
     return value
+
+
+def load_drift_options(start: Path | None = None, **overrides: Any):
+    """Drift thresholds: defaults, then ``[tool.reprotrack.drift]`` (with a ``columns`` table of per-column
+    thresholds), then ``overrides`` (the command line / API), which apply to every column."""
+    from reprotrack.core.drift.options import DriftOptions, Thresholds, share, thresholds
+
+    path = find_pyproject(start)
+    table = read_table(path).get("drift", {}) if path is not None else {}
+    where = f"{path} [tool.reprotrack.drift]" if path is not None else "drift options"
+    if not isinstance(table, dict):
+        raise UsageError(f"{where} must be a table")
+    table = dict(table)
+    per_column = table.pop("columns", {})
+    dataset = table.pop("dataset-share", table.pop("dataset_share", 0.5))
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    dataset = overrides.pop("dataset_share", dataset)
+    defaults = thresholds(thresholds(Thresholds(), table, where), overrides, "command line")
+    if not isinstance(per_column, dict):
+        raise UsageError(f"{where}: columns must be a table of column name = {{threshold = value}}")
+    columns = {}
+    for name, values in per_column.items():
+        if not isinstance(values, dict):
+            raise UsageError(f"{where}: columns.{name} must be a table of thresholds")
+        columns[str(name)] = thresholds(thresholds(defaults, values, f"{where} columns.{name}"), overrides,
+                                        "command line")
+    return DriftOptions(defaults=defaults, columns=columns, dataset_share=share(dataset, where))

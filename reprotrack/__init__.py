@@ -79,6 +79,30 @@ def drift(lock: Any, checkpoint: str, data: Any, **thresholds: Any):
     return _drift(lock, checkpoint, data, **thresholds)
 
 
+def expect(name: str, value: Any, *, min: Any = None, max: Any = None, within: Any = None, against: Any = None,
+           data: Any = None, checkpoint: str | None = None, **thresholds: Any):
+    """A performance requirement: ``expect("auc", auc, min=0.80)``. In a research run it is recorded in the
+    lock with its value (verify fails when a replay breaks it). With ``against=RESEARCH_LOCK`` it is a
+    now-test: ``value`` is checked against the research requirement (``min``/``max``/``within`` stand in when
+    the lock has none) and, given the ``data`` the model scored and its ``checkpoint``, the drift report of that
+    data comes alongside; returns a ``NowTest`` (``.ok``, ``.requirements``, ``.drift``)."""
+    bounds = {k: v for k, v in (("min", min), ("max", max), ("within", within)) if v is not None}
+    if against is not None:
+        from reprotrack.nowtest import now_test
+
+        result = now_test(against, {name: value}, data=data, checkpoint=checkpoint,
+                          bounds={name: bounds} if bounds else None, **thresholds)
+        from reprotrack.kernel.context import active
+
+        if active() is not None and bounds:
+            active().expect(name, value, **bounds)
+        return result
+    from reprotrack.kernel.context import active
+
+    current = active() or start()
+    return current.expect(name, value, **bounds)
+
+
 def load_ipython_extension(ipython) -> None:
     from reprotrack.kernel.magics import load_ipython_extension as _load
 

@@ -106,9 +106,11 @@ def _check(key: str, value: Any, where: str) -> Any:
     return value
 
 
-def load_drift_options(start: Path | None = None, **overrides: Any):
+def load_drift_options(start: Path | None = None, columns: dict[str, dict[str, Any]] | None = None,
+                       **overrides: Any):
     """Drift thresholds: defaults, then ``[tool.reprotrack.drift]`` (with a ``columns`` table of per-column
-    thresholds), then ``overrides`` (the command line / API), which apply to every column."""
+    thresholds), then ``overrides`` (the command line / API, for every column) and ``columns`` (the command
+    line, per column)."""
     from reprotrack.core.drift.options import DriftOptions, Thresholds, share, thresholds
 
     path = find_pyproject(start)
@@ -124,10 +126,12 @@ def load_drift_options(start: Path | None = None, **overrides: Any):
     defaults = thresholds(thresholds(Thresholds(), table, where), overrides, "command line")
     if not isinstance(per_column, dict):
         raise UsageError(f"{where}: columns must be a table of column name = {{threshold = value}}")
-    columns = {}
+    out = {}
     for name, values in per_column.items():
         if not isinstance(values, dict):
             raise UsageError(f"{where}: columns.{name} must be a table of thresholds")
-        columns[str(name)] = thresholds(thresholds(defaults, values, f"{where} columns.{name}"), overrides,
-                                        "command line")
-    return DriftOptions(defaults=defaults, columns=columns, dataset_share=share(dataset, where))
+        out[str(name)] = thresholds(thresholds(defaults, values, f"{where} columns.{name}"), overrides,
+                                    "command line")
+    for name, values in (columns or {}).items():
+        out[str(name)] = thresholds(out.get(str(name), defaults), values, f"command line ({name})")
+    return DriftOptions(defaults=defaults, columns=out, dataset_share=share(dataset, where))

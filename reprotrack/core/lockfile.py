@@ -76,6 +76,8 @@ class Lock:
     git: dict[str, Any] | None = None
     cells: list[CellRecord] = field(default_factory=list)
     checkpoints: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: performance requirements by name (``reprotrack.core.requirements``): value, min / max / within
+    requirements: dict[str, dict[str, Any]] = field(default_factory=dict)
     notebook: str | None = None
     mode: str = "record"
     notes: list[str] = field(default_factory=list)

@@ -55,6 +55,7 @@ class Session:
         self.lock_path: Path = Path(lock_path).resolve() if lock_path else store.default_lock_path(self.notebook_path)
         self.cells: list[CellRecord] = []
         self.checkpoints: dict[str, dict[str, Any]] = {}
+        self.requirements: dict[str, dict[str, Any]] = {}
         self.notes: list[str] = []
         self.current: CellContext | None = None
         self.captures: list[Capture] = []
@@ -177,6 +178,19 @@ class Session:
         self.unsaved_cells += 1
         return fp
 
+    def expect(self, name: str, value: Any, **bounds: Any) -> dict[str, Any]:
+        """Record a performance requirement with this run's value (``reprotrack.core.requirements``); a value
+        that already breaks it is a warning here, and a finding when verify replays the run."""
+        from reprotrack.core import requirements
+
+        req = requirements.make(name, value, **bounds)
+        self.requirements[name] = req
+        self.unsaved_cells += 1
+        kept, message = requirements.check(name, req, value)
+        if not kept:
+            self.warn(f"requirement not met: {message}")
+        return req
+
     # -- the lock ----------------------------------------------------------------------------------
     def build_lock(self) -> Lock:
         positions = notebook_positions(self.notebook_path) if self.notebook_path else None
@@ -188,6 +202,7 @@ class Session:
         lock = Lock(
             cells=list(self.cells),
             checkpoints=dict(self.checkpoints),
+            requirements=dict(self.requirements),
             notebook=self.notebook_path.name if self.notebook_path else None,
             mode=self.mode,
             notes=list(self.notes[:MAX_NOTES]),

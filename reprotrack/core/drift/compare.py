@@ -235,29 +235,35 @@ def _labels(plan: ColumnPlan, got: dict[str, Any], limits: Thresholds, options: 
 
 def _findings(result: ColumnResult, start: int) -> list[Finding]:
     out = []
-    m = result.measures
     name = str(result.name)
     for cause in result.causes:
         kind = "data" if cause == "schema-changed" else "drift"
-        message = {
-            "missing-column": f"column {name} is missing from the new data: a feature no longer arrives",
-            "schema-changed": f"column {name}: {result.note}",
-            "null-rate": f"column {name}: null rate rose from {m.get('null_rate_research', 0):.1%} to "
-                         f"{m.get('null_rate', 0):.1%}",
-            "out-of-range": f"column {name}: {m.get('out_of_range', 0):.1%} of the values lie beyond the research "
-                            f"min/max ({m.get('below_min', 0)} below, {m.get('above_max', 0)} above)",
-            "new-categories": f"column {name}: {m.get('new_share', 0):.1%} of the rows hold "
-                              f"{m.get('new_label_count', 0)} label(s) the research data never had "
-                              f"({', '.join(map(str, m.get('new_labels', [])))})",
-            "rare-categories": f"column {name}: research label(s) that became rare: {_few(m.get('rare', []))}; "
-                               f"vanished: {_few(m.get('vanished', []))}",
-            "distribution-shift": _shift_message(result),
-        }[cause]
+        message = _message(cause, name, result)
         out.append(Finding(id=f"d{start + len(out) + 1}", cell_index=None, cell_id=None, kind=kind, cause=cause,
                            subject=name, message=message, severity="error",
                            fix="" if cause != "missing-column" else "restore the feature upstream, or retrain "
                                                                    "without it and record a new research lock"))
     return out
+
+
+def _message(cause: str, name: str, result: ColumnResult) -> str:
+    m = result.measures
+    if cause == "missing-column":
+        return f"column {name} is missing from the new data: a feature no longer arrives"
+    if cause == "schema-changed":
+        return f"column {name}: {result.note}"
+    if cause == "null-rate":
+        return f"column {name}: null rate rose from {m.get('null_rate_research', 0):.1%} to {m.get('null_rate', 0):.1%}"
+    if cause == "out-of-range":
+        return (f"column {name}: {m.get('out_of_range', 0):.1%} of the values lie beyond the research min/max "
+                f"({m.get('below_min', 0)} below, {m.get('above_max', 0)} above)")
+    if cause == "new-categories":
+        return (f"column {name}: {m.get('new_share', 0):.1%} of the rows hold {m.get('new_label_count', 0)} label(s) "
+                f"the research data never had ({', '.join(map(str, m.get('new_labels', [])))})")
+    if cause == "rare-categories":
+        return (f"column {name}: research label(s) that became rare: {_few(m.get('rare', []))}; "
+                f"vanished: {_few(m.get('vanished', []))}")
+    return _shift_message(result)
 
 
 def _few(items: list[str]) -> str:

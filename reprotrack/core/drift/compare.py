@@ -150,9 +150,12 @@ def _numbers(plan: ColumnPlan, got: dict[str, Any], limits: Thresholds, result: 
         return
     f = np.asarray(plan.cdf)
     g = np.asarray(got["cum"], dtype=float) / n
-    lower, upper = M.ks_bound(f, g)
+    if plan.discrete and "cum_lt" in got:  # point masses: mid-distributions on both sides (plan.mid_distribution)
+        g = (g + np.asarray(got["cum_lt"], dtype=float) / n) / 2
+    err = np.asarray(plan.err) if len(plan.err) == len(f) else np.zeros_like(f)
+    lower, upper = M.ks_bound(f, g, err)
     pvalue = M.ks_pvalue(lower, plan.sample_size, n)
-    w = M.wasserstein(np.asarray(plan.points), f, g, got["below_dist"], got["above_dist"], n)
+    w = M.wasserstein(np.asarray(plan.points), f, g, got["below_dist"], got["above_dist"], n, err)
     std = plan.std if plan.std is not None and np.isfinite(plan.std) else 0.0
     w_norm = w / std if std > 0 else (0.0 if w == 0 else float("inf"))
     e, a = _psi_bins(plan, f, g)

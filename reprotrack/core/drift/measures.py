@@ -67,11 +67,13 @@ def chi2_pvalue(expected_shares: np.ndarray, observed: np.ndarray) -> float:
     return float(chdtrc(dof, stat))
 
 
-def ks_bound(research_cdf: np.ndarray, new_cdf: np.ndarray) -> tuple[float, float]:
-    """(lower, upper) bounds of sup|F - F'| from both functions at the same increasing points."""
+def ks_bound(research_cdf: np.ndarray, new_cdf: np.ndarray, err: np.ndarray | None = None) -> tuple[float, float]:
+    """(lower, upper) bounds of sup|F - F'| from both functions at the same increasing points; ``err`` is how
+    far each research value may be off (its resolution), taken off the lower bound."""
     f = np.asarray(research_cdf, dtype=float)
     g = np.asarray(new_cdf, dtype=float)
-    lower = float(np.max(np.abs(f - g))) if len(f) else 0.0
+    slack = np.zeros_like(f) if err is None else np.asarray(err, dtype=float)
+    lower = float(np.max(np.clip(np.abs(f - g) - slack, 0, None))) if len(f) else 0.0
     # before the first point both start at 0; after the last, both end at 1
     f_lo, f_hi = np.concatenate([[0.0], f]), np.concatenate([f, [1.0]])
     g_lo, g_hi = np.concatenate([[0.0], g]), np.concatenate([g, [1.0]])
@@ -90,9 +92,10 @@ def ks_pvalue(d: float, n_research: int, n_new: int) -> float:
 
 
 def wasserstein(points: np.ndarray, research_cdf: np.ndarray, new_cdf: np.ndarray, below_dist: float,
-                above_dist: float, n_new: int) -> float:
+                above_dist: float, n_new: int, err: np.ndarray | None = None) -> float:
     """W1 = integral of |F - F'|; between points both are linear (the gap's integral is exact for that), beyond
-    the outermost points the research side holds no mass and the new side's own distances are known."""
+    the outermost points the research side holds no mass and the new side's own distances are known. The
+    research side's resolution (``err``, integrated the same way) is taken off: a lower bound."""
     x = np.asarray(points, dtype=float)
     f = np.asarray(research_cdf, dtype=float)
     g = np.asarray(new_cdf, dtype=float)
@@ -107,6 +110,11 @@ def wasserstein(points: np.ndarray, research_cdf: np.ndarray, new_cdf: np.ndarra
         else:  # the gap changes sign inside: two triangles
             cross = abs(a) / (abs(a) + abs(b))
             total += width * (abs(a) * cross + abs(b) * (1 - cross)) / 2
+    if err is not None and len(err) == len(x):
+        e = np.asarray(err, dtype=float)
+        widths = np.diff(x)
+        ok = np.isfinite(widths) & (widths > 0)
+        total = max(0.0, total - float(np.sum((widths * (e[:-1] + e[1:]) / 2)[ok])))
     if n_new > 0:
         total += (below_dist + above_dist) / n_new
     return float(total)

@@ -40,11 +40,16 @@ class ColumnPlan:
     #: numbers: distinct points and the research distribution function P(X <= point) at each
     points: list[float] = field(default_factory=list)
     cdf: list[float] = field(default_factory=list)
+    #: how far the research value at each point may be from the truth (half its bracket): tests use the
+    #: distances minus this, so a coarse or point-mass grid never alarms on its own resolution
+    err: list[float] = field(default_factory=list)
     lo: float | None = None  # exact research min / max (out-of-range)
     hi: float | None = None
     std: float | None = None
     mean: float | None = None
     coarse: bool = False
+    #: integers, or a grid with repeated values: point masses, compared by mid-distribution (see collapse_ties)
+    discrete: bool = False
     #: labels: research counts of the listed labels (opaque keys) and what the list leaves out
     labels: dict[str, int] = field(default_factory=dict)
     other: int = 0
@@ -92,7 +97,9 @@ def column_plan(s: dict[str, Any]) -> ColumnPlan:
     if points:
         plan.mode = "number"
         plan.coarse = "cdf_grid" not in s or s.get("cdf_grid") is None
-        plan.points, plan.cdf = collapse_ties(points, probs)
+        plan.discrete = plan.kind in ("int", "uint") or len(set(points)) < len(points)
+        plan.points, plan.cdf, plan.err = (mid_distribution(points, probs) if plan.discrete
+                                           else collapse_ties(points, probs))
         plan.lo, plan.hi = _num(s.get("min")), _num(s.get("max"))
         plan.std, plan.mean = _num(s.get("std")), _num(s.get("mean"))
         return plan
@@ -115,23 +122,50 @@ def _research_points(s: dict[str, Any]) -> tuple[list[float], list[float]]:
     return [lo] + [v for _, v in pairs] + [hi], [0.0] + [p for p, _ in pairs] + [1.0]
 
 
-def collapse_ties(points: list[float], probs: list[float]) -> tuple[list[float], list[float]]:
+def mid_distribution(points: list[float], probs: list[float]) -> tuple[list[float], list[float], list[float]]:
+    """Distinct points and the research mid-distribution (P(X < v) + P(X <= v)) / 2 at each: for values with
+    point masses (integers, rounded numbers) a quantile grid brackets both limits -- P(X < v) lies between
+    the grid step before v's first appearance and that appearance, P(X <= v) between its last appearance and
+    the next step -- so each is taken at its bracket's middle (error at most half a step). The new data's
+    side is counted exactly the same way (``profile``: values below v and at or below v)."""
+    out_points: list[float] = []
+    out_mid: list[float] = []
+    out_err: list[float] = []
+    i, n = 0, len(points)
+    while i < n:
+        j = i
+        while j + 1 < n and points[j + 1] == points[i]:
+            j += 1
+        below = 0.0 if i == 0 else (probs[i - 1] + probs[i]) / 2
+        upto = 1.0 if j == n - 1 else (probs[j] + probs[j + 1]) / 2
+        below_err = 0.0 if i == 0 else (probs[i] - probs[i - 1]) / 2
+        upto_err = 0.0 if j == n - 1 else (probs[j + 1] - probs[j]) / 2
+        out_points.append(points[i])
+        out_mid.append((below + upto) / 2)
+        out_err.append((below_err + upto_err) / 2)
+        i = j + 1
+    return out_points, out_mid, out_err
+
+
+def collapse_ties(points: list[float], probs: list[float]) -> tuple[list[float], list[float], list[float]]:
     """Distinct points and P(X <= point) at each. A value that fills several grid steps (a point mass) holds
     between the last step it fills and the next one: the midpoint, so that the error is at most half a step."""
     out_points: list[float] = []
     out_cdf: list[float] = []
+    out_err: list[float] = []
     i, n = 0, len(points)
     while i < n:
         j = i
         while j + 1 < n and points[j + 1] == points[i]:
             j += 1
         if j == n - 1:
-            value = 1.0
-        elif j > i or i == 0:
-            value = (probs[j] + probs[j + 1]) / 2 if j > i else probs[j]
+            value, err = 1.0, 0.0
+        elif j > i:
+            value, err = (probs[j] + probs[j + 1]) / 2, (probs[j + 1] - probs[j]) / 2
         else:
-            value = probs[j]
+            value, err = probs[j], 0.0
         out_points.append(points[i])
         out_cdf.append(value)
+        out_err.append(err)
         i = j + 1
-    return out_points, out_cdf
+    return out_points, out_cdf, out_err

@@ -85,6 +85,7 @@ def _numbers(series: Any, plan: ColumnPlan) -> dict[str, Any]:
     hi = plan.hi if plan.hi is not None else points[-1]
     return {**base, "n": int(len(x)), "nulls": int(null.sum()),
             "cum": np.searchsorted(ordered, points, side="right").astype(int).tolist(),
+            **({"cum_lt": np.searchsorted(ordered, points, side="left").astype(int).tolist()} if plan.discrete else {}),
             "below": int(np.count_nonzero(x < lo)), "above": int(np.count_nonzero(x > hi)),
             "below_dist": below_dist, "above_dist": above_dist,
             "sum": float(np.sum(x[np.isfinite(x)])), "finite": int(np.count_nonzero(np.isfinite(x)))}
@@ -134,8 +135,9 @@ def merge(a: dict[str, Any], b: dict[str, Any], plans: list[ColumnPlan]) -> dict
         for field in ("n", "nulls", "below", "above", "below_dist", "above_dist", "sum", "finite", "overflow"):
             if field in x:
                 z[field] = x[field] + y[field]
-        if "cum" in x:
-            z["cum"] = [i + j for i, j in zip(x["cum"], y["cum"])]
+        for cum in ("cum", "cum_lt"):
+            if cum in x:
+                z[cum] = [i + j for i, j in zip(x[cum], y[cum])]
         if "counts" in x:
             counts = dict(x["counts"])
             for k, v in y["counts"].items():

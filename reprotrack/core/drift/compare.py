@@ -166,7 +166,7 @@ def _numbers(plan: ColumnPlan, got: dict[str, Any], limits: Thresholds, result: 
                             "below_min": got["below"], "above_max": got["above"],
                             "mean": got["sum"] / got["finite"] if got.get("finite") else None,
                             "research_mean": plan.mean})
-    small = n <= limits.small_rows
+    small = min(n, plan.count) <= limits.small_rows  # either side small: a test; else a distance
     result.test = "ks" if small else "wasserstein"
     result.thresholds.update({"ks_pvalue": limits.ks_pvalue, "wasserstein": limits.wasserstein, "psi": limits.psi,
                               "out_of_range": limits.out_of_range, "small_rows": limits.small_rows})
@@ -219,7 +219,7 @@ def _labels(plan: ColumnPlan, got: dict[str, Any], limits: Thresholds, options: 
                             "new_share": round(new_share, 6), "new_labels": [k for k, _ in new_labels[:SHOWN_LABELS]],
                             "new_label_count": len(new_labels), "rare": rare, "vanished": vanished,
                             "labels_compared": len(names), "other_research": round(float(e[-1]), 6)})
-    small = n <= limits.small_rows
+    small = min(n, plan.count) <= limits.small_rows  # either side small: a test; else a distance
     result.test = "chi2" if small else "js"
     result.thresholds.update({"chi2_pvalue": limits.chi2_pvalue, "js_distance": limits.js_distance, "psi": limits.psi,
                               "new_categories": limits.new_categories, "rare": limits.rare,

@@ -1,10 +1,11 @@
 """The thresholds of a drift verdict, their defaults and why.
 
-The distribution test follows Evidently's defaults, so that a verdict means the same as theirs: up to
-``small_rows`` (1,000) new rows, a two-sample test at p < 0.05 -- Kolmogorov-Smirnov for numbers, chi-square
-for labels -- because at that size a distance would be mostly noise; above it, a distance of 0.1 --
-Wasserstein normalised by the research standard deviation for numbers, Jensen-Shannon for labels -- because
-at that size every test rejects trivial shifts. PSI is always reported; it decides only when ``psi`` is set
+The distribution test follows Evidently's defaults, so that a verdict means the same as theirs: when either
+side has at most ``small_rows`` (1,000) rows, a two-sample test at p < 0.05 -- Kolmogorov-Smirnov for numbers,
+chi-square for labels -- because at that size a distance would be mostly noise; above it, a distance of 0.1
+-- Wasserstein normalised by the research standard deviation for numbers, Jensen-Shannon for labels --
+because at that size every test rejects trivial shifts. (Evidently decides by the reference's size alone; a
+small new sample against a large reference then gets a distance, which alarms on noise: here it gets the test.) PSI is always reported; it decides only when ``psi`` is set
 (0.2 is the usual "significant change" mark). Schema and data-quality checks are absolute:
 
 * ``null_rate`` 0.05 -- the null share rose by more than 5 points *and* significantly (z > 3.09, p < 0.001),

@@ -123,7 +123,9 @@ def agreement(reference_rows: int, seeds: int) -> None:
             for key in ("agree", "cells", "ours_s", "evid_s"):
                 totals[key] += stats[key]
             totals["agree_all"] += stats["agree_all"]
-            hit = lambda k: f"{stats[k]}/{stats['changed']}" if stats["changed"] else "-"  # noqa: E731
+            def hit(key: str, stats: dict = stats) -> str:
+                return f"{stats[key]}/{stats['changed']}" if stats["changed"] else "-"
+
             print(f"{name:<18} {rows:>5} {stats['agree'] / stats['cells']:>6.0%} "
                   f"{stats['agree_all'] / stats['cells']:>6.0%} {hit('ours_hit'):>8} {hit('evid_hit'):>8} "
                   f"{stats['ours_fa']:>3}/{stats['unchanged']:<3} {stats['evid_fa']:>3}/{stats['unchanged']:<3} "

@@ -21,11 +21,19 @@ import functools
 import glob as globbing
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from reprotrack import config, store
-from reprotrack.core.drift import DriftOptions, DriftReport, drift_report, merge, plan_of, profile
+from reprotrack.core.drift import (
+    DriftOptions,
+    DriftReport,
+    drift_report,
+    merge,
+    plan_of,
+    profile,
+)
 from reprotrack.core.drift.plan import ColumnPlan
 from reprotrack.core.drift.profile import column_key, empty
 from reprotrack.core.lockfile import Lock

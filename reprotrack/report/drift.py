@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
-from typing import Any
 
 from reprotrack.core.text import escaped as clean
 from reprotrack.errors import UsageError
+from reprotrack.report.drifthtml import drift_html
+from reprotrack.report.driftlines import headline, measure_text, requirement_line
 
 FORMATS = ("text", "json", "junit", "html")
 
@@ -23,37 +24,8 @@ def render_drift(report, fmt: str) -> str:
     if fmt == "junit":
         return drift_junit(report)
     if fmt == "html":
-        from reprotrack.report.drifthtml import drift_html
-
         return drift_html(report)
     raise UsageError(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")
-
-
-def headline(report) -> str:
-    s = report.summary
-    verdict = "DRIFT" if report.status == "drift" else "no drift"
-    why = []
-    if s.get("missing"):
-        why.append(f"missing column(s): {', '.join(clean(m) for m in s['missing'])}")
-    if s.get("required_drifted"):
-        why.append(f"required column(s) drifted: {', '.join(clean(m) for m in s['required_drifted'])}")
-    if s.get("share", 0) >= s.get("dataset_share", 1) and s.get("tested"):
-        why.append(f"{s['share']:.0%} of the columns drifted (threshold {s['dataset_share']:.0%})")
-    tail = f": {'; '.join(why)}" if why else ""
-    return (f"reprotrack drift: {verdict} -- checkpoint {clean(report.checkpoint)}, {report.rows} new row(s) from "
-            f"{clean(report.source or 'data')}; {s.get('drifted', 0)} of {s.get('tested', 0)} column(s) drifted{tail}")
-
-
-def measure_text(column) -> str:
-    m = column.measures
-    if column.mode == "number" and "ks" in m:
-        return (f"PSI {m['psi']:.3f}  KS {m['ks']:.3f}..{m['ks_upper']:.3f} (p {m['ks_pvalue']:.2g})  "
-                f"W {m['wasserstein']}  nulls {m['null_rate']:.1%}  out-of-range {m['out_of_range']:.1%}")
-    if column.mode == "labels" and "js_distance" in m:
-        extra = f"  new {m['new_share']:.1%}" if m.get("new_share") else ""
-        return (f"PSI {m['psi']:.3f}  JS {m['js_distance']:.3f}  chi2 p {m['chi2_pvalue']:.2g}  "
-                f"nulls {m['null_rate']:.1%}{extra}")
-    return clean(column.note or "not tested")
 
 
 def drift_text(report) -> str:
@@ -71,11 +43,6 @@ def drift_text(report) -> str:
     for r in report.requirements:
         lines.append("  " + requirement_line(r))
     return "\n".join(lines) + "\n"
-
-
-def requirement_line(r: dict[str, Any]) -> str:
-    state = "FAILED" if not r.get("ok") else "ok"
-    return f"requirement {state}: {clean(r.get('message', ''))}"
 
 
 def drift_junit(report) -> str:

@@ -11,7 +11,7 @@ from html import escape
 from typing import Any
 
 from reprotrack.core.text import escaped as clean
-from reprotrack.report.drift import headline, measure_text, requirement_line
+from reprotrack.report.driftlines import headline, measure_text, requirement_line
 
 W, H, PAD = 360, 130, 22
 STYLE = """

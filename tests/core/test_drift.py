@@ -14,7 +14,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reprotrack.core.drift import DriftOptions, Thresholds, drift_report, merge, plan_of, profile
+from reprotrack.core.drift import (
+    DriftOptions,
+    Thresholds,
+    drift_report,
+    merge,
+    plan_of,
+    profile,
+)
 from reprotrack.core.drift.measures import js_distance, ks_bound, psi
 from reprotrack.core.drift.plan import collapse_ties, mid_distribution
 from reprotrack.core.fingerprint import fingerprint

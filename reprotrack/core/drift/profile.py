@@ -30,7 +30,7 @@ def column_key(name: Any) -> str:
 
 def profile(pdf: Any, plans: list[ColumnPlan]) -> dict[str, Any]:
     columns = {column_key(c): j for j, c in enumerate(pdf.columns)}
-    out: dict[str, Any] = {"rows": int(len(pdf)), "columns": {}, "extra": {}}
+    out: dict[str, Any] = {"rows": len(pdf), "columns": {}, "extra": {}}
     wanted = {column_key(p.name) for p in plans}
     for key, j in columns.items():
         if key not in wanted:
@@ -83,7 +83,7 @@ def _numbers(series: Any, plan: ColumnPlan) -> dict[str, Any]:
         above_dist = float(np.sum(x[x > points[-1]] - points[-1])) if len(x) else 0.0
     lo = plan.lo if plan.lo is not None else points[0]
     hi = plan.hi if plan.hi is not None else points[-1]
-    return {**base, "n": int(len(x)), "nulls": int(null.sum()),
+    return {**base, "n": len(x), "nulls": int(null.sum()),
             "cum": np.searchsorted(ordered, points, side="right").astype(int).tolist(),
             **({"cum_lt": np.searchsorted(ordered, points, side="left").astype(int).tolist()} if plan.discrete else {}),
             "below": int(np.count_nonzero(x < lo)), "above": int(np.count_nonzero(x > hi)),

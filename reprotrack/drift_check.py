@@ -11,8 +11,8 @@ new data, and hands counts to the pure core (``reprotrack.core.drift``). The dat
 * a pandas frame is counted as it is; a Dask frame partition by partition by Dask's own scheduler, a Spark
   frame by its executors (``mapInPandas``); only the per-partition counts, a few KB, come back.
 
-Where the lead wires privacy: the new data's profile is ``protect``ed with the research lock's policy and
-salt in ``profile_of`` before it is compared (labels then match as keyed hashes).
+Privacy: the new data's label counts are protected with the research lock's policy and salt
+(``protect_labels``) before they are compared, so that they match the lock's labels as it stored them.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from reprotrack.core.drift import (
     plan_of,
     profile,
 )
-from reprotrack.core.drift.plan import ColumnPlan
+from reprotrack.core.drift.plan import ColumnPlan, label_key
 from reprotrack.core.drift.profile import column_key, empty
 from reprotrack.core.lockfile import Lock
 from reprotrack.errors import UsageError
@@ -82,7 +82,13 @@ def research_fingerprint(lock: Lock, name: str) -> dict[str, Any]:
 
 
 def profile_of(data: Any, plans: list[ColumnPlan], lock: Lock | None = None) -> tuple[dict[str, Any], str]:
-    """The new data's counts against the plans, and a short description of where they came from."""
+    """The new data's counts against the plans (labels protected as the research lock's were), and a short
+    description of where they came from."""
+    new, source = _count(data, plans)
+    return protect_labels(new, lock), source
+
+
+def _count(data: Any, plans: list[ColumnPlan]) -> tuple[dict[str, Any], str]:
     from reprotrack.core.fingerprint.distributed import engine_of
 
     if isinstance(data, (str, os.PathLike)) or (isinstance(data, (list, tuple)) and data
@@ -101,8 +107,34 @@ def profile_of(data: Any, plans: list[ColumnPlan], lock: Lock | None = None) -> 
     if not hasattr(data, "columns") or not hasattr(data, "iloc"):
         raise UsageError(f"drift compares a table (pandas, Dask or Spark frame, CSV or Parquet file), not a "
                          f"{type(data).__name__}")
-    # privacy: here the lead protects the profile's labels with lock.privacy (policy, salt) before comparing
     return profile(data, plans), "pandas frame"
+
+
+def protect_labels(new: dict[str, Any], lock: Lock | None) -> dict[str, Any]:
+    """The new data's label counts under the research lock's privacy policy, so that they compare with the
+    lock's labels: withheld labels fall into "other", hashed ones match by keyed hash. The counts go through
+    ``reprotrack.core.privacy.protect`` as a fingerprint's ``stats[].top`` would. No policy (older locks,
+    ``values``): unchanged."""
+    privacy = getattr(lock, "privacy", None) if lock is not None else None
+    policy = privacy.get("policy") if isinstance(privacy, dict) else None
+    if policy in (None, "values"):
+        return new
+    try:
+        from reprotrack.core.privacy import protect
+    except ImportError:  # a reprotrack without privacy policies cannot have written such a lock
+        return new
+    keys = [k for k, c in new["columns"].items() if c.get("mode") == "labels"]
+    fp = {"stats": [{"name": k, "kind": "object", "count": new["columns"][k]["n"],
+                     "nulls": new["columns"][k]["nulls"], "distinct": len(new["columns"][k]["counts"]),
+                     "top": sorted(([label, n] for label, n in new["columns"][k]["counts"].items()),
+                                   key=lambda t: (-t[1], t[0]))} for k in keys]}
+    protected = protect(fp, policy, privacy.get("salt"))
+    for key, stats in zip(keys, protected.get("stats") or []):
+        counts: dict[str, int] = {}
+        for label, n in stats.get("top") or []:
+            counts[label_key(label)] = counts.get(label_key(label), 0) + int(n)
+        new["columns"][key] = {**new["columns"][key], "counts": counts}
+    return new
 
 
 def _reduce(parts: Iterable[dict[str, Any]], plans: list[ColumnPlan]) -> dict[str, Any]:

@@ -126,3 +126,40 @@ def test_a_now_test_checks_today_with_the_drift_report_alongside(research_lock, 
     assert ok.ok and ok.drift is None and ok.status == "ok"
     with pytest.raises(UsageError, match="no requirement 'f1'"):
         reprotrack.expect("f1", 0.5, against=tmp_path / "research.lock")
+
+
+def test_wide_frames_columns_without_statistics_are_noted_not_new(tmp_path):
+    wide = pd.DataFrame(np.random.default_rng(0).normal(size=(500, 105)), columns=[f"f{i}" for i in range(105)])
+    store.write_lock(tmp_path / "wide.lock", Lock(checkpoints={"features": fingerprint(wide)}))
+    report = reprotrack.drift(tmp_path / "wide.lock", "features", wide.iloc[:300])
+    assert report.status == "no-drift" and len(report.columns) == 100
+    assert not [f for f in report.findings if f.cause == "schema-changed"]
+    assert any("5 column(s) of the research data have no statistics" in n for n in report.notes)
+
+
+def test_new_labels_are_protected_with_the_research_policy(tmp_path, monkeypatch):
+    """The privacy hook: under a lock's ``hashed`` policy the new data's labels go through
+    ``reprotrack.core.privacy.protect`` (here a stand-in with the agreed signature) before they are compared."""
+    import types
+
+    def h(label, salt):
+        return "h:" + format(abs(hash((salt, label))) % (1 << 64), "016x")
+
+    def protect(fp, policy, salt):
+        assert policy == "hashed"
+        return {**fp, "stats": [{**s, "top": [[h(label, salt), n] for label, n in s["top"]]} for s in fp["stats"]]}
+
+    monkeypatch.setitem(sys.modules, "reprotrack.core.privacy", types.SimpleNamespace(protect=protect))
+    research = frame(5000, 0)
+    fp = fingerprint(research)
+    column = next(s for s in fp["stats"] if s["name"] == "c")
+    column["top"] = [[h(label, "pepper"), n] for label, n in column["top"]]
+    lock = Lock(checkpoints={"features": fp})
+    lock.privacy = {"policy": "hashed", "salt": "pepper"}
+    report = reprotrack.drift(lock, "features", frame(2000, 5))
+    c = next(col for col in report.columns if col.name == "c")
+    assert not c.drifted and c.measures["js_distance"] < 0.05  # labels matched through their hashes
+    assert any("keyed hashes" in n for n in report.notes)
+    skewed = frame(2000, 5)
+    skewed.loc[:1200, "c"] = "a"
+    assert next(col for col in reprotrack.drift(lock, "features", skewed).columns if col.name == "c").drifted

@@ -83,7 +83,12 @@ def drift_report(research: dict[str, Any], new: dict[str, Any], checkpoint: str,
         result = _column(plan, got, limits, options)
         results.append(result)
         findings.extend(_findings(result, len(findings)))
+    schema = research.get("schema") if isinstance(research.get("schema"), dict) else {}
+    known = {column_key(c.get("name")) for c in schema.get("columns") or [] if isinstance(c, dict)}
+    untracked = sorted(k for k in new.get("extra", {}) if k in known)  # beyond the lock's statistics columns
     for key, dtype in sorted(new.get("extra", {}).items()):
+        if key in known:
+            continue
         findings.append(Finding(id=f"d{len(findings) + 1}", cell_index=None, cell_id=None, kind="data",
                                 cause="schema-changed", subject=key, severity="warning",
                                 message=f"column {key} ({dtype}) is new: the research data had no such column"))
@@ -94,6 +99,9 @@ def drift_report(research: dict[str, Any], new: dict[str, Any], checkpoint: str,
     required = [r for r in drifted if r.required]
     status = "drift" if (missing or required or (tested and share >= options.dataset_share)) else "no-drift"
     notes = []
+    if untracked:
+        notes.append(f"{len(untracked)} column(s) of the research data have no statistics in the lock (it keeps "
+                     f"them for the first columns only) and were not tested: {', '.join(untracked[:5])}")
     if any(p.coarse for p in plans if p.mode == "number"):
         notes.append("the lock has only seven quantiles for some numeric columns (recorded before reprotrack kept "
                      "a 41-point grid): their tests are coarser; record the research run again for sharper ones")

@@ -34,8 +34,8 @@ def number(value: Any, what: str) -> float:
 
 
 def make(name: str, value: Any, *, min: Any = None, max: Any = None, within: Any = None) -> dict[str, Any]:
-    if not isinstance(name, str) or not name.strip():
-        raise UsageError("a requirement needs a name (e.g. expect('auc', auc, min=0.80))")
+    if not isinstance(name, str) or not name.strip() or len(name) > 200:
+        raise UsageError("a requirement needs a name of at most 200 characters (e.g. expect('auc', auc, min=0.80))")
     bounds = {k: number(v, f"{name}: {k}") for k, v in (("min", min), ("max", max), ("within", within)) if v is not None}
     if not bounds:
         raise UsageError(f"requirement {name!r} needs min=, max= or within=")

@@ -117,7 +117,7 @@ class ReprotrackMagics(Magics):
         except ReprotrackError as exc:
             print(f"reprotrack: {exc}", file=sys.stderr)
             return
-        if current.mode != "replay":
+        if req is not None and current.mode != "replay":
             print(f"reprotrack: requirement {requirements.describe(name, req)} (research value {req['value']:g})")
 
 

@@ -178,11 +178,17 @@ class Session:
         self.unsaved_cells += 1
         return fp
 
-    def expect(self, name: str, value: Any, **bounds: Any) -> dict[str, Any]:
+    def expect(self, name: str, value: Any, **bounds: Any) -> dict[str, Any] | None:
         """Record a performance requirement with this run's value (``reprotrack.core.requirements``); a value
         that already breaks it is a warning here, and a finding when verify replays the run."""
         from reprotrack.core import requirements
+        from reprotrack.errors import UsageError
 
+        try:
+            requirements.number(value, name)
+        except UsageError as exc:  # a NaN metric is a result to report, not a reason to stop the user's run
+            self.warn(f"requirement {name!r} not recorded: {exc}")
+            return None
         req = requirements.make(name, value, **bounds)
         self.requirements[name] = req
         self.unsaved_cells += 1

@@ -29,7 +29,7 @@ def test_a_broken_or_unreadable_requirement_never_breaks_the_cell(ip, tmp_path, 
     assert "requirement not met: auc = 0.71 is below the minimum 0.8" in capsys.readouterr().err
     for line, message in (("%reprotrack expect auc > 0.8", "write NAME >= VALUE"),
                           ("%reprotrack expect missing >= 1", "no variable 'missing'"),
-                          ("%reprotrack expect label >= 1", "label: the value must be a number")):
+                          ("%reprotrack expect label >= 1", "requirement 'label' not recorded: label must be a number")):
         assert run(ip, line).success
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and message in err[0], err

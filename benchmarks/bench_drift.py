@@ -189,8 +189,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--files", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--skip-parquet", action="store_true")
+    parser.add_argument("--skip-agreement", action="store_true")
     args = parser.parse_args(argv)
-    agreement(args.reference, args.seeds)
+    if not args.skip_agreement:
+        agreement(args.reference, args.seeds)
     if not args.skip_parquet:
         parquet(args.rows, args.files, args.workers)
 

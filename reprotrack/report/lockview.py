@@ -60,6 +60,10 @@ def render_lock_text(lock: Lock) -> str:
         lines.append(f"  #{cell.order:<3} cell {where:<5} {_safe(cell.id, 24):<24} " + ("; ".join(facts) or "-"))
     if lock.checkpoints:
         lines.append("checkpoints: " + ", ".join(_safe(k, 40) for k in sorted(lock.checkpoints)))
+    if lock.requirements:
+        from reprotrack.core.requirements import describe
+
+        lines.append("requirements: " + "; ".join(_safe(describe(k, v), 80) for k, v in sorted(lock.requirements.items())))
     if lock.notes:
         lines.append(f"notes ({len(lock.notes)}): " + _safe(lock.notes[0]))
     return "\n".join(lines) + "\n"

@@ -123,6 +123,9 @@ def test_expect_lists_and_ratchets_the_lock(study, capsys):
     assert "unchanged" in capsys.readouterr().out and (study / "research.lock").read_bytes() == before
     assert cli.main(["expect", "research.lock", "--ratchet", "--set", "auc=high"]) == 2
     assert cli.main(["expect", "research.lock", "--set", "auc=0.9"]) == 2
+    capsys.readouterr()
+    assert cli.main(["show", "research.lock"]) == 0
+    assert "requirements: auc >= 0.88" in capsys.readouterr().out
 
 
 @needs_chromium

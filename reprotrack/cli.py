@@ -389,6 +389,10 @@ def cmd_drift(args: argparse.Namespace) -> int:
     from reprotrack.report.drift import render_drift
 
     everywhere, columns = _threshold_args(args)
+    if args.output and Path(args.output).resolve() in {Path(p).resolve() for p in [args.lock, *args.data]}:
+        from reprotrack.errors import UsageError
+
+        raise UsageError(f"--output {args.output} is one of the command's inputs; write the report elsewhere")
     options = load_drift_options(Path(args.lock).resolve().parent, columns=columns, **everywhere)
     report = drift(args.lock, args.checkpoint, args.data, options=options)
     text = render_drift(report, args.format)

@@ -86,6 +86,7 @@ def test_several_files_a_folder_and_a_glob_are_one_data_set(study, capsys):
     (["absent.csv", "-c", "features"], "no data file at absent.csv"),
     (["notes.json", "-c", "features"], "not a CSV or Parquet file"),
     (["same.csv"], "the following arguments are required: --checkpoint"),
+    (["same.csv", "-c", "features", "-o", "research.lock"], "is one of the command's inputs"),
 ])
 def test_bad_input_is_one_line_and_exit_2(study, capsys, args, message):
     pd.DataFrame({"x": [1, 2]}).to_csv(study / "other.csv", index=False)

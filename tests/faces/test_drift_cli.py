@@ -139,3 +139,22 @@ def test_the_drift_page_renders_in_chromium(study, capsys):
     assert measured["sections"] == ["Findings", "Columns"]
     assert measured["plots"] == 3  # research vs new, one per column, with a real size
     assert measured["text"].index("plan") < measured["text"].index("spend")  # drifted first
+
+
+def test_hostile_names_and_labels_stay_text(tmp_path, capsys):
+    evil = "<script>alert('x')</script>\x1b[31m"
+    rng = np.random.default_rng(0)
+    research = pd.DataFrame({evil: rng.normal(size=3000), "kind": rng.choice(["a", "b"], 3000)})
+    store.write_lock(tmp_path / "r.lock", Lock(checkpoints={"features": fingerprint(research)}))
+    new = research.copy()
+    new[evil] += 3
+    new.loc[:1500, "kind"] = evil
+    new.to_parquet(tmp_path / "new.parquet")
+    from reprotrack.report.drift import render_drift
+
+    report = __import__("reprotrack").drift(tmp_path / "r.lock", "features", new)
+    page = render_drift(report, "html")
+    assert "<script" not in page and "&lt;script&gt;" in page
+    for fmt in ("text", "junit"):
+        assert "\x1b" not in render_drift(report, fmt)
+    ET.fromstring(render_drift(report, "junit"))  # still valid XML

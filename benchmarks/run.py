@@ -13,10 +13,11 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("bench_fingerprint", "bench_overhead", "bench_dask", "bench_spark", "bench_memory", "bench_script_run")
+BENCHMARKS = ("bench_fingerprint", "bench_overhead", "bench_dask", "bench_spark", "bench_memory", "bench_script_run",
+              "bench_drift")
 QUICK_ARGS = {"bench_fingerprint": ["--rows", "1000000"], "bench_overhead": ["--quick"],
               "bench_dask": ["--rows", "2000000", "--files", "8"], "bench_spark": ["--rows", "500000"], "bench_memory": ["--gb", "0.25"],
-              "bench_script_run": ["--repeat", "2"]}
+              "bench_script_run": ["--repeat", "2"], "bench_drift": ["--seeds", "2", "--rows", "1000000", "--files", "4"]}
 
 
 def _load(name: str):

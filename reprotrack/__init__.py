@@ -15,7 +15,7 @@ from typing import Any
 
 from reprotrack._version import __version__
 
-__all__ = ["start", "stop", "save", "checkpoint", "fingerprint", "status", "__version__"]
+__all__ = ["start", "stop", "save", "checkpoint", "fingerprint", "status", "drift", "expect", "__version__"]
 
 
 def start(lock: str | None = None, *, notebook: str | None = None, privacy: str | None = None):
@@ -75,6 +75,41 @@ def fingerprint(obj: Any) -> dict[str, Any]:
     from reprotrack.core.fingerprint import fingerprint as _fingerprint
 
     return _fingerprint(obj)
+
+
+def drift(lock: Any, checkpoint: str, data: Any, **thresholds: Any):
+    """New data (a pandas/Dask/Spark frame, or CSV/Parquet paths) against the statistics the research
+    ``lock`` holds for ``checkpoint``: a ``DriftReport`` (``.status`` is "drift" or "no-drift"). No copy of the
+    research data is needed; Dask and Spark frames are counted by their own engine."""
+    from reprotrack.drift_check import drift as _drift
+
+    return _drift(lock, checkpoint, data, **thresholds)
+
+
+def expect(name: str, value: Any, *, min: Any = None, max: Any = None, within: Any = None, against: Any = None,
+           data: Any = None, checkpoint: str | None = None, **thresholds: Any):
+    """A performance requirement: ``expect("auc", auc, min=0.80)``. In a research run it is recorded in the
+    lock with its value (verify fails when a replay breaks it). With ``against=RESEARCH_LOCK`` it is a
+    now-test: ``value`` is checked against the research requirement (``min``/``max``/``within`` stand in when
+    the lock has none) and, given the ``data`` the model scored and its ``checkpoint``, the drift report of that
+    data comes alongside; returns a ``NowTest`` (``.ok``, ``.requirements``, ``.drift``)."""
+    bounds = {k: v for k, v in (("min", min), ("max", max), ("within", within)) if v is not None}
+    if against is not None:
+        from reprotrack.nowtest import now_test
+
+        result = now_test(against, {name: value}, data=data, checkpoint=checkpoint,
+                          bounds={name: bounds} if bounds else None, **thresholds)
+        from reprotrack.kernel.context import active
+
+        current = active()
+        if current is not None:  # a tracked production run keeps today's value under the research requirement
+            checked = result.requirements[0]["requirement"]
+            current.expect(name, value, **{k: checked[k] for k in ("min", "max", "within") if k in checked})
+        return result
+    from reprotrack.kernel.context import active
+
+    current = active() or start()
+    return current.expect(name, value, **bounds)
 
 
 def load_ipython_extension(ipython) -> None:

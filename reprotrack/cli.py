@@ -49,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_run_commands(sub)
     _add_production_commands(sub)
+    _add_contract_commands(sub)
     for register in _extensions():
         register(sub)
     return parser
@@ -456,6 +457,91 @@ def _as_dict(finding) -> dict:
     from dataclasses import asdict, is_dataclass
 
     return asdict(finding) if is_dataclass(finding) else dict(finding)
+
+
+# -- the research contract in production: drift of new data, performance requirements (issue 16) ----------
+def _add_contract_commands(sub) -> None:
+    drift = sub.add_parser("drift", help="new data against a research checkpoint's statistics (no research data needed)")
+    drift.add_argument("lock", help="the research lock")
+    drift.add_argument("data", nargs="+", help="CSV or Parquet file(s), folder(s) or glob(s) of the new data")
+    drift.add_argument("--checkpoint", "-c", required=True, metavar="NAME", help="the checkpoint (or data variable) to compare with")
+    drift.add_argument("--format", choices=["text", "json", "junit", "html"], default="text")
+    drift.add_argument("--output", "-o", default=None, metavar="FILE", help="write the report here (default: standard output)")
+    drift.add_argument("--threshold", "-t", action="append", default=[], metavar="[COLUMN:]KEY=VALUE",
+                       help="a drift threshold for every column, or for one (repeatable), e.g. wasserstein=0.2, "
+                            "age:null_rate=0.01, dataset_share=0.3")
+    drift.add_argument("--require", action="append", default=[], metavar="COLUMN",
+                       help="the data set drifts when this column drifts (repeatable)")
+    drift.set_defaults(func=cmd_drift)
+
+    expect = sub.add_parser("expect", help="show a lock's performance requirements, or ratchet them up")
+    expect.add_argument("lock", help="the research lock")
+    expect.add_argument("--ratchet", action="store_true",
+                        help="write better values as the new requirements (from --from and/or --set)")
+    expect.add_argument("--from", dest="source", default=None, metavar="LOCK",
+                        help="a replay or production lock whose recorded values to ratchet to")
+    expect.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a new value (repeatable)")
+    expect.set_defaults(func=cmd_expect)
+
+
+def _threshold_args(args: argparse.Namespace) -> tuple[dict, dict]:
+    from reprotrack.errors import UsageError
+
+    everywhere: dict = {}
+    columns: dict = {}
+    for item in args.threshold:
+        target, _, value = item.partition("=")
+        column, _, key = target.rpartition(":")
+        if not key or not value:
+            raise UsageError(f"--threshold {item!r}: expected [COLUMN:]KEY=VALUE")
+        parsed = {"true": True, "false": False, "none": None}.get(value.lower(), value)
+        if isinstance(parsed, str):
+            try:
+                parsed = float(parsed)
+            except ValueError:
+                raise UsageError(f"--threshold {item!r}: {value!r} is not a number") from None
+        (columns.setdefault(column, {}) if column else everywhere)[key.replace("-", "_")] = parsed
+    for column in args.require:
+        columns.setdefault(column, {})["required"] = True
+    return everywhere, columns
+
+
+def cmd_drift(args: argparse.Namespace) -> int:
+    from reprotrack.config import load_drift_options
+    from reprotrack.drift_check import drift
+    from reprotrack.report.drift import render_drift
+
+    everywhere, columns = _threshold_args(args)
+    if args.output and Path(args.output).resolve() in {Path(p).resolve() for p in [args.lock, *args.data]}:
+        from reprotrack.errors import UsageError
+
+        raise UsageError(f"--output {args.output} is one of the command's inputs; write the report elsewhere")
+    options = load_drift_options(Path(args.lock).resolve().parent, columns=columns, **everywhere)
+    report = drift(args.lock, args.checkpoint, args.data, options=options)
+    text = render_drift(report, args.format)
+    if args.output:
+        store.write_text_atomic(args.output, text)
+        _log(f"report written to {args.output}")
+    else:
+        sys.stdout.write(text)
+    return EXIT_DIFFERS if report.status == "drift" else EXIT_OK
+
+
+def cmd_expect(args: argparse.Namespace) -> int:
+    from reprotrack.nowtest import ratchet_lock, requirement_lines
+
+    if args.ratchet:
+        changed = ratchet_lock(args.lock, source=args.source, values=args.set)
+        for line in changed or ["no requirement improved; the lock is unchanged"]:
+            print(f"reprotrack: {line}")
+        return EXIT_OK
+    if args.source or args.set:
+        from reprotrack.errors import UsageError
+
+        raise UsageError("--from and --set give values to ratchet to: add --ratchet")
+    for line in requirement_lines(args.lock):
+        print(line)
+    return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:

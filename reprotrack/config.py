@@ -158,3 +158,34 @@ def load_checkpoint_options(start: Path | None = None, *, names: dict[str, str] 
             raise UsageError(f"{where}: tolerances.{name}.order must be one of {', '.join(ROW_ORDERS)}, not {order!r}")
         rules[str(name)] = CheckpointRule(order=order, **values)
     return CheckOptions(diff=load_options(start, **overrides), names={**mapping, **(names or {})}, rules=rules)
+
+
+def load_drift_options(start: Path | None = None, columns: dict[str, dict[str, Any]] | None = None,
+                       **overrides: Any):
+    """Drift thresholds: defaults, then ``[tool.reprotrack.drift]`` (with a ``columns`` table of per-column
+    thresholds), then ``overrides`` (the command line / API, for every column) and ``columns`` (the command
+    line, per column)."""
+    from reprotrack.core.drift.options import DriftOptions, Thresholds, share, thresholds
+
+    path = find_pyproject(start)
+    table = read_table(path).get("drift", {}) if path is not None else {}
+    where = f"{path} [tool.reprotrack.drift]" if path is not None else "drift options"
+    if not isinstance(table, dict):
+        raise UsageError(f"{where} must be a table")
+    table = dict(table)
+    per_column = table.pop("columns", {})
+    dataset = table.pop("dataset-share", table.pop("dataset_share", 0.5))
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    dataset = overrides.pop("dataset_share", dataset)
+    defaults = thresholds(thresholds(Thresholds(), table, where), overrides, "command line")
+    if not isinstance(per_column, dict):
+        raise UsageError(f"{where}: columns must be a table of column name = {{threshold = value}}")
+    out = {}
+    for name, values in per_column.items():
+        if not isinstance(values, dict):
+            raise UsageError(f"{where}: columns.{name} must be a table of thresholds")
+        out[str(name)] = thresholds(thresholds(defaults, values, f"{where} columns.{name}"), overrides,
+                                    "command line")
+    for name, values in (columns or {}).items():
+        out[str(name)] = thresholds(out.get(str(name), defaults), values, f"command line ({name})")
+    return DriftOptions(defaults=defaults, columns=out, dataset_share=share(dataset, where))

@@ -82,6 +82,8 @@ class Lock:
     #: False for a run that did not finish (a script that failed, was killed or timed out): such a lock is
     #: never a contract and ``check`` reports it as a failed run.
     complete: bool = True
+    #: performance requirements by name (``reprotrack.core.requirements``): value, min / max / within
+    requirements: dict[str, dict[str, Any]] = field(default_factory=dict)
     notebook: str | None = None
     mode: str = "record"
     notes: list[str] = field(default_factory=list)

@@ -23,10 +23,12 @@ class ReprotrackMagics(Magics):
     @magic_arguments()
     @argument(
         "action",
-        choices=["start", "stop", "status", "save", "checkpoint"],
-        help="start tracking every cell run; stop; print a status line; save the lock; checkpoint NAME [VAR]",
+        choices=["start", "stop", "status", "save", "checkpoint", "expect"],
+        help="start tracking every cell run; stop; print a status line; save the lock; checkpoint NAME [VAR]; "
+             "expect NAME >= VALUE (also <=, within): a performance requirement on the variable NAME",
     )
-    @argument("args", nargs="*", help="for checkpoint: NAME and optionally the variable to fingerprint (default: NAME)")
+    @argument("args", nargs="*", help="for checkpoint: NAME and optionally the variable to fingerprint (default: NAME); "
+                                      "for expect: NAME >= VALUE, NAME <= VALUE or NAME within VALUE")
     @argument("--distributed", action="store_true",
               help="also fingerprint Dask/Spark frames after each cell (runs a computation on them)")
     @argument("--lock", default=None, help="where the lock is written (default: <notebook>.reprotrack.lock beside the notebook)")
@@ -96,6 +98,30 @@ class ReprotrackMagics(Magics):
         fp = current.checkpoint(name, self.shell.user_ns[var])
         if fp is not None and current.mode != "replay":
             print(f"reprotrack: checkpoint {name!r} = {fp.get('type')} {fp.get('shape')}")
+
+    def _expect(self, args) -> None:
+        from reprotrack.core import requirements
+        from reprotrack.errors import ReprotrackError
+
+        current = active()
+        if current is None:
+            print("reprotrack: not tracking; %reprotrack start first", file=sys.stderr)
+            return
+        try:
+            name, bound, limit = requirements.parse(" ".join(args.args))
+        except ReprotrackError as exc:
+            print(f"reprotrack: {exc}", file=sys.stderr)
+            return
+        if name not in self.shell.user_ns:
+            print(f"reprotrack: no variable {name!r} to hold to a requirement", file=sys.stderr)
+            return
+        try:
+            req = current.expect(name, self.shell.user_ns[name], **{bound: limit})
+        except ReprotrackError as exc:
+            print(f"reprotrack: {exc}", file=sys.stderr)
+            return
+        if req is not None and current.mode != "replay":
+            print(f"reprotrack: requirement {requirements.describe(name, req)} (research value {req['value']:g})")
 
 
 def _resolve(path: str):

@@ -62,6 +62,7 @@ class Session:
         self.checkpoint_at: dict[str, int] = {}
         #: False while a script run has not finished (its snapshots are partial locks)
         self.complete = True
+        self.requirements: dict[str, dict[str, Any]] = {}
         self.notes: list[str] = []
         self.current: CellContext | None = None
         self.captures: list[Capture] = []
@@ -226,6 +227,25 @@ class Session:
         # the tracker's own notes quote exceptions raised by users' objects: identifying parts tagged
         record.notes = [privacy_policy.redact_identifying(n, salt) if isinstance(n, str) else n for n in record.notes]
 
+    def expect(self, name: str, value: Any, **bounds: Any) -> dict[str, Any] | None:
+        """Record a performance requirement with this run's value (``reprotrack.core.requirements``); a value
+        that already breaks it is a warning here, and a finding when verify replays the run."""
+        from reprotrack.core import requirements
+        from reprotrack.errors import UsageError
+
+        try:
+            requirements.number(value, name)
+        except UsageError as exc:  # a NaN metric is a result to report, not a reason to stop the user's run
+            self.warn(f"requirement {name!r} not recorded: {exc}")
+            return None
+        req = requirements.make(name, value, **bounds)
+        self.requirements[name] = req
+        self.unsaved_cells += 1
+        kept, message = requirements.check(name, req, value)
+        if not kept:
+            self.warn(f"requirement not met: {message}")
+        return req
+
     # -- the lock ----------------------------------------------------------------------------------
     def build_lock(self) -> Lock:
         positions = notebook_positions(self.notebook_path) if self.notebook_path else None
@@ -239,6 +259,7 @@ class Session:
             checkpoints=dict(self.checkpoints),
             checkpoint_at=dict(self.checkpoint_at),
             complete=self.complete,
+            requirements=dict(self.requirements),
             notebook=self.notebook_path.name if self.notebook_path else None,
             mode=self.mode,
             notes=[n if self.policy == "values" else privacy_policy.redact_identifying(n, self.salt)

@@ -64,6 +64,10 @@ def render_lock_text(lock: Lock) -> str:
                                                  for k in sorted(lock.checkpoints)))
     if not lock.complete:
         lines.append("PARTIAL: the run that wrote this lock did not finish; it is no contract")
+    if lock.requirements:
+        from reprotrack.core.requirements import describe
+
+        lines.append("requirements: " + "; ".join(one_line(describe(k, v), 80) for k, v in sorted(lock.requirements.items())))
     if lock.notes:
         lines.append(f"notes ({len(lock.notes)}): " + one_line(lock.notes[0], 120))
     return "\n".join(lines) + "\n"

@@ -31,6 +31,7 @@ from reprotrack.core.diff.cells import CellDiff, compare_pair, data_differences,
 from reprotrack.core.diff.environment import environment_differences
 from reprotrack.core.diff.matching import Pair, out_of_order, pair_cells
 from reprotrack.core.diff.model import DiffOptions, Finding, Report
+from reprotrack.core.diff.requirements import requirement_findings
 from reprotrack.core.lockfile import Lock
 
 CAUSE_PRIORITY = ("source-changed", "input-file-changed", "seed-changed")
@@ -127,6 +128,9 @@ def compare(research: Lock, replay: Lock, options: DiffOptions | None = None, *,
         rows.append(_row(pair, made))
         b.orders.update((id(f), pair.order) for f in made)
     _checkpoints(b, research.checkpoints or {}, replay.checkpoints or {}, failure, options)
+    for number, finding in enumerate(requirement_findings(research.requirements, replay.requirements,
+                                                          replay_finished=not execution_error)):
+        b.add((float("inf"), 2, number), finding)
     return _finish(b, rows, research, replay, execution_error)
 
 

@@ -11,16 +11,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-KINDS = ("environment", "randomness", "data", "split", "output", "execution")
+KINDS = ("environment", "randomness", "data", "split", "output", "execution", "drift")
 CAUSES: dict[str, tuple[str, ...]] = {
     "environment": ("package-version", "package-missing", "python-version", "platform", "blas-threads"),
     "randomness": ("unseeded-randomness", "seed-changed"),
     "data": ("input-file-changed", "rows-reordered", "rows-added", "rows-removed", "schema-changed", "precision",
              "values-changed", "new-categories", "distribution-shift"),
     "split": ("split-changed",),
-    "output": ("nan-or-inf", "metric-changed", "output-changed", "unexplained"),
+    "output": ("nan-or-inf", "metric-changed", "output-changed", "unexplained", "requirement-failed"),
     "execution": ("cell-error", "execution-order", "cell-missing", "cell-added", "source-changed",
                   "checkpoint-missing", "checkpoint-added"),
+    # new data against the research statistics (``reprotrack.core.drift``); a dtype change is data/schema-changed
+    "drift": ("distribution-shift", "new-categories", "rare-categories", "missing-column", "null-rate",
+              "out-of-range"),
 }
 #: cause → kind (every cause belongs to exactly one kind)
 KIND_OF = {cause: kind for kind, causes in CAUSES.items() for cause in causes}

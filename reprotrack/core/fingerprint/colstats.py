@@ -25,6 +25,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from reprotrack.core.fingerprint import canonical as C
+from reprotrack.core.fingerprint import cdf
 
 STATS_SAMPLE = 16384
 QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
@@ -186,7 +187,9 @@ def finish_number_stats(acc: NumberStats, sample: np.ndarray, total: int) -> dic
         if edges is not None:
             finite = sample[np.isfinite(sample)]
             hist = np.histogram(finite, bins=edges)[0] if len(finite) else np.zeros(len(edges) - 1, np.int64)
-        return acc.result(sample, hist, edges, exact_quantiles=total <= STATS_SAMPLE)
+        out = acc.result(sample, hist, edges, exact_quantiles=total <= STATS_SAMPLE)
+    out.update(cdf.grid(sample))  # the drift tests' research distribution (reprotrack.core.fingerprint.cdf)
+    return out
 
 
 def label_stats(codes: np.ndarray, uniques: list[Any]) -> dict[str, Any]:

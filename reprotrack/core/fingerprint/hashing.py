@@ -167,7 +167,8 @@ def _matrix_poly(m: np.ndarray, rows: int = 1 << 16) -> np.ndarray:
 
 
 def segment_polys(b: np.ndarray, starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
-    """Raw polynomials of the segments [starts, starts + lens) of a uint8 buffer (no per-string Python call)."""
+    """Raw polynomials of the segments [starts, starts + lens) of a uint8 buffer, ``starts`` ascending (Arrow
+    offsets, a joined buffer), with no per-string Python call."""
     n = len(starts)
     poly = np.zeros(n, dtype=U64)
     if not n:
@@ -204,30 +205,34 @@ def segment_polys(b: np.ndarray, starts: np.ndarray, lens: np.ndarray) -> np.nda
 _CLASS_TOPS = np.array([8, 16, 32, SHORT_MAX])
 
 
+_BYTE_MASKS = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [MASK], dtype=U64)
+
+
 def _padded_poly(b: np.ndarray, starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
-    """Polynomials of short segments: one (n, longest) byte matrix, the bytes past each segment's end zeroed
-    (a zero byte adds nothing to a polynomial). Windows that would run past the buffer's end read a small
-    zero-padded copy of its tail."""
-    top = int(lens.max())
-    over = starts > len(b) - top
-    if not over.any():
-        return _padded_rows(b, starts, lens, top)
+    """Polynomials of short segments: each read as little-endian 64-bit words (unaligned gathers), the bytes
+    past its end masked to zero (a zero byte adds nothing to a polynomial), the words seen as one
+    (n, 8 x words) byte matrix. Windows that would run past the buffer read a zero-padded copy of its tail."""
+    words = (int(lens.max()) + 7) // 8
+    k = int(np.searchsorted(starts, len(b) - 8 * words, side="right"))  # starts ascend: the rest is a suffix
+    if k == len(starts):
+        return _word_rows(b, starts, lens, words)
     out = np.empty(len(starts), dtype=U64)
-    at = np.flatnonzero(over)
-    base = int(starts[at].min())
-    tail = np.concatenate([b[base:], np.zeros(top, dtype=np.uint8)])
-    out[at] = _padded_rows(tail, starts[at] - base, lens[at], top)
-    inner = np.flatnonzero(~over)
-    if len(inner):
-        out[inner] = _padded_rows(b, starts[inner], lens[inner], top)
+    base = int(starts[k])
+    tail = np.concatenate([b[base:], np.zeros(8 * words, dtype=np.uint8)])
+    out[k:] = _word_rows(tail, starts[k:] - base, lens[k:], words)
+    if k:
+        out[:k] = _word_rows(b, starts[:k], lens[:k], words)
     return out
 
 
-def _padded_rows(b: np.ndarray, starts: np.ndarray, lens: np.ndarray, top: int) -> np.ndarray:
-    mat = np.lib.stride_tricks.sliding_window_view(b, top)[starts]
-    if int(lens.min()) < top:
-        mat[np.arange(top)[None, :] >= lens[:, None]] = 0
-    return _matrix_poly(mat)
+def _word_rows(b: np.ndarray, starts: np.ndarray, lens: np.ndarray, words: int) -> np.ndarray:
+    b = np.ascontiguousarray(b)
+    unaligned = np.ndarray(shape=(len(b) - 7,), dtype="<u8", buffer=b, offset=0, strides=(1,))
+    mat = np.empty((len(starts), words), dtype="<u8")
+    for j in range(words):
+        mat[:, j] = unaligned.take(starts + 8 * j)
+        mat[:, j] &= _BYTE_MASKS.take(np.clip(lens - 8 * j, 0, 8))
+    return _matrix_poly(mat.view(np.uint8)[:, : int(lens.max())])
 
 
 def _compact(b: np.ndarray, starts: np.ndarray, lens: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -103,9 +103,9 @@ class ArrowStringEncoder(ObjectEncoder):
         self.kind = "str" if hash_kind == "str" else "object"  # what an object column of the values reports
 
     def prepare(self, full: bool = True) -> None:
-        """Dictionary-encode a low-cardinality column: one hash per distinct value (cheaper than hashing every
-        row's bytes, also for the content alone) and its label statistics."""
-        if self._prepared:
+        """Dictionary-encode a low-cardinality column for its label statistics (and one hash per distinct
+        value); for the content alone the buffers are hashed directly, which costs less than encoding."""
+        if self._prepared or not full:
             return
         self._prepared = True
         found = self._dictionary()

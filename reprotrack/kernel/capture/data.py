@@ -34,11 +34,11 @@ Not data, though they look like it: clock readings (``start = time.perf_counter(
 is fingerprinted without its timing keys/columns (``reprotrack.core.noise.durations``; named under the ignored ``run``
 key): two honest runs never take equally long.
 
-Content first: a frame or array of at least ``BACKGROUND_BYTES`` gets its ``content`` hash in the cell's own
-time; when that equals the content last recorded for the name (a cell re-run, a value rebuilt the same), the
-full fingerprint recorded then is reused -- equal content, equal values, equal fingerprint. Otherwise the full
-fingerprint (rows, approx, stats) is computed on one background thread while the kernel is idle, into the
-dict already in the record (updated in place, no key ever missing). That thread never races the user's next
+Content first: a frame or array gets its ``content`` hash first; when that equals the content last recorded for
+the name (a cell re-run, a value rebuilt the same), the full fingerprint recorded then is reused -- equal
+content, equal values, equal fingerprint. Otherwise the full fingerprint (rows, approx, stats) follows: in the
+cell for small values, and from ``BACKGROUND_BYTES`` on, on one background thread while the kernel is idle,
+into the dict already in the record (updated in place, no key ever missing). That thread never races the user's next
 code: IPython's ``pre_execute`` event (every execution, control and silent ones too) and ``on_save``/stop
 wait for it first, and the wait counts in the session's ``tracker_seconds``.
 
@@ -162,11 +162,9 @@ class DataCapture(Capture):
     def _run_jobs(self, jobs: list[tuple[Any, dict[str, Any], tuple[str, ...] | None, Any]]) -> None:
         for obj, fp, parts, record in jobs:
             try:
-                full = self.fingerprint(obj, parts=parts)
+                full = self._full(obj, parts)
                 if full.get("content") != fp.get("content"):  # changed under us: keep what the cell saw
                     raise RuntimeError("the value changed while it was being fingerprinted")
-                if parts is not None:
-                    full["skipped"] = list(_SKIPPED_WHEN_LARGE)
                 fp.update(full)
             except Exception as exc:  # noqa: BLE001 - the content stays recorded; the rest is a note
                 _note(record, f"data fingerprint left at its content ({exception_text(exc, 100)})")
@@ -237,26 +235,39 @@ class DataCapture(Capture):
         large = size > self.max_bytes
         if large:
             parts = tuple(p for p in ("content", "rows", "approx", "stats") if p not in _SKIPPED_WHEN_LARGE)
-        if kind in ("frame", "array") and size >= BACKGROUND_BYTES and record is not None:
-            return self._content_first(name, obj, certain, seen, parts, record)
+        if kind in ("frame", "array") and record is not None:
+            return self._content_first(name, obj, certain, seen, parts, record, size >= BACKGROUND_BYTES)
         if not certain and seen is not None:
             if self.fingerprint(obj, parts=("content",))["content"] == seen.content:
                 return None
-        fp = self.fingerprint(obj, parts=parts)
-        if large:
-            fp["skipped"] = list(_SKIPPED_WHEN_LARGE)
+        fp = self._full(obj, parts)
         scalar = kind == "scalar" and isinstance(obj, _IMMUTABLE_SCALARS + (_np_generic(),))
         self.seen[name] = _Seen(fp.get("content"), fp, obj if scalar else None, scalar)
         return fp
 
     def _content_first(self, name: str, obj: Any, certain: bool, seen: _Seen | None,
-                       parts: tuple[str, ...] | None, record: Any) -> dict[str, Any] | None:
-        """The content now; the last full fingerprint when it is equal, else the rest in the background."""
+                       parts: tuple[str, ...] | None, record: Any, background: bool) -> dict[str, Any] | None:
+        """The content now; the last full fingerprint when it is equal, else the rest (in the background for
+        large values)."""
+        if not background and (seen is None or seen.content is None):  # nothing to reuse: straight to the full
+            fp = self._full(obj, parts)
+            self.seen[name] = _Seen(fp.get("content"), fp)
+            return fp
         fp = self.fingerprint(obj, parts=("content",))
         if seen is not None and fp.get("content") is not None and fp["content"] == seen.content:
             return dict(seen.fingerprint) if certain else None  # settled: before_cell waited for it
-        self.jobs.append((obj, fp, parts, record))
+        if background:
+            self.jobs.append((obj, fp, parts, record))
+        else:
+            fp = self._full(obj, parts)
         self.seen[name] = _Seen(fp.get("content"), fp)
+        return fp
+
+    def _full(self, obj: Any, parts: tuple[str, ...] | None) -> dict[str, Any]:
+        """The full fingerprint (or, past ``max_bytes``, all but ``_SKIPPED_WHEN_LARGE``)."""
+        fp = self.fingerprint(obj, parts=parts)
+        if parts is not None:
+            fp["skipped"] = list(_SKIPPED_WHEN_LARGE)
         return fp
 
     def _distributed(self, record: Any, name: str, obj: Any, certain: bool) -> None:

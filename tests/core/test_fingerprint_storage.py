@@ -107,8 +107,8 @@ def test_segment_hashes_from_buffers_with_gaps():
 
 
 def test_dictionary_with_duplicate_and_unused_entries():
-    dictionary = pa.array(["x", "y", "x", "unused"])
-    arr = pa.DictionaryArray.from_arrays(pa.array([0, 1, 2, None, 0] * 200, pa.int32()), dictionary)
+    dictionary = pa.array(["x", "y", "x", "unused", None])  # a null in the dictionary itself, too
+    arr = pa.DictionaryArray.from_arrays(pa.array([0, 1, 2, None, 0, 4] * 200, pa.int32()), dictionary)
     s = pd.Series(arr, dtype=pd.ArrowDtype(arr.type))
     ref = fingerprint(pd.Series(arr.to_pylist(), dtype=object))
     fp = fingerprint(s)

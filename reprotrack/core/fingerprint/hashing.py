@@ -230,7 +230,7 @@ def _word_rows(b: np.ndarray, starts: np.ndarray, lens: np.ndarray, words: int) 
     unaligned = np.ndarray(shape=(len(b) - 7,), dtype="<u8", buffer=b, offset=0, strides=(1,))
     mat = np.empty((len(starts), words), dtype="<u8")
     for j in range(words):
-        mat[:, j] = unaligned.take(starts + 8 * j)
+        mat[:, j] = unaligned[starts + 8 * j]  # not .take(): that copies the whole (strided) buffer first
         mat[:, j] &= _BYTE_MASKS.take(np.clip(lens - 8 * j, 0, 8))
     return _matrix_poly(mat.view(np.uint8)[:, : int(lens.max())])
 

@@ -11,9 +11,11 @@ Part of the lockfile contract (see ``reprotrack.core.fingerprint.canonical``): c
   a table of powers of R summed per string (``np.add.reduceat``) and brought back to R**0 by the inverse
   powers. No Python call per string. 64-bit, non-cryptographic: fine for data, not for adversaries.
 * ``segment_hashes``: the same hashes straight from a bytes buffer and per-string starts and lengths (an
-  Arrow string column's data and offsets, or a joined buffer): strings up to ``SHORT_MAX`` bytes are grouped
-  by length and each group is one (strings x length) byte matrix, hashed a byte column at a time; longer
-  ones take the block path. Nothing is copied per string beyond that matrix.
+  Arrow string column's data and offsets, or a joined buffer; starts ascending): equal-width strings back to
+  back are the buffer itself seen as a byte matrix; other strings up to ``SHORT_MAX`` bytes go by length
+  class (<= 8, 16, 32, 64 bytes), each string read as unaligned little-endian 64-bit words with the bytes
+  past its end masked to zero (they add nothing), hashed a byte column at a time; longer ones take the
+  block path. No Python call per string.
 
 Pure: numpy and xxhash only, no I/O.
 """

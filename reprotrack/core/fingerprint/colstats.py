@@ -33,6 +33,7 @@ BINS = 10
 TOP = 10
 KMV = 1024
 LABEL_CHARS = 80
+LABEL_STEP = 1 << 18  # codes counted at once (2 MB of intp)
 
 
 def jfloat(x: Any) -> float | str | None:
@@ -210,8 +211,8 @@ def finish_number_stats(acc: NumberStats, sample: np.ndarray, total: int) -> dic
 def label_stats(codes: np.ndarray, uniques: list[Any]) -> dict[str, Any]:
     """Exact distinct count and top values from factorisation codes (-1 = null)."""
     counts = np.zeros(len(uniques) + 1, dtype=np.int64)  # last slot: nulls (code -1)
-    for lo in range(0, len(codes), 1 << 20):  # chunks: bincount would widen all codes to int64 at once
-        part = codes[lo: lo + (1 << 20)].astype(np.intp)
+    for lo in range(0, len(codes), LABEL_STEP):  # chunks: bincount would widen all codes to int64 at once
+        part = codes[lo: lo + LABEL_STEP].astype(np.intp)
         part[part < 0] = len(uniques)
         counts += np.bincount(part, minlength=len(uniques) + 1)
     nulls = int(counts[-1])

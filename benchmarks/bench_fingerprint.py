@@ -1,6 +1,6 @@
 """Fingerprint throughput on the frames users have, against joblib.hash, hash_pandas_object and the memory limit.
 
-    python benchmarks/bench_fingerprint.py [--rows 2000000] [--repeat 3] [--skip-joblib]
+    python benchmarks/bench_fingerprint.py [--rows 2000000] [--repeat 3] [--skip-joblib] [--frames pandas3,wide]
 
 Four frames, measured one after the other in the same run:
 
@@ -181,7 +181,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wide-rows", type=int, default=None, help="rows of the 200-column frame (default rows/10)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-joblib", action="store_true", help="joblib.hash is slow on big object frames")
+    parser.add_argument("--frames", default="pandas3,pandas3-no-pyarrow,object,wide",
+                        help="comma-separated subset of: pandas3, pandas3-no-pyarrow, object, wide")
     args = parser.parse_args(argv)
+    frames = set(args.frames.split(","))
 
     from reprotrack.core.fingerprint import fingerprint
 
@@ -194,11 +197,14 @@ def main(argv: list[str] | None = None) -> int:
     share = mem.increase * 2**20 / max(size, 1)
     print(f"peak extra memory of the full fingerprint (pandas3 frame): {mem.increase:.0f} MB, {share:.1%} of the "
           f"frame (target <= {TARGET_MEMORY:.0%}: {'met' if share <= TARGET_MEMORY else 'NOT MET'})", flush=True)
-    measure("pandas3", df, args.repeat, not args.skip_joblib)
+    if "pandas3" in frames:
+        measure("pandas3", df, args.repeat, not args.skip_joblib)
     del df
     for name, build in (("pandas3-no-pyarrow", lambda: build_frame(args.rows, strings="python")),
                         ("object", lambda: build_frame(args.rows, strings="object")),
                         ("wide", lambda: build_wide(args.wide_rows or max(1, args.rows // 10)))):
+        if name not in frames:
+            continue
         frame = build()
         measure(name, frame, args.repeat, not args.skip_joblib)
         del frame

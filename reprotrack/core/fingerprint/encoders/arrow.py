@@ -26,6 +26,8 @@ from reprotrack.core.fingerprint import canonical as C
 from reprotrack.core.fingerprint.encoders.objects import PROBE, ObjectEncoder
 from reprotrack.core.fingerprint.hashing import segment_hashes
 
+ENCODE_ROWS = 1 << 20
+
 
 def arrow_chunks(values: Any) -> Any | None:
     """The pyarrow ChunkedArray behind a pandas ExtensionArray, or None when it holds no Arrow data."""
@@ -104,8 +106,9 @@ class ArrowStringEncoder(ObjectEncoder):
 
     def prepare(self, full: bool = True) -> None:
         """Dictionary-encode a low-cardinality column for its label statistics (and one hash per distinct
-        value); for the content alone the buffers are hashed directly, which costs less than encoding."""
-        if self._prepared or not full:
+        value). For the content alone, columns under ``ENCODE_ROWS`` rows hash their buffers directly (less
+        than encoding them costs); longer ones are encoded too (Arrow's hash table beats hashing every row)."""
+        if self._prepared or not (full or self.n >= ENCODE_ROWS):
             return
         self._prepared = True
         found = self._dictionary()

@@ -10,6 +10,12 @@ Part of the lockfile contract (see ``reprotrack.core.fingerprint.canonical``): c
   buffer: when every string has the same length, one multiply-add per byte column; otherwise products with
   a table of powers of R summed per string (``np.add.reduceat``) and brought back to R**0 by the inverse
   powers. No Python call per string. 64-bit, non-cryptographic: fine for data, not for adversaries.
+* ``segment_hashes``: the same hashes straight from a bytes buffer and per-string starts and lengths (an
+  Arrow string column's data and offsets, or a joined buffer; starts ascending): equal-width strings back to
+  back are the buffer itself seen as a byte matrix; other strings up to ``SHORT_MAX`` bytes go by length
+  class (<= 8, 16, 32, 64 bytes), each string read as unaligned little-endian 64-bit words with the bytes
+  past its end masked to zero (they add nothing), hashed a byte column at a time; longer ones take the
+  block path. No Python call per string.
 
 Pure: numpy and xxhash only, no I/O.
 """
@@ -29,6 +35,7 @@ NULL = 0x6E756C6C6E756C6C  # "nullnull": the one hash of every null
 MAX_BLOCK = 1 << 22  # bytes per vector step of the variable-length path: bounds tables and temporaries
 FIXED_WIDTH_MAX = 48
 STR_BATCH = 1 << 16  # strings joined at once (bounds the joined buffer)
+SHORT_MAX = 64  # strings up to this many bytes are hashed by length groups (a byte matrix per length)
 
 
 def mix_int(x: int) -> int:
@@ -144,6 +151,107 @@ def _segments(b: np.ndarray, starts: np.ndarray, lens: np.ndarray) -> np.ndarray
     return poly
 
 
+def _matrix_poly(m: np.ndarray, rows: int = 1 << 16) -> np.ndarray:
+    """Raw polynomials of the rows of an (n, L) uint8 matrix (any strides), one byte column at a time, in
+    row blocks that keep the temporaries in cache."""
+    n, width = m.shape
+    fwd, _ = POWERS.get(width + 1)
+    powers = [fwd[k] for k in range(width)]
+    poly = np.zeros(n, dtype=U64)
+    tmp = np.empty(min(n, rows), dtype=U64)
+    for lo in range(0, n, rows):
+        block, out = m[lo: lo + rows], poly[lo: lo + rows]
+        t = tmp[: len(block)]
+        for k in range(width):
+            np.multiply(block[:, k], powers[k], out=t, dtype=U64)
+            out += t
+    return poly
+
+
+def segment_polys(b: np.ndarray, starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
+    """Raw polynomials of the segments [starts, starts + lens) of a uint8 buffer, ``starts`` ascending (Arrow
+    offsets, a joined buffer), with no per-string Python call."""
+    n = len(starts)
+    poly = np.zeros(n, dtype=U64)
+    if not n:
+        return poly
+    top = int(lens.max())
+    if top == 0:
+        return poly
+    if int(lens.min()) == top and top <= SHORT_MAX and (n == 1 or bool((np.diff(starts) == top).all())):
+        first = int(starts[0])  # equal widths, back to back (an Arrow column of ids): the buffer is the matrix
+        return _matrix_poly(b[first: first + n * top].reshape(n, top))
+    long = lens > SHORT_MAX
+    if long.all():
+        return _segments(b, starts, lens)
+    if long.any():
+        at = np.flatnonzero(long)
+        poly[at] = _segments(*_compact(b, starts[at], lens[at]))
+    short = ~long & (lens > 0)
+    if not short.any():
+        return poly
+    # length classes (1-8, 9-16, 17-32, 33-64 bytes): each is one matrix padded to its longest string
+    cls = np.searchsorted(_CLASS_TOPS, lens)
+    cls[~short] = len(_CLASS_TOPS)
+    present = np.bincount(cls, minlength=len(_CLASS_TOPS) + 1)[:-1]
+    for c in np.flatnonzero(present):
+        rows = np.flatnonzero(cls == c) if present[c] < n else None
+        poly_rows = _padded_poly(b, starts if rows is None else starts[rows], lens if rows is None else lens[rows])
+        if rows is None:
+            poly = poly_rows
+        else:
+            poly[rows] = poly_rows
+    return poly
+
+
+_CLASS_TOPS = np.array([8, 16, 32, SHORT_MAX])
+
+
+_BYTE_MASKS = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [MASK], dtype=U64)
+
+
+def _padded_poly(b: np.ndarray, starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
+    """Polynomials of short segments: each read as little-endian 64-bit words (unaligned gathers), the bytes
+    past its end masked to zero (a zero byte adds nothing to a polynomial), the words seen as one
+    (n, 8 x words) byte matrix. Windows that would run past the buffer read a zero-padded copy of its tail."""
+    words = (int(lens.max()) + 7) // 8
+    k = int(np.searchsorted(starts, len(b) - 8 * words, side="right"))  # starts ascend: the rest is a suffix
+    if k == len(starts):
+        return _word_rows(b, starts, lens, words)
+    out = np.empty(len(starts), dtype=U64)
+    base = int(starts[k])
+    tail = np.concatenate([b[base:], np.zeros(8 * words, dtype=np.uint8)])
+    out[k:] = _word_rows(tail, starts[k:] - base, lens[k:], words)
+    if k:
+        out[:k] = _word_rows(b, starts[:k], lens[:k], words)
+    return out
+
+
+def _word_rows(b: np.ndarray, starts: np.ndarray, lens: np.ndarray, words: int) -> np.ndarray:
+    b = np.ascontiguousarray(b)
+    unaligned = np.ndarray(shape=(len(b) - 7,), dtype="<u8", buffer=b, offset=0, strides=(1,))
+    mat = np.empty((len(starts), words), dtype="<u8")
+    for j in range(words):
+        mat[:, j] = unaligned[starts + 8 * j]  # not .take(): that copies the whole (strided) buffer first
+        mat[:, j] &= _BYTE_MASKS.take(np.clip(lens - 8 * j, 0, 8))
+    return _matrix_poly(mat.view(np.uint8)[:, : int(lens.max())])
+
+
+def _compact(b: np.ndarray, starts: np.ndarray, lens: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The segments copied back to back (``_segments`` sums from one start to the next: no foreign bytes
+    may sit between them)."""
+    new_starts = np.zeros(len(starts), dtype=np.int64)
+    np.cumsum(lens[:-1], out=new_starts[1:])
+    src = np.arange(int(lens.sum()), dtype=np.int64)
+    src += np.repeat(starts.astype(np.int64) - new_starts, lens)
+    return b[src], new_starts, lens
+
+
+def segment_hashes(b: np.ndarray, starts: np.ndarray, lens: np.ndarray, kind: str) -> np.ndarray:
+    """Finished hashes (``kind``: "str" or "bytes") of the segments of a uint8 buffer."""
+    return finish_poly(segment_polys(b, starts, lens), lens, kind)
+
+
 def hash_byte_strings(parts: list[bytes], kind: str) -> np.ndarray:
     """Hashes of byte strings (any content, NULs included)."""
     if not parts:
@@ -152,7 +260,7 @@ def hash_byte_strings(parts: list[bytes], kind: str) -> np.ndarray:
     starts = np.zeros(len(parts), dtype=np.int64)
     np.cumsum(lens[:-1], out=starts[1:])
     b = np.frombuffer(b"".join(parts), dtype=np.uint8)
-    return finish_poly(_segments(b, starts, lens), lens, kind)
+    return segment_hashes(b, starts, lens, kind)
 
 
 def _str_batch(values: list[str]) -> np.ndarray:
@@ -174,7 +282,7 @@ def _str_batch(values: list[str]) -> np.ndarray:
     starts[0] = 0
     starts[1:] = ends[:-1] + 1
     lens = ends - starts
-    return finish_poly(_segments(b, starts, lens), lens, "str")
+    return segment_hashes(b, starts, lens, "str")
 
 
 def str_hashes(values: list[str]) -> np.ndarray:

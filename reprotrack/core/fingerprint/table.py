@@ -85,7 +85,7 @@ def table_fingerprint(*, type_: str, shape: list[int] | None, schema: Any, form:
             prepare(full)
     hashers = [(BlockHasher(), BlockHasher() if c.enc.has_mask else None) for c in columns]
     idx_hashers = [(BlockHasher(), BlockHasher() if c.enc.has_mask else None) for c in (index or [])]
-    keys = key_vector(len(columns)) if columns else np.zeros(0, C.U64)
+    keys = key_vector(len(columns)) if columns and want_rows else np.zeros(0, C.U64)
     sketches = [colstats.DistinctSketch(n) if want_stats and c.enc.labels() is None and c.enc.numbers(0, 0) is None
                 else None for c in columns[:MAX_STATS_COLUMNS]]
     sketches += [None] * (len(columns) - len(sketches))

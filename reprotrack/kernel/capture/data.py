@@ -34,6 +34,14 @@ Not data, though they look like it: clock readings (``start = time.perf_counter(
 is fingerprinted without its timing keys/columns (``reprotrack.core.noise.durations``; named under the ignored ``run``
 key): two honest runs never take equally long.
 
+Content first: a frame or array gets its ``content`` hash first; when that equals the content last recorded for
+the name (a cell re-run, a value rebuilt the same), the full fingerprint recorded then is reused -- equal
+content, equal values, equal fingerprint. Otherwise the full fingerprint (rows, approx, stats) follows: in the
+cell for small values, and from ``BACKGROUND_BYTES`` on, on one background thread while the kernel is idle,
+into the dict already in the record (updated in place, no key ever missing). That thread never races the user's next
+code: IPython's ``pre_execute`` event (every execution, control and silent ones too) and ``on_save``/stop
+wait for it first, and the wait counts in the session's ``tracker_seconds``.
+
 Objects larger than ``REPROTRACK_MAX_BYTES`` (default 1 GiB, shallow size) get only ``content`` and
 ``stats`` (``rows`` and ``approx`` skipped, listed under ``skipped``): the fingerprint engine hashes in
 bounded chunks, so the extra memory stays bounded whatever the size.
@@ -46,6 +54,7 @@ import decimal
 import fractions
 import os
 import sys
+import threading
 import time
 import types
 from dataclasses import dataclass
@@ -59,6 +68,7 @@ from reprotrack.kernel.capture.names import EMPTY, CellNames, cell_names, names_
 MAX_ITEMS = 10_000
 MAX_SCALAR_BYTES = 1 << 20
 DEFAULT_MAX_BYTES = 1 << 30
+BACKGROUND_BYTES = 1 << 20  # frames and arrays from this size on: content now, the rest in the background
 #: Names IPython puts into the user namespace (besides those starting with ``_``).
 IPYTHON_NAMES = frozenset({"In", "Out", "exit", "quit", "get_ipython"})
 #: The fingerprint recorded for a name the cell deleted.
@@ -103,19 +113,66 @@ class DataCapture(Capture):
         self.session: Any = None
         self.lazy: dict[str, Any] = {}  # name -> the Dask/Spark frame last handled (immutable: identity)
         self.told = False
+        self.jobs: list[tuple[Any, dict[str, Any], tuple[str, ...] | None, Any]] = []
+        self.worker: threading.Thread | None = None
+        self.events: Any = None
 
     def install(self, session: Any) -> None:
         self.session = session
         self.lazy.clear()
         self.seen.clear()
         self.max_bytes = max_bytes()
+        events = getattr(getattr(session, "shell", None), "events", None)
+        if events is not None:
+            events.register("pre_execute", self.settle)
+            self.events = events
 
     def uninstall(self) -> None:
+        self.settle()
+        if self.events is not None:
+            try:
+                self.events.unregister("pre_execute", self.settle)
+            except ValueError:
+                pass
+            self.events = None
         self.seen.clear()
         self.snapshot = None
 
+    def on_save(self, lock: Any) -> None:
+        self.settle()
+
+    # -- full fingerprints in the background -----------------------------------------------------
+    def settle(self) -> None:
+        """Wait for the background fingerprints: called before any user code runs again and before a save."""
+        worker, self.worker = self.worker, None
+        if worker is None:
+            return
+        t0 = time.perf_counter()
+        worker.join()
+        if self.session is not None and hasattr(self.session, "tracker_seconds"):
+            self.session.tracker_seconds += time.perf_counter() - t0
+
+    def _start_jobs(self) -> None:
+        jobs, self.jobs = self.jobs, []
+        if jobs:
+            self.worker = threading.Thread(target=self._run_jobs, args=(jobs,), name="reprotrack-fingerprint",
+                                           daemon=True)
+            self.worker.start()
+
+    def _run_jobs(self, jobs: list[tuple[Any, dict[str, Any], tuple[str, ...] | None, Any]]) -> None:
+        for obj, fp, parts, record in jobs:
+            try:
+                full = self._full(obj, parts)
+                if full.get("content") != fp.get("content"):  # changed under us: keep what the cell saw
+                    raise RuntimeError("the value changed while it was being fingerprinted")
+                fp.update(full)
+            except Exception as exc:  # noqa: BLE001 - the content stays recorded; the rest is a note
+                _note(record, f"data fingerprint left at its content ({exception_text(exc, 100)})")
+
     # -- the cell --------------------------------------------------------------------------------
     def before_cell(self, ctx: Any) -> None:
+        self.settle()
+        self.jobs = []  # left by a cell whose capture failed half-way: its values may change now
         names = self.names = names_for(ctx)
         ns = ctx.user_ns
         self.snapshot = {k: v for k, v in ns.items() if is_user_name(k)} if names.opaque else None
@@ -155,14 +212,15 @@ class DataCapture(Capture):
                 if data_kind(ns[name]) == "distributed":
                     self._distributed(ctx.record, name, ns[name], name in certain)
                     continue
-                fp = self._capture(name, ns[name], name in certain)
+                fp = self._capture(name, ns[name], name in certain, ctx.record)
             except Exception as exc:  # noqa: BLE001 - a hostile object must not stop the other names
                 _note(ctx.record, f"data {name!r} not fingerprinted ({exception_text(exc, 100)})")
                 continue
             if fp is not None:
                 data[name] = fp
+        self._start_jobs()
 
-    def _capture(self, name: str, obj: Any, certain: bool) -> dict[str, Any] | None:
+    def _capture(self, name: str, obj: Any, certain: bool, record: Any = None) -> dict[str, Any] | None:
         seen = self.seen.get(name)
         kind = data_kind(obj)
         if kind is None:
@@ -172,18 +230,44 @@ class DataCapture(Capture):
             return self.fingerprint(obj, parts=("content",))
         if seen is not None and seen.has_scalar and seen.scalar is obj:
             return dict(seen.fingerprint) if certain else None
+        size = shallow_bytes(obj) if kind in ("frame", "array", "container") else 0
+        parts = None
+        large = size > self.max_bytes
+        if large:
+            parts = tuple(p for p in ("content", "rows", "approx", "stats") if p not in _SKIPPED_WHEN_LARGE)
+        if kind in ("frame", "array") and record is not None:
+            return self._content_first(name, obj, certain, seen, parts, record, size >= BACKGROUND_BYTES)
         if not certain and seen is not None:
             if self.fingerprint(obj, parts=("content",))["content"] == seen.content:
                 return None
-        parts = None
-        large = kind in ("frame", "array", "container") and shallow_bytes(obj) > self.max_bytes
-        if large:
-            parts = tuple(p for p in ("content", "rows", "approx", "stats") if p not in _SKIPPED_WHEN_LARGE)
-        fp = self.fingerprint(obj, parts=parts)
-        if large:
-            fp["skipped"] = list(_SKIPPED_WHEN_LARGE)
+        fp = self._full(obj, parts)
         scalar = kind == "scalar" and isinstance(obj, _IMMUTABLE_SCALARS + (_np_generic(),))
         self.seen[name] = _Seen(fp.get("content"), fp, obj if scalar else None, scalar)
+        return fp
+
+    def _content_first(self, name: str, obj: Any, certain: bool, seen: _Seen | None,
+                       parts: tuple[str, ...] | None, record: Any, background: bool) -> dict[str, Any] | None:
+        """The content now; the last full fingerprint when it is equal, else the rest (in the background for
+        large values)."""
+        if not background and (seen is None or seen.content is None):  # nothing to reuse: straight to the full
+            fp = self._full(obj, parts)
+            self.seen[name] = _Seen(fp.get("content"), fp)
+            return fp
+        fp = self.fingerprint(obj, parts=("content",))
+        if seen is not None and fp.get("content") is not None and fp["content"] == seen.content:
+            return dict(seen.fingerprint) if certain else None  # settled: before_cell waited for it
+        if background:
+            self.jobs.append((obj, fp, parts, record))
+        else:
+            fp = self._full(obj, parts)
+        self.seen[name] = _Seen(fp.get("content"), fp)
+        return fp
+
+    def _full(self, obj: Any, parts: tuple[str, ...] | None) -> dict[str, Any]:
+        """The full fingerprint (or, past ``max_bytes``, all but ``_SKIPPED_WHEN_LARGE``)."""
+        fp = self.fingerprint(obj, parts=parts)
+        if parts is not None:
+            fp["skipped"] = list(_SKIPPED_WHEN_LARGE)
         return fp
 
     def _distributed(self, record: Any, name: str, obj: Any, certain: bool) -> None:

@@ -2,6 +2,12 @@
 thread pools, and an allowlist of environment variables known to change results.
 
 Nothing else from ``os.environ`` is ever read into a lock: variables hold tokens and passwords.
+
+Which distribution owns which module (``importlib.metadata.packages_distributions()``) reads every installed
+distribution's file list: seconds in a large environment. It is computed once per process, on a background
+thread from the session's start, and kept until a ``sys.path`` folder changes (a ``pip install`` in a cell
+adds a ``.dist-info`` folder, which moves the folder's modification time); every save and every replayed cell
+that imported something then costs a dictionary lookup per module.
 """
 
 from __future__ import annotations
@@ -9,8 +15,9 @@ from __future__ import annotations
 import os
 import platform
 import sys
+import threading
 from importlib import metadata
-from typing import Any
+from typing import Any, Mapping
 
 from reprotrack.kernel.capture import Capture
 
@@ -51,12 +58,47 @@ def platform_facts() -> dict[str, str]:
 SHELL_TOOLING = frozenset({"stack-data", "executing", "asttokens", "pure-eval", "jedi", "parso"})
 
 
+_OWNERS: dict[str, Any] = {"stamp": None, "owners": None}
+_OWNERS_LOCK = threading.Lock()
+
+
+def _path_stamp() -> tuple[tuple[str, int | None], ...]:
+    stamp = []
+    for entry in list(sys.path):
+        try:
+            stamp.append((entry, os.stat(entry or ".").st_mtime_ns))
+        except OSError:
+            stamp.append((entry, None))
+    return tuple(stamp)
+
+
+def distribution_owners() -> Mapping[str, list[str]]:
+    """``metadata.packages_distributions()``, cached until a ``sys.path`` folder changes."""
+    stamp = _path_stamp()
+    with _OWNERS_LOCK:  # a caller arriving while the warm-up computes waits for it instead of computing twice
+        if _OWNERS["owners"] is None or _OWNERS["stamp"] != stamp:
+            _OWNERS["owners"] = metadata.packages_distributions()
+            _OWNERS["stamp"] = stamp
+        return _OWNERS["owners"]
+
+
+def warm_up() -> None:
+    """Compute ``distribution_owners`` on a background thread (it reads files only, never user objects)."""
+    def run() -> None:
+        try:
+            distribution_owners()
+        except Exception:  # noqa: BLE001 - the save computes it again and reports what goes wrong there
+            pass
+
+    threading.Thread(target=run, name="reprotrack-distributions", daemon=True).start()
+
+
 def imported_distributions(modules: dict[str, Any] | None = None) -> dict[str, str]:
     """Distribution name → version for every distribution one of whose top-level modules is imported
     (the shell's own lazily imported helpers, ``SHELL_TOOLING``, left out)."""
     modules = sys.modules if modules is None else modules
     top_level = {name.partition(".")[0] for name in list(modules)}
-    owners = metadata.packages_distributions()
+    owners = distribution_owners()
     found: dict[str, str] = {}
     for module in sorted(top_level):
         for dist_name in owners.get(module, ()):
@@ -116,6 +158,9 @@ def environment_facts() -> dict[str, Any]:
 
 class EnvironmentCapture(Capture):
     name = "environment"
+
+    def install(self, session: Any) -> None:
+        warm_up()
 
     def on_save(self, lock) -> None:
         lock.environment = environment_facts()

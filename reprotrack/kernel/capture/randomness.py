@@ -1,8 +1,8 @@
 """Which random sources a cell drew from, and whether they were seeded (``cells[].randomness[]``).
 
 * **Global generators.** The Python ``random`` and numpy legacy global generators are fingerprinted before
-  and after each cell (~10 µs for Python's ``getstate``, under 1 µs for numpy's raw MT19937 state struct,
-  read straight from memory). A change means the cell drew from it; the draw is ``seeded`` when the generator was
+  and after each cell (~1 µs each: both raw MT19937 state structs are read straight from memory, Python's
+  after a once-per-process check of its layout, see ``RawState``). A change means the cell drew from it; the draw is ``seeded`` when the generator was
   seeded (``random.seed``/``np.random.seed`` with a value, or its state set) since tracking started. Seeding
   in the cell itself resets the "before" fingerprint, so seeding alone is not a draw. Not seen: a cell that
   only consumes numpy's cached second normal deviate (that flag lives outside the state struct).
@@ -33,6 +33,7 @@ from __future__ import annotations
 import ctypes
 import functools
 import inspect
+import struct
 import sys
 import types
 from typing import Any
@@ -145,7 +146,8 @@ class RandomnessCapture(Capture, Listener):
             extra: dict[str, Any] = {}
             if not seeded:  # what a pinned replay needs to draw the same numbers (see pins)
                 try:
-                    state = pins.python_state(before) if generator == "random" else pins.numpy_state(before)
+                    state = pins.python_state(state_tuple(before)) if generator == "random" \
+                        else pins.numpy_state(before)
                     extra["run"] = {"state": state, "pinned": True} if generator in self._pinned else {"state": state}
                 except Exception:  # noqa: BLE001
                     pass
@@ -206,13 +208,62 @@ class RandomnessCapture(Capture, Listener):
 
 
 # -- fingerprints of the global generators ---------------------------------------------------------
-def python_state() -> Any:
-    """``getstate()`` of Python's global generator (~8 µs), or None."""
-    inst = getattr(sys.modules.get("random"), "_inst", None)
+class RawState:
+    """Python's global Mersenne Twister read in place (a 2 500-byte copy, ~1 µs; ``getstate()`` builds a
+    625-int tuple, ~10 µs): CPython's ``RandomObject`` is a ``PyObject_HEAD``, an ``int`` index and the 624
+    state words. The layout is checked once per process against ``getstate()`` of a private generator
+    (``raw_layout_ok``); elsewhere (another interpreter, a replaced ``random._inst``) ``getstate()`` is used."""
+
+    __slots__ = ("raw", "gauss")
+
+    def __init__(self, raw: bytes, gauss: Any) -> None:
+        self.raw, self.gauss = raw, gauss
+
+    def getstate(self) -> tuple[Any, ...]:
+        return 3, _words(self.raw), self.gauss
+
+
+_HEAD = object.__basicsize__
+_RAW_BYTES = 4 + 624 * 4
+_RAW_OK: list[bool | None] = [None]
+
+
+def _words(raw: bytes) -> tuple[int, ...]:
+    return struct.unpack("=624I", raw[4:]) + (int.from_bytes(raw[:4], sys.byteorder, signed=True),)
+
+
+def raw_layout_ok() -> bool:
     try:
-        return inst.getstate() if inst is not None else None
+        import random
+
+        probe = random.Random(20240917)
+        probe.random()
+        version, words, _ = probe.getstate()
+        return version == 3 and _words(ctypes.string_at(id(probe) + _HEAD, _RAW_BYTES)) == words
+    except Exception:  # noqa: BLE001 - not CPython's layout: getstate() it is
+        return False
+
+
+def python_state() -> Any:
+    """The state of Python's global generator (a ``RawState``, or ``getstate()``'s tuple), or None."""
+    module = sys.modules.get("random")
+    inst = getattr(module, "_inst", None)
+    if inst is None:
+        return None
+    try:
+        if type(inst) is module.Random:
+            if _RAW_OK[0] is None:
+                _RAW_OK[0] = raw_layout_ok()
+            if _RAW_OK[0]:
+                return RawState(ctypes.string_at(id(inst) + _HEAD, _RAW_BYTES), inst.gauss_next)
+        return inst.getstate()
     except Exception:  # noqa: BLE001
         return None
+
+
+def state_tuple(state: Any) -> Any:
+    """``random.getstate()``'s form of a ``python_state()``."""
+    return state.getstate() if isinstance(state, RawState) else state
 
 
 def python_fingerprint() -> Any:
@@ -224,6 +275,8 @@ def python_fingerprint() -> Any:
 def _key(generator: str, state: Any) -> Any:
     if generator != "random" or state is None:
         return state
+    if isinstance(state, RawState):  # the whole state: one memcmp
+        return state.raw, state.gauss
     version, words, gauss = state
     return (words[-1], words[0], words[1], words[311], words[-2], gauss)
 

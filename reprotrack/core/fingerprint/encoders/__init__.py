@@ -7,14 +7,15 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
+from reprotrack.core.fingerprint.encoders.arrow import ArrowStringEncoder, arrow_chunks, hashable_type
 from reprotrack.core.fingerprint.encoders.base import Encoder, combine_rows, key_vector
 from reprotrack.core.fingerprint.encoders.blocks import BlockEncoder, element_hashes
 from reprotrack.core.fingerprint.encoders.categorical import CategoricalEncoder
 from reprotrack.core.fingerprint.encoders.numbers import NumberEncoder
 from reprotrack.core.fingerprint.encoders.objects import ObjectEncoder
 
-__all__ = ["Encoder", "NumberEncoder", "CategoricalEncoder", "BlockEncoder", "ObjectEncoder", "encoder_for",
-           "element_hashes", "key_vector", "combine_rows"]
+__all__ = ["Encoder", "NumberEncoder", "CategoricalEncoder", "BlockEncoder", "ObjectEncoder", "ArrowStringEncoder",
+           "encoder_for", "element_hashes", "key_vector", "combine_rows"]
 
 
 def encoder_for(values: Any, container: Callable[[Any], int] | None = None) -> Encoder:
@@ -35,6 +36,11 @@ def encoder_for(values: Any, container: Callable[[Any], int] | None = None) -> E
         return ObjectEncoder(arr.astype(object, copy=False), container)
     if isinstance(dtype, pd.DatetimeTZDtype):
         return NumberEncoder(np.asarray(values.tz_convert("UTC").tz_localize(None)))
+    data = arrow_chunks(values)
+    if data is not None:
+        hash_kind = hashable_type(data.type)
+        if hash_kind is not None:  # strings and binaries from the Arrow buffers: no Python object per value
+            return ArrowStringEncoder(data, hash_kind)
     kind = getattr(dtype, "kind", "O")
     if isinstance(dtype, pd.api.extensions.ExtensionDtype) and kind in "iufb" and hasattr(values, "isna"):
         mask = np.asarray(values.isna(), dtype=bool)

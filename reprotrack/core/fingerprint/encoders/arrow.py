@@ -1,0 +1,175 @@
+"""Arrow-backed string and binary columns (pandas 3's default ``str``, ``string[pyarrow]``, ``ArrowDtype``
+strings, binaries and their dictionary encodings), hashed from the Arrow buffers themselves.
+
+The canonical value is unchanged: each value's 64-bit hash is the polynomial hash of its UTF-8 bytes (binary:
+its raw bytes), exactly what ``canonical.scalar_hash`` gives the same value held as a Python object, so a
+column's content, rows and statistics are identical whichever storage holds the values (object,
+``string[python]``, ``str`` with or without pyarrow, Arrow, categorical). What changes is the path: the hashes
+come from each Arrow chunk's offsets, data and validity buffers (``hashing.segment_hashes``), with no Python
+object per value; a dictionary-encoded chunk hashes its dictionary once and takes the hashes by index.
+
+Low-cardinality columns are dictionary-encoded by Arrow for their label statistics, under the rule the object
+columns follow (``objects.factorize_values``: at most max(64, probe/4) distinct values among the first 4 096,
+at most max(1024, n/8) in all), so both storages report the same top values. The encoder is an
+``ObjectEncoder`` for everything downstream (content kind "object", label roles in distributed merges).
+
+Pure: numpy, pandas and pyarrow (already imported by the column that holds Arrow data), no I/O.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from reprotrack.core.fingerprint import canonical as C
+from reprotrack.core.fingerprint.encoders.objects import PROBE, ObjectEncoder
+from reprotrack.core.fingerprint.hashing import segment_hashes
+
+ENCODE_ROWS = 1 << 20
+
+
+def arrow_chunks(values: Any) -> Any | None:
+    """The pyarrow ChunkedArray behind a pandas ExtensionArray, or None when it holds no Arrow data."""
+    import pandas as pd
+
+    dtype = getattr(values, "dtype", None)
+    if not isinstance(dtype, pd.ArrowDtype) and getattr(dtype, "storage", None) != "pyarrow":
+        return None  # numpy, or python-backed strings: converting them to Arrow would copy every value
+    try:
+        import pyarrow as pa
+
+        data = values.__arrow_array__()
+    except Exception:  # noqa: BLE001 - not Arrow-backed after all (python storage): the object path
+        return None
+    return data if isinstance(data, pa.ChunkedArray) else pa.chunked_array([data])
+
+
+def hashable_type(t: Any) -> str | None:
+    """"str" or "bytes" when an Arrow type (or a dictionary of it) is hashed from its buffers, else None."""
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(t):
+        t = t.value_type
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or _is(pa.types, "is_string_view", t):
+        return "str"
+    if pa.types.is_binary(t) or pa.types.is_large_binary(t) or _is(pa.types, "is_binary_view", t):
+        return "bytes"
+    return None
+
+
+def _is(module: Any, name: str, t: Any) -> bool:
+    check = getattr(module, name, None)  # the view types exist from pyarrow 16 on
+    return bool(check is not None and check(t))
+
+
+def chunk_hashes(arr: Any, kind: str) -> np.ndarray:
+    """Per-value hashes of one pyarrow Array of strings or binaries (or a dictionary of them), nulls NULL."""
+    import pyarrow as pa
+
+    n = len(arr)
+    if not n:
+        return np.zeros(0, dtype=C.U64)
+    if pa.types.is_dictionary(arr.type):
+        uh = chunk_hashes(arr.dictionary, kind)
+        idx = arr.indices.fill_null(0).to_numpy(zero_copy_only=False).astype(np.intp, copy=False)
+        h = uh.take(idx) if len(uh) else np.zeros(n, dtype=C.U64)
+    else:
+        if not (pa.types.is_large_string(arr.type) or pa.types.is_large_binary(arr.type)
+                or pa.types.is_string(arr.type) or pa.types.is_binary(arr.type)):
+            arr = arr.cast(pa.large_string() if kind == "str" else pa.large_binary())  # view types
+        wide = pa.types.is_large_string(arr.type) or pa.types.is_large_binary(arr.type)
+        _, offsets, data = arr.buffers()[:3]
+        off = np.frombuffer(offsets, dtype=np.int64 if wide else np.int32)[arr.offset: arr.offset + n + 1]
+        b = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
+        starts = off[:-1].astype(np.int64)
+        h = segment_hashes(b, starts, np.diff(off).astype(np.int64), kind)
+    if arr.null_count:
+        h[arr.is_null().to_numpy(zero_copy_only=False)] = C.U64(C.NULL)
+    return h
+
+
+class ArrowStringEncoder(ObjectEncoder):
+    """Strings or binaries in Arrow memory: the object column's hashes, computed from the buffers."""
+
+    def __init__(self, data: Any, hash_kind: str):
+        self.values = data  # a pyarrow ChunkedArray
+        self.hash_kind = hash_kind
+        self.n = len(data)
+        self.container = None
+        self.factorize = True
+        self._codes = None
+        self._uniques = []
+        self._uh = None
+        self._prepared = False
+        self.kind = "str" if hash_kind == "str" else "object"  # what an object column of the values reports
+
+    def prepare(self, full: bool = True) -> None:
+        """Dictionary-encode a low-cardinality column for its label statistics (and one hash per distinct
+        value). For the content alone, columns under ``ENCODE_ROWS`` rows hash their buffers directly (less
+        than encoding them costs); longer ones are encoded too (Arrow's hash table beats hashing every row)."""
+        if self._prepared or not (full or self.n >= ENCODE_ROWS):
+            return
+        self._prepared = True
+        found = self._dictionary()
+        if found is not None:
+            self._codes, self._uniques, self._uh = found
+
+    def _dictionary(self) -> tuple[np.ndarray, list[Any], np.ndarray] | None:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        n = self.n
+        if not n:
+            return None
+        probe = self._hashes(0, min(n, PROBE))
+        if len(np.unique(probe)) > max(64, min(n, PROBE) // 4):
+            return None
+        data = self.values
+        if not pa.types.is_dictionary(data.type):
+            data = pc.dictionary_encode(data)
+        data = data.unify_dictionaries() if data.num_chunks > 1 else data
+        if not data.num_chunks:
+            return None
+        dictionary = data.chunk(0).dictionary
+        if len(dictionary) > max(1024, n // 8) and len(dictionary) > 0:
+            return None
+        codes = np.empty(n, dtype=np.int32)
+        at = 0
+        for chunk in data.chunks:
+            codes[at: at + len(chunk)] = chunk.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+            at += len(chunk)
+        uh = chunk_hashes(dictionary, self.hash_kind)
+        # a stored dictionary may hold equal values twice, or values no row uses: count by canonical value
+        keep, first, renumber = np.unique(uh, return_index=True, return_inverse=True)
+        null = np.flatnonzero(keep == C.U64(C.NULL))
+        if len(keep) < len(uh) or len(null):
+            valid = keep != C.U64(C.NULL)
+            slot = np.full(len(keep), -1, dtype=np.int32)
+            slot[valid] = np.arange(int(valid.sum()), dtype=np.int32)
+            remap = np.append(slot[renumber.reshape(-1)], np.int32(-1))  # code -1 indexes the last slot
+            codes = remap[codes]
+            uh, first = keep[valid], first[valid]
+            dictionary = dictionary.take(pa.array(first))
+        return codes, dictionary.to_pylist(), uh
+
+    def _hashes(self, lo: int, hi: int) -> np.ndarray:
+        out = np.empty(hi - lo, dtype=C.U64)
+        at = 0
+        for chunk in self.values.slice(lo, hi - lo).chunks:
+            out[at: at + len(chunk)] = chunk_hashes(chunk, self.hash_kind)
+            at += len(chunk)
+        return out
+
+    def chunk(self, lo: int, hi: int, values: Any, mask: Any, want: bool) -> np.ndarray | None:
+        if self._codes is not None:
+            codes = self._codes[lo:hi]
+            h = self._uh.take(np.maximum(codes, 0)) if len(self._uh) else np.zeros(hi - lo, dtype=C.U64)
+            h[codes < 0] = C.U64(C.NULL)
+        else:
+            h = self._hashes(lo, hi)
+        values.update(h.astype("<u8", copy=False))
+        return h
+
+    def labels(self) -> tuple[np.ndarray, list[Any]] | None:
+        return (self._codes, self._uniques) if self._codes is not None else None

@@ -1,0 +1,27 @@
+"""Which distribution owns which module is computed once per process, and again when a ``sys.path`` folder
+changes (a ``pip install`` run in a cell)."""
+
+from __future__ import annotations
+
+import sys
+
+from reprotrack.kernel.capture import environment
+
+
+def fake_distribution(folder, name: str, version: str) -> None:
+    (folder / f"{name}.py").write_text("")
+    info = folder / f"{name}-{version}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+    (info / "RECORD").write_text(f"{name}.py,,\n{info.name}/METADATA,,\n{info.name}/RECORD,,\n")
+
+
+def test_installed_mid_session_is_found(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "path", [str(tmp_path)] + sys.path)
+    fake_distribution(tmp_path, "rtfakeone", "1.0")
+    assert environment.imported_distributions({"rtfakeone": object()}) == {"rtfakeone": "1.0"}
+    owners = environment.distribution_owners()
+    assert environment.distribution_owners() is owners  # cached: nothing changed
+    fake_distribution(tmp_path, "rtfaketwo", "2.0")  # "pip install" in a cell: the folder changes
+    found = environment.imported_distributions({"rtfakeone": object(), "rtfaketwo": object()})
+    assert found == {"rtfakeone": "1.0", "rtfaketwo": "2.0"}

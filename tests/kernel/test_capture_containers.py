@@ -56,5 +56,14 @@ def test_a_container_that_cannot_be_fingerprinted_gets_a_note_naming_it(ip):
     ]
 
 
+def test_object_graphs_are_not_walked(ip):
+    ok(ip, "import numpy as np\nclass Node:\n    pass\n")
+    run(ip, "%reprotrack start")
+    record = ok(ip, "a = Node()\na.values = np.ones(3)\na.peer = Node()\na.peer.values = np.ones(2)\n"
+                    "a.peer.peer = a")
+    assert record.data == {}
+    assert record.notes == ["data 'a' not fingerprinted: a __main__.Node whose .peer is a __main__.Node, not data"]
+
+
 def test_the_kernel_bound_on_attributes_is_the_engines():
     assert data_capture.MAX_ATTRIBUTES == members.MAX_ATTRIBUTES

@@ -253,8 +253,10 @@ def is_user_name(name: str) -> bool:
     return not name.startswith("_") and name not in IPYTHON_NAMES
 
 
-def data_kind(obj: Any) -> str | None:
-    """``frame``, ``array``, ``estimator``, ``scalar`` or ``container`` when ``obj`` is data, else None."""
+def data_kind(obj: Any, *, attributes: bool = True) -> str | None:
+    """``frame``, ``array``, ``estimator``, ``scalar`` or ``container`` when ``obj`` is data, else None.
+    ``attributes=False``: a plain object holding arrays is not data (inside containers and other objects:
+    object graphs are not walked)."""
     cls = type(obj)
     if cls in _IMMUTABLE_SCALARS:
         return "scalar" if cls not in (str, bytes) or len(obj) <= MAX_SCALAR_BYTES else None
@@ -286,7 +288,7 @@ def data_kind(obj: Any) -> str | None:
         return "container" if container_problem(obj) is None else None
     if _is_fitted_estimator(obj):
         return "estimator"
-    attrs = data_attributes(obj)
+    attrs = data_attributes(obj) if attributes else None
     if attrs is not None and container_problem(attrs) is None:
         return "container"
     return None
@@ -313,7 +315,7 @@ def container_problem(obj: Any, budget: list[int] | None = None, depth: int = 0,
             problem = container_problem(item, budget, depth + 1, path + where)
             if problem:
                 return problem
-        elif data_kind(item) in (None, "distributed"):
+        elif data_kind(item, attributes=False) in (None, "distributed"):
             return f"{path + where} is a {cls.__module__}.{cls.__qualname__}, not data"
     return None
 
@@ -336,7 +338,7 @@ def data_attributes(obj: Any) -> dict[str, Any] | None:
     public = {k: v for k, v in raw.items() if isinstance(k, str) and not k.startswith("_")}
     if not public or len(public) > MAX_ATTRIBUTES:
         return None
-    return public if any(data_kind(v) in ("frame", "array") for v in public.values()) else None
+    return public if any(data_kind(v, attributes=False) in ("frame", "array") for v in public.values()) else None
 
 
 def why_not_data(obj: Any) -> str | None:

@@ -45,7 +45,7 @@ def test_a_container_that_cannot_be_fingerprinted_gets_a_note_naming_it(ip):
     run(ip, "%reprotrack start")
     record = ok(ip, f"big = list(range({data_capture.MAX_ITEMS + 1}))\nmixed = {{'fit': print, 'X': np.ones(2)}}\n"
                     "holder = types.SimpleNamespace(X=np.ones(2), opener=len)\nfine = {'X': np.ones(2)}\n"
-                    "plain = object()")
+                    "plain = object()\nlines = [object(), print]\nmodels = {'a': object()}")
     assert set(record.data) == {"fine"}
     assert record.notes == [
         f"data 'big' not fingerprinted: a builtins.list with more than {data_capture.MAX_ITEMS} items",

@@ -320,6 +320,24 @@ def container_problem(obj: Any, budget: list[int] | None = None, depth: int = 0,
     return None
 
 
+def _holds_data(obj: Any, depth: int = 0) -> bool:
+    """Whether an array, a frame or a fitted estimator is among the first items (attributes) of ``obj``."""
+    if depth > MAX_NESTING:
+        return False
+    if not isinstance(obj, _CONTAINERS):
+        obj = data_attributes(obj) or {}
+    values = obj.values() if isinstance(obj, dict) else obj
+    for n, item in enumerate(values):
+        if n >= 1000:
+            return False
+        if isinstance(item, _CONTAINERS):
+            if _holds_data(item, depth + 1):
+                return True
+        elif data_kind(item, attributes=False) in ("frame", "array", "estimator"):
+            return True
+    return False
+
+
 def _item_path(key: Any) -> str:
     return f".{key}" if isinstance(key, str) and key.isidentifier() else f"[{key!r}]"[:60]
 
@@ -352,8 +370,8 @@ def why_not_data(obj: Any) -> str | None:
             problem = container_problem(attrs) if attrs is not None else None
     except Exception as exc:  # noqa: BLE001 - a hostile container
         problem = exception_text(exc, 80)
-    if not problem:
-        return None
+    if not problem or problem.endswith(", not data") and not _holds_data(obj):
+        return None  # a list of plot lines, of unfitted estimators: nothing that looks like data is lost
     cls = type(obj)
     return f"a {cls.__module__}.{cls.__qualname__} whose {problem}" if problem.startswith((".", "[")) \
         else f"a {cls.__module__}.{cls.__qualname__} with {problem}"

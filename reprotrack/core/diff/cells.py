@@ -170,17 +170,25 @@ def _data(a: CellRecord, b: CellRecord, options: DiffOptions, add) -> None:
             add("values-changed", name, f"{name} was created or changed by this cell in {which}, not in {other}.",
                 evidence={"research": fa, "replay": fb})
             continue
-        for diff in data_differences(fa, fb, options):
-            severity = "warning" if diff[0] == "precision" else "error"
-            add(diff[0], name, f"{name}: {diff[1]}", severity=severity, evidence={"research": fa, "replay": fb})
+        for cause, message, member in data_differences(fa, fb, options):
+            subject = name + member
+            add(cause, subject, f"{subject}: {message}", severity="warning" if cause == "precision" else "error",
+                evidence={"research": member_of(fa, member), "replay": member_of(fb, member)})
 
 
-def data_differences(fa: dict[str, Any], fb: dict[str, Any], options: DiffOptions) -> list[tuple[str, str]]:
-    """(cause, sentence) for two fingerprints of one variable; [] when they are the same data."""
+def data_differences(fa: dict[str, Any], fb: dict[str, Any], options: DiffOptions) -> list[tuple[str, str, str]]:
+    """(cause, sentence, member) for two fingerprints of one variable; [] when they are the same data.
+    ``member`` is the path of the container member the difference is in (``.target``), else ""."""
     fa, fb = without_run(fa), without_run(fb)
     if fa == fb:
         return []
-    return [(d.cause, d.message) for d in classify(fa, fb, rtol=options.rtol, atol=options.atol)]
+    return [(d.cause, d.message, d.member) for d in classify(fa, fb, rtol=options.rtol, atol=options.atol)]
+
+
+def member_of(fp: dict[str, Any], member: str) -> dict[str, Any]:
+    """The fingerprint of ``member`` inside a container's fingerprint (the container itself for "")."""
+    found = (fp.get("members") or {}).get(member) if member else None
+    return found if isinstance(found, dict) else fp
 
 
 def without_run(value: Any) -> Any:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reprotrack.core.diff.cells import CellDiff, compare_pair, data_differences, label
+from reprotrack.core.diff.cells import CellDiff, compare_pair, data_differences, label, member_of
 from reprotrack.core.diff.environment import environment_differences
 from reprotrack.core.diff.matching import Pair, out_of_order, pair_cells
 from reprotrack.core.diff.model import DiffOptions, Finding, Report
@@ -260,10 +260,10 @@ def _checkpoints(b: _Builder, a: dict[str, Any], c: dict[str, Any], failure: Fin
                   f"Research recorded checkpoint {name}; the replay never reached it.",
                   "Call reprotrack.checkpoint with this name where research did."), failure)
             continue
-        for m, (cause, message) in enumerate(data_differences(a[name], c[name], options)):
-            finding = Finding("", None, None, "data", cause, subject, f"{subject}: {message}",
+        for m, (cause, message, member) in enumerate(data_differences(a[name], c[name], options)):
+            finding = Finding("", None, None, "data", cause, subject + member, f"{subject}{member}: {message}",
                               severity="warning" if cause == "precision" else "error",
-                              evidence={"research": a[name], "replay": c[name]})
+                              evidence={"research": member_of(a[name], member), "replay": member_of(c[name], member)})
             b.add((float("inf"), 2, n * 100 + m), finding, b.upstream())
 
 

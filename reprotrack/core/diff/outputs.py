@@ -124,6 +124,8 @@ def compare_result(
     message = _result_change(fp_a, fp_b)
     if why and _short_type(fp_a.get("type")) == _short_type(fp_b.get("type")):
         first = why[0].message.rstrip(".").replace(" in column(s) ''", "")  # 1-D arrays have unnamed columns
+        if why[0].member:  # a container's member: say which
+            first = f"{why[0].member.lstrip('.')}: {first[:1].lower()}{first[1:]}"
         message = f"the cell's result ({_short_type(fp_a.get('type'))}) differs: {first[:1].lower()}{first[1:]}"
     return OutputDifference("output-changed", "result", message)
 

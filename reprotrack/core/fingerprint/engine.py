@@ -14,7 +14,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from reprotrack.core.fingerprint import canonical as C
-from reprotrack.core.fingerprint import colstats
+from reprotrack.core.fingerprint import colstats, members
 from reprotrack.core.fingerprint.encoders import BlockEncoder, encoder_for
 from reprotrack.core.fingerprint.estimators import estimator_fingerprint, library_state
 from reprotrack.core.fingerprint.record import PARTS, content_digest, empty, is_estimator
@@ -44,9 +44,14 @@ class Fingerprinter:
         self.sample = sample
         self.parts = parts
         self.stack: set[int] = set()
+        #: id → content of the members fingerprinted in this run (alive as long as their container), so a
+        #: container's own hash does not hash them a second time
+        self.memo: dict[int, str] = {}
 
-    def with_stack(self, stack: set[int]) -> "Fingerprinter":
+    def with_stack(self, stack: set[int], memo: dict[int, str] | None = None) -> "Fingerprinter":
         self.stack = stack
+        if memo is not None:
+            self.memo = memo
         return self
 
     # -- dispatch ----------------------------------------------------------------------------------------
@@ -72,6 +77,9 @@ class Fingerprinter:
             return self.container(obj)
         if _is_scalar(obj):
             return self.scalar(obj)
+        attrs = members.attributes(obj)  # a plain object holding arrays: a container of its attributes
+        if attrs is not None:
+            return self.container(obj, attrs)
         return empty(obj)
 
     # -- pandas ------------------------------------------------------------------------------------------
@@ -169,11 +177,13 @@ class Fingerprinter:
             return C.bytes_scalar_hash(b"cycle", "container")
         if len(self.stack) >= MAX_DEPTH:
             return C.bytes_scalar_hash(C.type_name(v).encode(), "deep")
-        self.stack.add(id(v))
-        try:
-            content = Fingerprinter(self.sample, ("content",)).with_stack(self.stack).run(v)["content"]
-        finally:
-            self.stack.discard(id(v))
+        content = self.memo.get(id(v))
+        if content is None:
+            self.stack.add(id(v))
+            try:
+                content = Fingerprinter(self.sample, ("content",)).with_stack(self.stack, self.memo).run(v)["content"]
+            finally:
+                self.stack.discard(id(v))
         if content is None:
 
             state = library_state(v)  # scikit-learn helpers (tree predictors, KD trees): their data
@@ -192,20 +202,25 @@ class Fingerprinter:
         arr = np.fromiter(items, dtype=object, count=len(items))  # never interprets nested sequences
         return C.object_hashes(arr, self.nested_hash) if len(items) else np.zeros(0, dtype=C.U64)
 
-    def container(self, obj: Any) -> dict[str, Any]:
+    def container(self, obj: Any, attrs: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Lists, tuples, dicts, sets (and subclasses), and objects by their data ``attrs``; with any part
+        besides ``content`` also ``members`` (``reprotrack.core.fingerprint.members``)."""
         fp = empty(obj)
-        fp["shape"] = [len(obj)]
+        mapping = attrs if attrs is not None else obj
+        fp["shape"] = [len(mapping)]
         self.stack.add(id(obj))
         try:
-            if isinstance(obj, dict):
-                keys = list(obj.keys())
+            if any(p != "content" for p in self.parts):
+                self._members(obj, fp)
+            if isinstance(mapping, dict):
+                keys = list(mapping.keys())
                 kh = self._item_hashes(keys)
-                vh = self._item_hashes([obj[k] for k in keys])
+                vh = self._item_hashes([mapping[k] for k in keys])
                 h = np.sort(C.mix(kh * C.U64(C.column_key(0)) + vh))
                 # bounded and order-free: the keys with the smallest canonical hashes, listed by their text
                 chosen = np.argsort(kh, kind="stable")[:MAX_SCHEMA_ITEMS]
                 fp["schema"] = {"keys": sorted((colstats.label(keys[i]) for i in chosen.tolist()), key=str)}
-                items = ((colstats.label(k), obj[k]) for k in keys)
+                items = ((colstats.label(k), mapping[k]) for k in keys)
             else:
                 items_list = list(obj)
                 h = self._item_hashes(items_list)
@@ -214,8 +229,9 @@ class Fingerprinter:
                     items = []
                 else:
                     items = enumerate(items_list)
-            form = "dict" if isinstance(obj, dict) else ("set" if isinstance(obj, (set, frozenset)) else
-                                                         type(obj).__name__ if type(obj) in (list, tuple) else "list")
+            form = "object" if attrs is not None else "dict" if isinstance(obj, dict) else (
+                "set" if isinstance(obj, (set, frozenset)) else type(obj).__name__ if type(obj) in (list, tuple)
+                else "list")
             fp["content"] = content_digest("container", form, len(h), np.ascontiguousarray(h, dtype="<u8").tobytes())
             if "rows" in self.parts:
                 fp["rows"] = _lanes(h)
@@ -224,6 +240,26 @@ class Fingerprinter:
         finally:
             self.stack.discard(id(obj))
         return fp
+
+    def _members(self, obj: Any, fp: dict[str, Any]) -> None:
+        found, omitted = members.walk(obj)
+        if not found:
+            return
+        out: dict[str, Any] = {}
+        for path, value in found:
+            if id(value) in self.stack:
+                continue
+            self.stack.add(id(value))
+            try:
+                member = Fingerprinter(self.sample, self.parts).with_stack(self.stack, self.memo).run(value)
+            finally:
+                self.stack.discard(id(value))
+            out[path] = member
+            if member.get("content") is not None:
+                self.memo[id(value)] = member["content"]
+        fp["members"] = out
+        if omitted:
+            fp["members_omitted"] = omitted
 
 
 def _leaf_floats(items: Iterable[tuple[Any, Any]], sample: int) -> dict[str, Any] | None:

@@ -22,7 +22,13 @@ grows with the namespace, and only such cells pay it.
 
 Data is: pandas DataFrame/Series/Index/extension arrays, numpy arrays and scalars, fitted estimators
 (scikit-learn style: ``fit``, ``get_params`` and learned ``attr_`` attributes), scalars (strings and bytes
-up to ``MAX_SCALAR_BYTES``), and lists/tuples/dicts/sets of those up to ``MAX_ITEMS`` items. Dask and Spark
+up to ``MAX_SCALAR_BYTES``), lists/tuples/dicts/sets of those (subclasses too: a scikit-learn ``Bunch``, a
+statsmodels ``Dataset``, named tuples) up to ``MAX_ITEMS`` items in all and ``MAX_NESTING`` levels, and plain
+objects whose public attributes (at most ``MAX_ATTRIBUTES``) are all data, at least one an array or frame.
+Containers are fingerprinted by their members too (``reprotrack.core.fingerprint.members``), so the diff
+names the member that changed (``digits.target: 17 row(s) removed``). A name the cell assigned that holds
+such a container or object but cannot be fingerprinted (too many items, too deep, a member that is not
+data) gets a note in the lock saying which and why. Dask and Spark
 frames are data too, but lazy: they are fingerprinted after a cell only with ``%reprotrack start
 --distributed`` (``_distributed``); otherwise nothing is computed and they are named as left to checkpoints. Modules,
 functions, classes, IPython's own names (``_``, ``_i3``, ``In``, ``Out``, ``exit``…) and every name
@@ -66,6 +72,9 @@ from reprotrack.kernel.capture import Capture
 from reprotrack.kernel.capture.names import EMPTY, CellNames, cell_names, names_of_source
 
 MAX_ITEMS = 10_000
+MAX_NESTING = 3
+#: the same bound as ``reprotrack.core.fingerprint.members.MAX_ATTRIBUTES`` (not imported: that loads pandas)
+MAX_ATTRIBUTES = 100
 MAX_SCALAR_BYTES = 1 << 20
 DEFAULT_MAX_BYTES = 1 << 30
 BACKGROUND_BYTES = 1 << 20  # frames and arrays from this size on: content now, the rest in the background
@@ -218,6 +227,10 @@ class DataCapture(Capture):
                 continue
             if fp is not None:
                 data[name] = fp
+            elif name in certain:
+                reason = why_not_data(ns[name])
+                if reason:
+                    _note(ctx.record, f"data {name!r} not fingerprinted: {reason}")
         self._start_jobs()
 
     def _capture(self, name: str, obj: Any, certain: bool, record: Any = None) -> dict[str, Any] | None:
@@ -324,13 +337,15 @@ def is_user_name(name: str) -> bool:
     return not name.startswith("_") and name not in IPYTHON_NAMES
 
 
-def data_kind(obj: Any) -> str | None:
-    """``frame``, ``array``, ``estimator``, ``scalar`` or ``container`` when ``obj`` is data, else None."""
+def data_kind(obj: Any, *, attributes: bool = True) -> str | None:
+    """``frame``, ``array``, ``estimator``, ``scalar`` or ``container`` when ``obj`` is data, else None.
+    ``attributes=False``: a plain object holding arrays is not data (inside containers and other objects:
+    object graphs are not walked)."""
     cls = type(obj)
     if cls in _IMMUTABLE_SCALARS:
         return "scalar" if cls not in (str, bytes) or len(obj) <= MAX_SCALAR_BYTES else None
     if cls in _CONTAINERS:
-        return "container" if _small_data(obj, [MAX_ITEMS], 0) else None
+        return "container" if container_problem(obj) is None else None
     if isinstance(obj, (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType, types.MethodType)):
         return None
     module = getattr(cls, "__module__", "") or ""
@@ -353,27 +368,97 @@ def data_kind(obj: Any) -> str | None:
         return "distributed" if engine_of(obj) is not None else None
     if isinstance(obj, _OTHER_SCALARS):
         return "scalar"
+    if isinstance(obj, _CONTAINERS):  # Bunch, Dataset, OrderedDict, named tuples
+        return "container" if container_problem(obj) is None else None
     if _is_fitted_estimator(obj):
         return "estimator"
+    attrs = data_attributes(obj) if attributes else None
+    if attrs is not None and container_problem(attrs) is None:
+        return "container"
     return None
 
 
-def _small_data(obj: Any, budget: list[int], depth: int) -> bool:
-    """Whether a container holds only data, with at most ``budget`` items in all (depth at most 3)."""
+def container_problem(obj: Any, budget: list[int] | None = None, depth: int = 0, path: str = "") -> str | None:
+    """Why a container is not data (None when it is): more than ``MAX_ITEMS`` items in all, nested deeper
+    than ``MAX_NESTING``, or an item that is not data (named by its path)."""
+    budget = [MAX_ITEMS] if budget is None else budget
     budget[0] -= len(obj)
-    if budget[0] < 0 or depth > 3:
-        return False
-    items = list(obj.keys()) + list(obj.values()) if isinstance(obj, dict) else obj
-    for item in items:
+    if budget[0] < 0:
+        return f"more than {MAX_ITEMS} items"
+    if depth > MAX_NESTING:
+        return f"nested more than {MAX_NESTING} levels deep (at {path})"
+    if isinstance(obj, dict):
+        items = [(f"[{type(k).__name__} key]", k) for k in obj.keys()] + [(_item_path(k), v) for k, v in obj.items()]
+    else:
+        items = [(f"[{i}]", v) for i, v in enumerate(obj)]
+    for where, item in items:
         cls = type(item)
         if cls in _IMMUTABLE_SCALARS or item is None:
             continue
-        if cls in _CONTAINERS:
-            if not _small_data(item, budget, depth + 1):
-                return False
-        elif data_kind(item) in (None, "distributed"):
+        if isinstance(item, _CONTAINERS):
+            problem = container_problem(item, budget, depth + 1, path + where)
+            if problem:
+                return problem
+        elif data_kind(item, attributes=False) in (None, "distributed"):
+            return f"{path + where} is a {cls.__module__}.{cls.__qualname__}, not data"
+    return None
+
+
+def _holds_data(obj: Any, depth: int = 0) -> bool:
+    """Whether an array, a frame or a fitted estimator is among the first items (attributes) of ``obj``."""
+    if depth > MAX_NESTING:
+        return False
+    if not isinstance(obj, _CONTAINERS):
+        obj = data_attributes(obj) or {}
+    values = obj.values() if isinstance(obj, dict) else obj
+    for n, item in enumerate(values):
+        if n >= 1000:
             return False
-    return True
+        if isinstance(item, _CONTAINERS):
+            if _holds_data(item, depth + 1):
+                return True
+        elif data_kind(item, attributes=False) in ("frame", "array", "estimator"):
+            return True
+    return False
+
+
+def _item_path(key: Any) -> str:
+    return f".{key}" if isinstance(key, str) and key.isidentifier() else f"[{key!r}]"[:60]
+
+
+def data_attributes(obj: Any) -> dict[str, Any] | None:
+    """The public attributes of a plain object that holds an array or a frame (``SimpleNamespace``, a
+    dataclass, a loader's result object), or None. Whether they are all data is ``container_problem``'s."""
+    if isinstance(obj, (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType, types.MethodType)):
+        return None
+    try:
+        raw = vars(obj)
+    except Exception:  # noqa: BLE001 - no __dict__, or a hostile one: not a data holder
+        return None
+    if not isinstance(raw, dict) or not raw or len(raw) > 4 * MAX_ATTRIBUTES:
+        return None
+    public = {k: v for k, v in raw.items() if isinstance(k, str) and not k.startswith("_")}
+    if not public or len(public) > MAX_ATTRIBUTES:
+        return None
+    return public if any(data_kind(v, attributes=False) in ("frame", "array") for v in public.values()) else None
+
+
+def why_not_data(obj: Any) -> str | None:
+    """For a name the cell assigned: why a container or data-holding object is not fingerprinted (None when
+    it is not one, or is data)."""
+    try:
+        if isinstance(obj, _CONTAINERS):
+            problem = container_problem(obj)
+        else:
+            attrs = data_attributes(obj)
+            problem = container_problem(attrs) if attrs is not None else None
+    except Exception as exc:  # noqa: BLE001 - a hostile container
+        problem = exception_text(exc, 80)
+    if not problem or problem.endswith(", not data") and not _holds_data(obj):
+        return None  # a list of plot lines, of unfitted estimators: nothing that looks like data is lost
+    cls = type(obj)
+    return f"a {cls.__module__}.{cls.__qualname__} whose {problem}" if problem.startswith((".", "[")) \
+        else f"a {cls.__module__}.{cls.__qualname__} with {problem}"
 
 
 def _is_fitted_estimator(obj: Any) -> bool:
@@ -399,7 +484,8 @@ def shallow_bytes(obj: Any) -> int:
         return 0
     if isinstance(obj, _CONTAINERS):
         return sum(shallow_bytes(v) for v in (obj.values() if isinstance(obj, dict) else obj))
-    return 0
+    attrs = data_attributes(obj)
+    return sum(shallow_bytes(v) for v in attrs.values()) if attrs is not None else 0
 
 
 def globals_of_called(called: frozenset[str], ns: dict[str, Any]) -> set[str]:

@@ -5,22 +5,28 @@ Two ways in:
 * The readers of pandas (``read_csv``, ``read_parquet``, ``read_excel``… see ``PANDAS_READERS``) and numpy
   (``load``, ``loadtxt``, ``genfromtxt``, ``fromfile``) are wrapped (reversibly, ``patching``), also when
   pandas or numpy is imported after ``start``; they name what was read (``"reader": "pandas.read_csv"``),
-  including files read by C code (pyarrow) that no Python ``open`` would show. A library imported inside
-  a cell is patched from the next cell on: in the cell that imports it, its reads are seen by their
-  ``open`` only (and C-level reads not at all).
+  including files read by C code (pyarrow) that no Python ``open`` would show; a library imported inside
+  a cell is patched at its import (``imports``), so the same cell's reads are named too.
 * Everything else opened for reading through Python (``open``, ``io.open``, ``Path.read_text``,
   ``gzip.open``…) is seen through an audit hook on the ``open`` event (``reader: "open"``). Audit hooks
   cannot be removed, so the hook is installed once per process and does nothing but one global test
   unless a tracked cell is running; it never raises (an exception in an audit hook would fail the
   user's ``open``). While a wrapped reader runs, the opens it makes are its own, not recorded twice.
 
-What is not recorded: opens by the tracker itself (hashing, the lock), opens from other threads, and
-what libraries read for themselves through ``open`` (anything under the interpreter's prefixes and
-site-packages, ``/proc``, ``/sys``, ``/dev``, ``/etc``, ``/usr``, dot-directories of the home folder such as
-IPython's profile and caches, ``.git``, Python sources and extension modules). An explicit reader call is
-always recorded, wherever the file is.
+The rule: a file a cell's call reads as data is that cell's input, wherever it lives. An explicit reader
+call is always recorded, wherever the file is. A data file (``DATA_SUFFIXES``: CSV, TSV, ARFF, NumPy,
+Parquet, Feather, Excel, HDF5, MATLAB, Stata/SPSS/SAS files, also compressed) that a library opens during
+the cell's call counts too, also inside the interpreter's prefixes and site-packages: the CSV files
+``sklearn.datasets.load_iris`` or a statistics library's dataset loader read from the installed package.
+What is not recorded: opens by the tracker itself (hashing, the lock), opens from other threads, anything
+opened while a module is being imported (a library reading its own tables at import), and what libraries
+read for themselves: every other file under the interpreter's prefixes and site-packages (code, fonts,
+configuration, descriptions), ``/proc``, ``/sys``, ``/dev``, ``/etc``, ``/usr``, dot-directories of the
+home folder such as IPython's profile and caches (``~/.cache``, matplotlib's font list), ``.git``, Python
+sources and extension modules.
 
-Each input: ``path`` relative to the notebook folder (``session.base_dir``) when inside it, else as given;
+Each input: ``path`` relative to the notebook folder (``session.base_dir``) when inside it, under
+site-packages as ``<site-packages>/sklearn/datasets/data/iris.csv`` (the same on every machine), else as given;
 URLs lose their credentials, query and fragment (never a secret in the lock) and get ``bytes``/``content``
 null, as do buffers and file objects without a file behind them (``"path": "<BytesIO>"``). ``content`` is
 ``xxh3-128:<hex>`` of the file's bytes, read in 1 MiB chunks, cached by (path, size, mtime_ns); a folder
@@ -43,6 +49,7 @@ from urllib.parse import urlsplit, urlunsplit
 import xxhash
 
 from reprotrack.kernel.capture import Capture
+from reprotrack.kernel.capture.imports import WATCHER
 from reprotrack.kernel.capture.patching import Patcher
 
 PANDAS_READERS = ("read_csv", "read_table", "read_fwf", "read_json", "read_excel", "read_parquet", "read_feather",
@@ -53,6 +60,10 @@ _PATH_KWARGS = ("filepath_or_buffer", "path_or_buf", "path", "io", "file", "fnam
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _CODE_SUFFIXES = (".py", ".pyc", ".pyo", ".pyd", ".pyi", ".so", ".pth", ".dylib", ".dll")
 _SYSTEM_PREFIXES = ("/proc/", "/sys/", "/dev/", "/etc/", "/usr/", "/run/", "/var/lib/", "/var/cache/")
+#: Files that are data wherever they are, also inside an installed package (a bundled dataset).
+DATA_SUFFIXES = (".csv", ".tsv", ".arff", ".npy", ".npz", ".parquet", ".pq", ".feather", ".arrow", ".xls", ".xlsx",
+                 ".h5", ".hdf5", ".hdf", ".mat", ".dta", ".sav", ".xpt", ".sas7bdat", ".orc", ".avro")
+_COMPRESSED = (".gz", ".bz2", ".xz", ".zip", ".zst", ".lzma")
 CHUNK = 1 << 20
 MAX_CACHED = 10_000
 
@@ -93,6 +104,7 @@ class FileCapture(Capture):
         self.ignored: tuple[str, ...] = ()
         self.home = ""
         self.cache: dict[tuple[str, int, int], str] = {}
+        self.packages: tuple[str, ...] = ()  # site-packages and the interpreter's prefixes (<site-packages>/)
 
     # -- lifecycle -------------------------------------------------------------------------------
     def install(self, session: Any) -> None:
@@ -108,6 +120,7 @@ class FileCapture(Capture):
             self.home = ""
         if len(self.home) < 3:  # "/" as home would make every dot-folder of the disk a library's
             self.home = ""
+        self.packages = _site_packages()
         self.patcher.when_imported("pandas", self._patch_pandas)
         self.patcher.when_imported("numpy", self._patch_numpy)
         _install_hook()
@@ -190,13 +203,17 @@ class FileCapture(Capture):
             return
         raw = os.fsdecode(os.fspath(path))
         full = os.path.abspath(raw)
-        if full == self.lock_path or self._internal(full):
+        if full == self.lock_path or self._internal(full) or WATCHER.importing():
             return
         cell.reads.append(_Read("open", full, True, raw))
 
     def _internal(self, full: str) -> bool:
-        if full.endswith(_CODE_SUFFIXES) or full.startswith(self.ignored):
+        if full.endswith(_CODE_SUFFIXES):
             return True
+        if full.startswith(self.ignored):
+            # installed packages and the interpreter: only their data files (a bundled dataset) are inputs;
+            # caches, configuration and system folders never
+            return not (full.startswith(self.packages) and is_data_file(full))
         if self.home and full.startswith(self.home) and full[len(self.home):].startswith("."):
             # a dot-folder of the home created after start (matplotlib's ~/.cache/matplotlib font list)
             top = self.home + full[len(self.home):].split(os.sep, 1)[0] + os.sep
@@ -211,6 +228,11 @@ class FileCapture(Capture):
             for candidate in (full, os.path.realpath(full)):
                 if candidate == base or candidate.startswith(base.rstrip(os.sep) + os.sep):
                     return os.path.relpath(candidate, base).replace(os.sep, "/")
+        for folder in self.packages:  # the same on every machine: <site-packages>/sklearn/datasets/data/iris.csv
+            if full.startswith(folder):
+                label = "<site-packages>/" if folder.endswith(("site-packages" + os.sep, "dist-packages" + os.sep)) \
+                    else "<prefix>/"
+                return label + full[len(folder):].replace(os.sep, "/")
         return as_given or full
 
     def hash_path(self, full: str) -> tuple[int | None, str | None]:
@@ -244,6 +266,30 @@ class FileCapture(Capture):
                 h.update(f"{rel}\0{size}\0{digest}\n".encode("utf-8", "surrogateescape"))
                 total += size or 0
         return total, "xxh3-128:" + h.hexdigest()
+
+
+def is_data_file(path: str) -> bool:
+    """Whether the name says data (``DATA_SUFFIXES``, also compressed: ``digits.csv.gz``)."""
+    name = path.lower()
+    for suffix in _COMPRESSED:
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    return name.endswith(DATA_SUFFIXES)
+
+
+def _site_packages() -> tuple[str, ...]:
+    """The folders packages are installed in, and the interpreter's prefixes, longest first."""
+    folders: set[str] = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    try:
+        folders.update(site.getsitepackages())
+        folders.add(site.getusersitepackages())
+    except Exception:  # noqa: BLE001 - some embedded interpreters lack these
+        pass
+    folders.update(p for p in sys.path if p.rstrip(os.sep).endswith(("site-packages", "dist-packages")))
+    out = {os.path.abspath(f).rstrip(os.sep) + os.sep for f in folders if f}
+    out.update(os.path.realpath(f).rstrip(os.sep) + os.sep for f in folders if f)
+    return tuple(sorted(out, key=len, reverse=True))
 
 
 def file_hash(path: str) -> str:

@@ -107,6 +107,8 @@ def _set_numpy_state(state: dict[str, Any]) -> bool:
         key = np.frombuffer(base64.b64decode(state["key"]), dtype="<u4").astype(np.uint32)
         if key.size != 624:
             return False
+        import numpy.random  # a replay pins the state a cell that imports numpy itself will draw from
+
         rs = sys.modules["numpy.random.mtrand"]._rand
         rs.set_state(("MT19937", key, int(state["pos"]), 0, 0.0))  # the method itself: not a user seed
         return True

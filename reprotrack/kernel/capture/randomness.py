@@ -79,10 +79,6 @@ class RandomnessCapture(Capture, Listener):
 
     def install(self, session: Any) -> None:
         self.session = session
-        try:  # numpy is a dependency of reprotrack: importing it early lets a cell's first draw be seen
-            import numpy.random  # noqa: F401
-        except ImportError:  # pragma: no cover
-            pass
         ledger.SEED_LISTENERS.append(self._on_seed)
         p = self.patcher
         p.when_imported("numpy.random", lambda m: p.patch(m, "default_rng", _default_rng_wrapper, rebind=True))
@@ -117,7 +113,14 @@ class RandomnessCapture(Capture, Listener):
         self._pinned = pins.begin_cell(ctx.record)
         self._baseline = {"random": python_state(), "numpy": numpy_fingerprint()}
 
-    # -- draws a library makes while it is imported are not the cell's (``imports.Listener``) ----------------
+    # -- imports inside the cell (``imports.Listener``) --------------------------------------------------
+    def module_imported(self, name: str, module: Any) -> None:
+        """An outermost import has completed: estimator classes it defined are wrapped before the importing
+        statement binds them (``from sklearn.ensemble import RandomForestClassifier`` and ``.fit`` in one cell)."""
+        if not WATCHER.importing() and "sklearn.base" in sys.modules:
+            self._scan_estimators()
+
+    # draws a library makes while it is imported are not the cell's
     def import_started(self) -> None:
         if self._baseline:
             self._at_import = {"random": python_state(), "numpy": numpy_fingerprint()}

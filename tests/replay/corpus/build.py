@@ -6,6 +6,12 @@ stored difference between two honest runs of them is noise (timings, addresses, 
 stream chunking, widget and display ids, estimator HTML ids, figure reprs) and must never be reported.
 ``REAL`` notebooks hide one real source of irreproducibility each, with the finding the verifier must give.
 
+``IMPORT_WHERE_USED`` notebooks import each library in the cell that first uses it (the gallery style), load
+data into containers (a ``Bunch``, a statsmodels-like ``Dataset``) and read a CSV shipped inside an installed
+package; ``VARIANTS`` edit one of them after its research run (a seed removed, a split seed removed, the
+loader's data perturbed by the staging kernel's start-up file, a cell inserted) and say what the verifier
+must find, at which cell. Variants are built in memory by the test, not written to disk.
+
 ``python tests/corpus/build.py`` rewrites the ``.ipynb`` files beside this module from the definitions below;
 ``tests/test_corpus.py`` checks that the files on disk are the ones these definitions build, then records and
 verifies each in real kernels.
@@ -359,7 +365,158 @@ REAL = [
     ),
 ]
 
+DATASET_LOADER = (
+    "import os\n"
+    "import pandas as pd\n"
+    "import sklearn\n"
+    "\n"
+    "class Dataset(dict):\n"
+    "    \"\"\"statsmodels' dataset shape: a dict whose keys are also attributes.\"\"\"\n"
+    "    def __init__(self, **kw):\n"
+    "        dict.__init__(self, kw)\n"
+    "        self.__dict__ = self\n"
+    "\n"
+    "def load_wine_dataset():\n"
+    "    \"\"\"A library-style loader: reads the CSV shipped inside the installed package.\"\"\"\n"
+    "    path = os.path.join(os.path.dirname(sklearn.__file__), \"datasets\", \"data\", \"wine_data.csv\")\n"
+    "    data = pd.read_csv(path, skiprows=1, header=None)\n"
+    "    return Dataset(data=data, endog=data[13], exog=data.iloc[:, :13], names=[str(c) for c in data.columns])"
+)
+
+IMPORT_WHERE_USED = [
+    Notebook(
+        "gallery_digits",
+        "Digits, gallery style: each library imported in the cell that uses it",
+        [
+            "from sklearn.datasets import load_digits\n"
+            "digits = load_digits()\n"
+            "print(digits.data.shape, digits.target.shape)",
+            "from sklearn.model_selection import train_test_split\n"
+            "X_train, X_test, y_train, y_test = train_test_split(digits.data, digits.target, test_size=0.25,\n"
+            "                                                    random_state=42)",
+            "from sklearn.ensemble import RandomForestClassifier\n"
+            "forest = RandomForestClassifier(n_estimators=20, random_state=0).fit(X_train, y_train)\n"
+            "print(\"forest accuracy\", round(forest.score(X_test, y_test), 4))",
+            "from sklearn.pipeline import make_pipeline\n"
+            "from sklearn.preprocessing import StandardScaler\n"
+            "from sklearn.linear_model import LogisticRegression\n"
+            "pipe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=300)).fit(X_train, y_train)\n"
+            "print(\"pipeline accuracy\", round(pipe.score(X_test, y_test), 4))",
+        ],
+        noise=["import-in-cell"],
+    ),
+    Notebook(
+        "gallery_wine_dataset",
+        "Wine from a statsmodels-like Dataset loader reading a CSV inside an installed package",
+        [
+            DATASET_LOADER,
+            "wine = load_wine_dataset()\n"
+            "print(wine.exog.shape)",
+            "import numpy as np\n"
+            "from sklearn.model_selection import KFold, cross_val_score\n"
+            "from sklearn.pipeline import make_pipeline\n"
+            "from sklearn.preprocessing import StandardScaler\n"
+            "from sklearn.svm import SVC\n"
+            "scores = cross_val_score(make_pipeline(StandardScaler(), SVC()), wine.exog, wine.endog,\n"
+            "                         cv=KFold(5, shuffle=True, random_state=1))\n"
+            "print(\"cv accuracy\", np.round(scores, 4))",
+        ],
+        noise=["import-in-cell", "package-data-file"],
+    ),
+]
+
+#: The import-where-used notebook that hides one unseeded estimator, imported and fitted in one cell.
+IMPORT_WHERE_USED_REAL = [
+    Notebook(
+        "gallery_unseeded_trees",
+        "Seeded and unseeded estimators imported and fitted in one cell",
+        [
+            "from sklearn.datasets import load_breast_cancer\n"
+            "from sklearn.model_selection import train_test_split\n"
+            "data = load_breast_cancer()\n"
+            "X_train, X_test, y_train, y_test = train_test_split(data.data, data.target, random_state=0)",
+            "from sklearn.linear_model import SGDClassifier\n"
+            "from sklearn.ensemble import ExtraTreesClassifier\n"
+            "sgd = SGDClassifier(random_state=0).fit(X_train, y_train)\n"
+            "trees = ExtraTreesClassifier(n_estimators=15).fit(X_train, y_train)\n"
+            "print(\"importances\", trees.feature_importances_.round(5))",
+        ],
+        expect=(1, "randomness", "unseeded-randomness", "ExtraTreesClassifier"),
+    ),
+]
+CLEAN += IMPORT_WHERE_USED
+REAL += IMPORT_WHERE_USED_REAL
+
+#: A staging kernel's start-up file (``$IPYTHONDIR/profile_default/startup``) that imports scikit-learn
+#: before anything runs: what the lock records must not depend on it.
+STARTUP_IMPORTS = "import sklearn.ensemble, sklearn.model_selection, sklearn.linear_model, pandas\n"
+#: ... and one that also perturbs what the loaders return (17 rows lost in transfer).
+STARTUP_PERTURBS = STARTUP_IMPORTS + (
+    "import sklearn.datasets\n"
+    "_load_digits = sklearn.datasets.load_digits\n"
+    "def _fewer_digits(*args, **kwargs):\n"
+    "    bunch = _load_digits(*args, **kwargs)\n"
+    "    for key in (\"data\", \"target\", \"images\"):\n"
+    "        bunch[key] = bunch[key][:-17]\n"
+    "    return bunch\n"
+    "sklearn.datasets.load_digits = _fewer_digits\n"
+    "_read_csv = pandas.read_csv\n"
+    "def _nudged(*args, **kwargs):\n"
+    "    frame = _read_csv(*args, **kwargs)\n"
+    "    frame.iloc[::7, 0] += 0.5\n"
+    "    return frame\n"
+    "pandas.read_csv = _nudged\n"
+)
+
+
+@dataclass
+class Variant:
+    """An import-where-used notebook edited after its research run, and what verify must say."""
+
+    name: str
+    base: str
+    #: code cell index → new source (the research run ran the base's source)
+    edits: dict[int, str] = field(default_factory=dict)
+    #: (code cell index it is inserted before, source): a cell the research run never ran
+    insert: tuple[int, str] | None = None
+    #: the staging kernel's start-up file
+    startup: str = ""
+    #: (code cell index of the root, kind, cause, words the root or a finding at that cell names); None:
+    #: reproduced with no finding at all. ``cause`` may list alternatives (``seed-changed|unseeded-randomness``)
+    expect: tuple[int, str, str, str] | None = None
+    #: other causes that must be found at that cell too (the split a removed seed changed)
+    also: tuple[str, ...] = ()
+    #: why the expectation cannot hold yet (the test is then an expected failure, not strict)
+    pending: str = ""
+
+
+def _without(base: str, cell: int, old: str, new: str) -> str:
+    source = NOTEBOOKS[base].cells[cell]
+    assert old in source, (base, cell, old)
+    return source.replace(old, new)
+
+
 NOTEBOOKS = {nb.name: nb for nb in CLEAN + REAL}
+
+VARIANTS = [
+    Variant("digits_staging_imports_sklearn", "gallery_digits", startup=STARTUP_IMPORTS),
+    Variant("digits_forest_seed_removed", "gallery_digits",
+            edits={2: _without("gallery_digits", 2, ", random_state=0)", ")")},
+            expect=(2, "randomness", "seed-changed|unseeded-randomness", "RandomForestClassifier")),
+    Variant("digits_split_seed_removed", "gallery_digits",
+            edits={1: _without("gallery_digits", 1, ",\n                                                    random_state=42)",
+                               ")")},
+            expect=(1, "randomness", "seed-changed|unseeded-randomness", "train_test_split"), also=("split-changed",)),
+    Variant("digits_loader_perturbed", "gallery_digits", startup=STARTUP_PERTURBS,
+            expect=(0, "data", "rows-removed", "digits.target")),
+    Variant("digits_cell_inserted", "gallery_digits",
+            insert=(1, "digits.target[::9] = 0  # relabel some digits"),
+            expect=(1, "execution", "cell-added", "cell 1"),
+            pending="a cell the research run never ran is skipped by --order recorded (#13 part 5, first bullet)"),
+    Variant("wine_staging_imports_sklearn", "gallery_wine_dataset", startup=STARTUP_IMPORTS),
+    Variant("wine_loader_perturbed", "gallery_wine_dataset", startup=STARTUP_PERTURBS,
+            expect=(1, "data", "values-changed", "wine.data")),
+]
 
 
 def build(notebook: Notebook) -> nbformat.NotebookNode:

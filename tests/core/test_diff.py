@@ -366,3 +366,16 @@ def test_variables_are_compared_only_when_both_sides_recorded_them():
     assert environment_differences(old, now) == []
     [f] = environment_differences(ENV, now)
     assert (f.cause, f.subject, f.severity) == ("platform", "LANG", "warning")
+
+
+def test_only_the_packages_the_users_code_imported_are_compared():
+    research = {**copy.deepcopy(ENV), "user_packages": ["numpy"]}
+    research["packages"].update({"ipywidgets": "8.1.0", "packaging": "24.0", "tornado": "6.4"})
+    script = {**copy.deepcopy(ENV), "user_packages": ["numpy"]}  # no kernel, no panel
+    del script["packages"]["pandas"]
+    assert environment_differences(research, script) == []
+    script["packages"]["numpy"] = "2.0.0"
+    [f] = environment_differences(research, script)
+    assert (f.cause, f.subject) == ("package-version", "numpy")
+    old = copy.deepcopy(ENV)  # a lock without the key: today's rules on the side that has none
+    assert [f.subject for f in environment_differences(old, {**script, "user_packages": None})] == ["numpy", "pandas"]

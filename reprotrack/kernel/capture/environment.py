@@ -12,7 +12,7 @@ import sys
 from importlib import metadata
 from typing import Any
 
-from reprotrack.kernel.capture import Capture
+from reprotrack.kernel.capture import Capture, userpackages
 
 #: Environment variables that change numerical results or randomness. Only these are recorded.
 RESULT_VARIABLES = (
@@ -115,8 +115,37 @@ def environment_facts() -> dict[str, Any]:
 
 
 class EnvironmentCapture(Capture):
+    """The environment at save, and the top-level modules the tracked cells imported or used on the way
+    (``userpackages``: what ``environment.user_packages`` is made of)."""
+
     name = "environment"
 
+    def __init__(self) -> None:
+        self.roots: set[str] = set()
+
+    def after_cell(self, ctx) -> None:
+        tree = ctx.tree
+        self.roots |= userpackages.imported_names(tree)
+        self.roots |= userpackages.used_modules(tree, ctx.user_ns)
+
     def on_save(self, lock) -> None:
-        lock.environment = environment_facts()
+        facts = environment_facts()
+        roots = set(self.roots)
+        if not lock.cells:  # a script (``reprotrack.start()`` with no shell): its own source says what it uses
+            roots |= _script_imports()
+        user = userpackages.distributions(userpackages.local_imports(roots - {"__main__"}))
+        # what the user's code reached is recorded with its installed version even when nothing imported
+        # it in this process yet: installed-but-not-imported is not "missing" on the other side
+        facts["packages"] = dict(sorted({**userpackages.versions(user), **facts["packages"]}.items()))
+        facts["user_packages"] = user
+        lock.environment = facts
         lock.run.setdefault("executable", sys.executable)
+
+
+def _script_imports() -> set[str]:
+    path = getattr(sys.modules.get("__main__"), "__file__", None)
+    if not isinstance(path, str) or not path.endswith(".py"):
+        return set()
+    from pathlib import Path
+
+    return userpackages.imported_names(userpackages.parse_source(Path(path)))

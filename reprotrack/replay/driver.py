@@ -98,9 +98,12 @@ def plan(cells: list[NotebookCell], research: Lock | None = None, order: str = "
 
     With one: each research record mapped to a notebook cell (by id, else source sha256, else its recorded
     position, so a cell whose source changed still runs where it was); records with no cell are skipped (the
-    diff says cell-missing), and so are cells the research never ran, except reprotrack's own control cells
-    (``%reprotrack checkpoint``…) and the preamble before the first recorded cell, which the research ran
-    before ``%reprotrack start``: it runs untracked. ``order="notebook"`` runs every code cell top-down.
+    diff says cell-missing). A cell the research never ran is never skipped: a replay must not pass a
+    notebook whose code it did not run. It runs, tracked, in its notebook position (before the first step
+    that stands below it), so the diff reports it as ``cell-added`` with what it changed downstream;
+    reprotrack's own control cells run there too, and the preamble before the first recorded cell (what
+    the research ran before ``%reprotrack start``) runs untracked. ``order="notebook"`` runs every code
+    cell top-down.
     """
     if order not in ("recorded", "notebook"):
         raise ReprotrackError(f"unknown order {order!r}: use recorded or notebook")
@@ -131,7 +134,7 @@ def plan(cells: list[NotebookCell], research: Lock | None = None, order: str = "
         return []
     first = min(sequence)
     ran = set(sequence)
-    extras = [c for c in cells if c.index not in ran and (c.control or c.index < first)]
+    extras = [c for c in cells if c.index not in ran]
     untracked = {c.index for c in extras if c.index < first and not c.control}
     if order == "notebook":
         # "Restart & Run All": every code cell top-down, the ones research never ran included (the diff

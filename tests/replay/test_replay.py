@@ -58,11 +58,14 @@ def test_cells_match_by_source_when_ids_differ_and_by_position_when_the_source_c
     assert [(s.index, s.tracked) for s in steps] == [(0, True), (1, False), (2, True), (3, True), (4, True)]
 
 
-def test_records_without_a_cell_are_skipped_and_unrun_cells_stay_unrun():
+def test_records_without_a_cell_are_skipped_and_cells_research_never_ran_run_where_they_stand():
     research = _lock(("x", "x = 1", 2), ("gone", "z = 3", 9))
     steps = replay.plan(_cells(SOURCES, IDS), research)
-    assert [s.index for s in steps] == [0, 1, 2, 4]
-    assert [s.tracked for s in steps] == [True, False, True, True]
+    # y (3) was never run in research: it runs tracked in its notebook position, the diff says cell-added
+    assert [s.index for s in steps] == [0, 1, 2, 3, 4]
+    assert [s.tracked for s in steps] == [True, False, True, True, True]
+    inserted = _lock(("imports", "import os", 1), ("y", "y = x + 1", 3), ("x", "x = 1", 2))
+    assert [s.index for s in replay.plan(_cells(SOURCES + ["w = 0"], IDS + ["new"]), inserted)] == [0, 1, 3, 2, 4, 5]
     assert replay.plan(_cells(SOURCES, IDS), _lock(("gone", "z = 3", 9))) == []
 
 

@@ -280,7 +280,7 @@ def _finish(b: _Builder, rows: list[dict[str, Any]], research: Lock, replay: Loc
         parent = b.parent.get(id(finding))
         finding.upstream_of = parent.id if parent is not None else None
     for finding in ordered:
-        if finding.cause == "source-changed":
+        if finding.cause in ("source-changed", "cell-added"):
             after = [f for f in ordered if f.upstream_of == finding.id]
             if after:
                 shown = "; ".join(_mention(f) for f in after[:4])

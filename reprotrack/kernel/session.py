@@ -29,6 +29,7 @@ from reprotrack.errors import ReprotrackError
 from reprotrack.kernel.capture import Capture, load_captures
 from reprotrack.kernel.capture.data import distributed_text
 from reprotrack.kernel.context import CellContext, active, is_control_cell, set_active
+from reprotrack.kernel.notebook_path import current_notebook, find_notebook
 
 #: Warnings printed per session at most; later ones go to the lock's notes only.
 MAX_PRINTED_WARNINGS = 20
@@ -53,6 +54,8 @@ class Session:
         self.notebook_path: Path | None = Path(notebook).resolve() if notebook else find_notebook(shell)
         self.base_dir: Path = self.notebook_path.parent if self.notebook_path else Path.cwd()
         self.lock_path: Path = Path(lock_path).resolve() if lock_path else store.default_lock_path(self.notebook_path)
+        #: whether the lock's path was chosen (``--lock``) rather than named after the notebook
+        self.lock_chosen = lock_path is not None
         self.cells: list[CellRecord] = []
         self.checkpoints: dict[str, dict[str, Any]] = {}
         self.notes: list[str] = []
@@ -178,6 +181,19 @@ class Session:
         return fp
 
     # -- the lock ----------------------------------------------------------------------------------
+    def follow_notebook(self) -> None:
+        """Take the notebook's current name (renamed since start, in JupyterLab or VS Code): the lock is
+        named after it unless a path was chosen. Only a research run's own session asks."""
+        if self.shell is None or self.mode != "record":
+            return
+        now = current_notebook(self.shell, self.notebook_path, [c.id for c in self.cells])
+        if now is None or now == self.notebook_path:
+            return
+        self.notebook_path = now
+        self.base_dir = now.parent
+        if not self.lock_chosen:
+            self.lock_path = store.default_lock_path(now)
+
     def build_lock(self) -> Lock:
         positions = notebook_positions(self.notebook_path) if self.notebook_path else None
         if positions:
@@ -207,6 +223,8 @@ class Session:
     def save(self, path: str | os.PathLike[str] | None = None) -> Path | None:
         """Write the lock atomically. On a full disk or read-only folder: a warning, the record is kept."""
         # a replay writes only where its driver said: a notebook's own save("x.lock") is the research lock
+        if not path:
+            self.guard(self.follow_notebook, what="finding the notebook's name")
         target = Path(path).resolve() if path and self.mode != "replay" else self.lock_path
         try:
             lock = self.build_lock()
@@ -290,6 +308,7 @@ def start_or_resume(shell: Any, *, lock: str | os.PathLike[str] | None = None, n
     if current is not None and current.running:
         if lock:
             current.lock_path = Path(lock).expanduser().resolve()
+            current.lock_chosen = True
         current.distributed = current.distributed or distributed
         current.paused = False
         return current, False
@@ -321,26 +340,6 @@ def _error_summary(exc: BaseException) -> dict[str, str]:
     return {"type": type(exc).__name__, "message": redact(one_line(exc, 500))}
 
 
-
-
-def find_notebook(shell: Any) -> Path | None:
-    """The notebook this kernel runs, as far as the kernel can know: ipykernel's ``__session__`` (JupyterLab,
-    Notebook 7, VS Code) or ``JPY_SESSION_NAME``; None when neither names an existing ``.ipynb``."""
-    candidates = []
-    if shell is not None:
-        candidates.append(shell.user_ns.get("__session__"))
-    candidates.append(os.environ.get("JPY_SESSION_NAME"))
-    for raw in candidates:
-        if not isinstance(raw, str) or not raw.endswith(".ipynb"):
-            continue
-        path = Path(raw)
-        for candidate in (path, Path.cwd() / path, Path.cwd() / path.name):
-            try:
-                if candidate.is_file():
-                    return candidate.resolve()
-            except OSError:
-                continue
-    return None
 
 
 def notebook_positions(path: Path) -> tuple[dict[str, int], dict[str, int]] | None:

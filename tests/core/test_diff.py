@@ -379,3 +379,24 @@ def test_only_the_packages_the_users_code_imported_are_compared():
     assert (f.cause, f.subject) == ("package-version", "numpy")
     old = copy.deepcopy(ENV)  # a lock without the key: today's rules on the side that has none
     assert [f.subject for f in environment_differences(old, {**script, "user_packages": None})] == ["numpy", "pandas"]
+
+
+def test_parts_of_a_split_that_moved_rows_are_other_rows_not_the_same_rows_reordered():
+    df, y = frame(40), pd.Series(np.tile([0, 1], 20), name="label")
+    train_a, test_a = np.arange(30), np.arange(30, 40)
+    train_b, test_b = np.r_[0:28, 31, 30], np.r_[28, 29, 32:40]  # labels 0,1 out; 1,0 in: same multiset
+    a = pipeline(df, split_seed=None, split=(train_a, test_a))
+    b = pipeline(df, split_seed=None, split=(train_b, test_b))
+    for lk, train in ((a, train_a), (b, train_b)):
+        lk.cells[2].randomness = [{"source": "sklearn.model_selection.train_test_split", "seeded": False}]
+        lk.cells[2].data = {"y_train": fingerprint(y.iloc[train].reset_index(drop=True))}
+        lk.cells[3].data = {"y_seen": fingerprint(y.iloc[train].reset_index(drop=True))}
+    report = compare(a, b)
+    split = by_cause(report, "split-changed")
+    assert "4 row(s) moved between train and test" in split.message
+    described = [(f.cause, f.subject, f.message) for f in report.findings]
+    assert not [f for f in report.findings if f.cause == "rows-reordered"], described
+    for name in ("y_train", "y_seen"):
+        [f] = [f for f in report.findings if f.subject == name]
+        assert f.cause == "values-changed" and "holds other rows" in f.message and "moved 4 row(s)" in f.message
+        assert "same rows in another order" not in f.message

@@ -17,7 +17,7 @@ from typing import Any
 from reprotrack.core.diff.data import classify
 from reprotrack.core.diff.model import KIND_OF, DiffOptions, Finding
 from reprotrack.core.diff.outputs import compare_outputs
-from reprotrack.core.diff.splits import compare_splits
+from reprotrack.core.diff.splits import compare_splits, moved_rows_message, moved_total
 from reprotrack.core.lockfile import CellRecord
 
 
@@ -67,10 +67,23 @@ def compare_pair(a: CellRecord, b: CellRecord, options: DiffOptions) -> CellDiff
         finding = add(out.effects, "split", "split-changed", diff.subject, diff.message,
                       _split_fix(diff.reason, diff.subject), evidence=diff.evidence)
         out.split_reasons[id(finding)] = diff.reason
+        agree_with_split(out.effects, finding)
     if status_a == "ok" and status_b == "ok":
         for cause, subject, message in _outputs(a.outputs, b.outputs, options):
             add(out.effects, "output", cause, subject, message)
     return out
+
+
+def agree_with_split(findings: list[Finding], split: Finding) -> None:
+    """Consequences agree with their root: under a split that moved rows between train and test, a part
+    (``y_train``) whose values only look reordered holds other rows; it is said so, as ``values-changed``."""
+    moved = moved_total(split.evidence)
+    if not moved:
+        return
+    for finding in findings:
+        if finding.cause == "rows-reordered":
+            finding.kind, finding.cause = KIND_OF["values-changed"], "values-changed"
+            finding.message = moved_rows_message(finding.subject, split.subject, moved)
 
 
 def _seeds(a: CellRecord, b: CellRecord, where: str, add) -> None:

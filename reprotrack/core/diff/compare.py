@@ -27,10 +27,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from reprotrack.core.diff.cells import CellDiff, compare_pair, data_differences, label
+from reprotrack.core.diff.cells import CellDiff, agree_with_split, compare_pair, data_differences, label
 from reprotrack.core.diff.environment import environment_differences
 from reprotrack.core.diff.matching import Pair, out_of_order, pair_cells
 from reprotrack.core.diff.model import DiffOptions, Finding, Report
+from reprotrack.core.diff.splits import moved_total
 from reprotrack.core.lockfile import Lock
 
 CAUSE_PRIORITY = ("source-changed", "input-file-changed", "seed-changed")
@@ -279,6 +280,14 @@ def _finish(b: _Builder, rows: list[dict[str, Any]], research: Lock, replay: Loc
     for finding in ordered:
         parent = b.parent.get(id(finding))
         finding.upstream_of = parent.id if parent is not None else None
+    splits: dict[str, Finding] = {}  # root id → the first split under it (or being it) that moved rows
+    for finding in ordered:  # later data under a split that moved rows holds other rows: never "reordered"
+        if finding.cause == "split-changed" and moved_total(finding.evidence):
+            splits.setdefault(finding.upstream_of or finding.id, finding)
+        elif finding.cause == "rows-reordered":
+            split = splits.get(finding.upstream_of or "")
+            if split is not None:
+                agree_with_split([finding], split)
     for finding in ordered:
         if finding.cause in ("source-changed", "cell-added"):
             after = [f for f in ordered if f.upstream_of == finding.id]

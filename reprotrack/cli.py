@@ -15,7 +15,7 @@ from typing import Sequence
 
 from reprotrack import store
 from reprotrack._version import __version__
-from reprotrack.core.text import one_line
+from reprotrack.core.text import cell_name, one_line
 from reprotrack.errors import ReprotrackError
 
 EXIT_OK, EXIT_DIFFERS, EXIT_USAGE, EXIT_EXECUTION = 0, 1, 2, 3
@@ -176,7 +176,7 @@ def cmd_record(args: argparse.Namespace) -> int:
         return EXIT_EXECUTION
     raised = [r for r in result.replay.runs if r.status == "error"]
     if raised:
-        _log(f"warning: {len(raised)} cell(s) raised (cell {', '.join(str(r.index) for r in raised[:10])}); recorded as errors")
+        _log(f"warning: {len(raised)} cell(s) raised ({', '.join(cell_name(r.index) for r in raised[:10])}); recorded as errors")
     cells = len(result.lock.cells) if result.lock else 0
     print(f"reprotrack: recorded {cells} cell run(s) to {result.lock_path}")
     return EXIT_OK
@@ -304,7 +304,7 @@ def _progress():
     def show(position: int, total: int, run) -> None:
         status = f"\x1b[{marks.get(run.status, '0')}m{run.status}\x1b[0m" if color else run.status
         ident = f" ({clean(run.cell_id)})" if run.cell_id else ""  # a notebook's cell id is user text
-        stream.write(f"[{position}/{total}] cell {run.index}{ident} … {status} {run.seconds:.1f}s\n")
+        stream.write(f"[{position}/{total}] {cell_name(run.index)}{ident} … {status} {run.seconds:.1f}s\n")
         stream.flush()
 
     return show

@@ -22,6 +22,7 @@ from typing import Any, Callable
 from reprotrack import store
 from reprotrack.config import load_options
 from reprotrack.core import lockfile
+from reprotrack.core.diff.matching import order_notes
 from reprotrack.core.diff.model import DiffOptions
 from reprotrack.core.lockfile import CellRecord, Lock
 from reprotrack.core.text import one_line, redact
@@ -71,6 +72,8 @@ class Session:
         self._printed: set[str] = set()
         #: ``[tool.reprotrack]`` of the nearest pyproject.toml (the captures read ``normalise`` from it)
         self.config: DiffOptions | None = None
+        self._positions_stamp: tuple[str, int] | None = None
+        self._positions: tuple[dict[str, int], dict[str, int]] | None = None
         self._before: list[Capture] = []
         self._after: list[Capture] = []
 
@@ -131,6 +134,8 @@ class Session:
                 source_sha256=lockfile.sha256_text(source),
             )
             record.id, record.index = _cell_identity(info, record.source_sha256)
+            if record.index is None and self.notebook_path is not None:
+                record.index = self._position(record)
             ctx = CellContext(record=record, source=source, shell=self.shell)
             self.current = ctx
             for capture in self._before:
@@ -181,6 +186,21 @@ class Session:
         return fp
 
     # -- the lock ----------------------------------------------------------------------------------
+    def _position(self, record: CellRecord) -> int | None:
+        """The cell's position in the saved notebook (by id, else unique source), so that the panel and
+        the notes say ``cell 6`` as the notebook does. The file is re-read only when it changed on disk."""
+        path = self.notebook_path
+        try:
+            stamp = (str(path), path.stat().st_mtime_ns)
+        except OSError:
+            return None
+        if self._positions_stamp != stamp:
+            self._positions_stamp, self._positions = stamp, notebook_positions(path)
+        if not self._positions:
+            return None
+        by_id, by_source = self._positions
+        return by_id.get(record.id, by_source.get(record.source_sha256))
+
     def follow_notebook(self) -> None:
         """Take the notebook's current name (renamed since start, in JupyterLab or VS Code): the lock is
         named after it unless a path was chosen. Only a research run's own session asks."""
@@ -259,8 +279,10 @@ class Session:
             saved += f"; {lazy}"
         if self.saved_path and self.unsaved_cells:
             saved += f" ({self.unsaved_cells} newer change(s) not saved)"
+        order = order_notes(self.cells)
+        told = f" ({'; '.join(order)})" if order else ""
         return (
-            f"reprotrack: {state} ({self.mode}); {cells} cell run(s), {errors} with errors; "
+            f"reprotrack: {state} ({self.mode}); {cells} cell run(s){told}, {errors} with errors; "
             f"{seeds} seed(s), {unseeded} unseeded draw(s), {data} data fingerprint(s), {splits} split(s), "
             f"{len(self.checkpoints)} checkpoint(s); lock {self.lock_path.name} {saved}"
         )

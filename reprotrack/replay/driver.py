@@ -28,7 +28,7 @@ from typing import Any, Callable
 from reprotrack import store
 from reprotrack.core import lockfile
 from reprotrack.core.lockfile import Lock
-from reprotrack.core.text import one_line
+from reprotrack.core.text import cell_name, one_line
 from reprotrack.errors import ExecutionError, ReprotrackError
 from reprotrack.kernel.context import is_control_cell
 from reprotrack.replay.agent import read_partial
@@ -232,10 +232,10 @@ async def _run(notebook, nb, has_ids, steps, mode, lock_out, partial, kernel, ti
                     status = "error" if client.reply_status == "error" else "ok"
                 except CellTimeoutError:
                     status = "timeout"
-                    result.execution_error = f"cell {step.index} timed out after {timeout:g} s"
+                    result.execution_error = f"{cell_name(step.index)} timed out after {timeout:g} s"
                 except DeadKernelError:
                     status = "died"
-                    result.execution_error = f"the kernel died while running cell {step.index}"
+                    result.execution_error = f"the kernel died while running {cell_name(step.index)}"
                 run_ = CellRun(step.index, cell.get("id"), status, round(time.perf_counter() - t0, 3))
                 result.runs.append(run_)
                 if progress is not None:

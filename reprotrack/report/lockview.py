@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reprotrack.core.lockfile import Lock
+from reprotrack.core.text import cell_name
 from reprotrack.core.text import one_line as _safe
 
 
@@ -41,7 +42,7 @@ def render_lock_text(lock: Lock) -> str:
         lines.append("git: not in a repository")
     lines.append(f"cells: {len(lock.cells)} run(s)")
     for cell in sorted(lock.cells, key=lambda c: c.order):
-        where = f"[{cell.index}]" if cell.index is not None else "[?]"
+        where = cell_name(cell.index, cell.execution_count).removeprefix("cell ")
         facts = []
         if cell.seeds:
             facts.append("seeds " + ", ".join(f"{_safe(s.get('api'), 40)}={_safe(s.get('value'), 20)}" for s in cell.seeds[:4]))
@@ -57,7 +58,7 @@ def render_lock_text(lock: Lock) -> str:
         if cell.status != "ok":
             err = cell.error or {}
             facts.append(f"{cell.status}: {_safe(err.get('type', ''), 40)} {_safe(err.get('message', ''), 60)}".rstrip())
-        lines.append(f"  #{cell.order:<3} cell {where:<5} {_safe(cell.id, 24):<24} " + ("; ".join(facts) or "-"))
+        lines.append(f"  #{cell.order:<3} cell {where:<9} {_safe(cell.id, 24):<24} " + ("; ".join(facts) or "-"))
     if lock.checkpoints:
         lines.append("checkpoints: " + ", ".join(_safe(k, 40) for k in sorted(lock.checkpoints)))
     if lock.notes:

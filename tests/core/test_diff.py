@@ -400,3 +400,44 @@ def test_parts_of_a_split_that_moved_rows_are_other_rows_not_the_same_rows_reord
         [f] = [f for f in report.findings if f.subject == name]
         assert f.cause == "values-changed" and "holds other rows" in f.message and "moved 4 row(s)" in f.message
         assert "same rows in another order" not in f.message
+
+
+def test_seed_fixes_read_as_code():
+    from reprotrack.core.diff.cells import seed_call
+
+    assert seed_call("sklearn.model_selection.train_test_split(random_state=)", [0]) == \
+        "train_test_split(..., random_state=0)"
+    assert seed_call("sklearn.ensemble.RandomForestClassifier(random_state=)", [None, 3]) == \
+        "RandomForestClassifier(..., random_state=3)"
+    assert seed_call("numpy.random.seed", [0, 1]) == "numpy.random.seed(0) then numpy.random.seed(1)"
+    api = "sklearn.model_selection.train_test_split(random_state=)"
+    a = lock(cell(0, seeds=[{"api": api, "value": 0}]))
+    b = lock(cell(0, seeds=[{"api": api, "value": 1}]))
+    f = by_cause(compare(a, b), "seed-changed")
+    assert f.fix == "Use the research seed: train_test_split(..., random_state=0)."
+    added = by_cause(compare(lock(cell(0)), b), "seed-changed")
+    # people read the notebook's numbering (the first cell is cell 1); JSON keeps the 0-based cell_index
+    assert added.cell_index == 0 and added.message.endswith("research did not seed it in cell 1.")
+
+
+def test_reruns_and_out_of_order_runs_are_told_plainly_and_a_top_down_replay_that_matches_reproduces():
+    from reprotrack.core.diff.matching import order_notes
+
+    x = {"x": fingerprint(2)}
+    research = lock(cell(0, "x = 1", order=1), cell(1, "x = 2", order=2, data=x), cell(1, "x = 2", order=3, data=x),
+                    cell(2, "y = 3", order=4), cell(0, "x = 1", order=5), cell(2, "y = 3", order=6))
+    assert order_notes(research.cells) == ["cell 1 ran twice", "cell 2 ran twice", "cell 3 ran twice",
+                                           "cell 1 ran after cell 3"]
+    assert order_notes(research.cells, limit=2) == ["cell 1 ran twice", "cell 2 ran twice", "2 more"]
+    assert order_notes(research.cells[:3]) == ["cell 2 ran twice"]
+    top_down = lock(cell(0, "x = 1", order=1), cell(1, "x = 2", order=2, data=x), cell(2, "y = 3", order=3))
+    report = compare(research, top_down)
+    described = [(f.cause, f.severity, f.message) for f in report.findings]
+    assert report.status == "reproduced", described
+    order = by_cause(report, "execution-order")
+    assert "cell 2 ran twice" in order.message and "cell 1 ran after cell 3" in order.message
+    missing = [f for f in report.findings if f.cause == "cell-missing"]
+    assert missing and all(f.severity == "warning" and f.upstream_of == order.id for f in missing), described
+    assert "ran it 1 time(s)" in missing[0].message
+    # a run the replay never made at all is still an error
+    assert compare(research, lock(cell(0, "x = 1", order=1), cell(2, "y = 3", order=2))).status == "differs"

@@ -116,7 +116,7 @@ def test_a_kernel_that_dies_leaves_a_partial_lock_and_no_new_research_lock(tmp_p
     nb = write_notebook(tmp_path / "dies.ipynb", ["import numpy as np\nnp.random.seed(1)", "import os\nos._exit(1)", "z = 1"])
     result = record_notebook(nb)
     assert result.exit_code == 3
-    assert "died while running cell 1" in result.replay.execution_error
+    assert "died while running cell 2" in result.replay.execution_error
     assert [r.status for r in result.replay.runs] == ["ok", "died"]
     partial = result.replay.lock
     assert [c.index for c in partial.cells] == [0]

@@ -79,6 +79,7 @@ class NotebookCell:
     id: str | None
     sha256: str
     control: bool
+    starts: bool = False  # a control cell that starts tracking (``%reprotrack start``)
 
 
 def code_cells(nb: Any, *, with_ids: bool = True) -> list[NotebookCell]:
@@ -89,7 +90,9 @@ def code_cells(nb: Any, *, with_ids: bool = True) -> list[NotebookCell]:
             continue
         source = cell.source
         cid = cell.get("id") if with_ids else None
-        cells.append(NotebookCell(index, cid if isinstance(cid, str) else None, lockfile.sha256_text(source), is_control_cell(source)))
+        control = is_control_cell(source)
+        cells.append(NotebookCell(index, cid if isinstance(cid, str) else None, lockfile.sha256_text(source), control,
+                                  control and "%reprotrack start" in source))
     return cells
 
 
@@ -135,7 +138,11 @@ def plan(cells: list[NotebookCell], research: Lock | None = None, order: str = "
     first = min(sequence)
     ran = set(sequence)
     extras = [c for c in cells if c.index not in ran]
-    untracked = {c.index for c in extras if c.index < first and not c.control}
+    # the preamble research ran before tracking: above its ``%reprotrack start`` (when the notebook has one
+    # above the first recorded cell), else above the first recorded cell; a cell inserted between the start
+    # and the first recorded cell is tracked like any other cell research never ran
+    start = max((c.index for c in cells if c.starts and c.index < first), default=first)
+    untracked = {c.index for c in extras if c.index < start and not c.control}
     if order == "notebook":
         # "Restart & Run All": every code cell top-down, the ones research never ran included (the diff
         # says cell-added); the preamble before the first recorded cell stays untracked

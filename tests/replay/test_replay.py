@@ -54,8 +54,13 @@ def test_notebook_order_runs_each_recorded_cell_once_top_down():
 def test_cells_match_by_source_when_ids_differ_and_by_position_when_the_source_changed():
     research = _lock(("src-aaa", "x = 1", 2), ("old-id", "y = x + 100", 3))
     steps = replay.plan(_cells(SOURCES, ["n0", "n1", "n2", "n3", "n4"]), research)
-    # x by its source, the edited y by its recorded position; the preamble (imports) runs untracked
-    assert [(s.index, s.tracked) for s in steps] == [(0, True), (1, False), (2, True), (3, True), (4, True)]
+    # x by its source, the edited y by its recorded position; imports, below %reprotrack start and never
+    # recorded, was not run by research while tracking: it runs tracked (the diff says cell-added)
+    assert [(s.index, s.tracked) for s in steps] == [(0, True), (1, True), (2, True), (3, True), (4, True)]
+    # above the start cell it is the preamble research ran before tracking: untracked
+    moved = ["import os", "%load_ext reprotrack\n%reprotrack start", "x = 1", "y = x + 100", "%reprotrack save"]
+    steps = replay.plan(_cells(moved, ["n0", "n1", "n2", "n3", "n4"]), research)
+    assert [(s.index, s.tracked) for s in steps] == [(0, False), (1, True), (2, True), (3, True), (4, True)]
 
 
 def test_records_without_a_cell_are_skipped_and_cells_research_never_ran_run_where_they_stand():
@@ -63,7 +68,7 @@ def test_records_without_a_cell_are_skipped_and_cells_research_never_ran_run_whe
     steps = replay.plan(_cells(SOURCES, IDS), research)
     # y (3) was never run in research: it runs tracked in its notebook position, the diff says cell-added
     assert [s.index for s in steps] == [0, 1, 2, 3, 4]
-    assert [s.tracked for s in steps] == [True, False, True, True, True]
+    assert [s.tracked for s in steps] == [True, True, True, True, True]
     inserted = _lock(("imports", "import os", 1), ("y", "y = x + 1", 3), ("x", "x = 1", 2))
     assert [s.index for s in replay.plan(_cells(SOURCES + ["w = 0"], IDS + ["new"]), inserted)] == [0, 1, 3, 2, 4, 5]
     assert replay.plan(_cells(SOURCES, IDS), _lock(("gone", "z = 3", 9))) == []

@@ -124,9 +124,8 @@ class EnvironmentCapture(Capture):
         self.roots: set[str] = set()
 
     def after_cell(self, ctx) -> None:
-        tree = ctx.tree
-        self.roots |= userpackages.imported_names(tree)
-        self.roots |= userpackages.used_modules(tree, ctx.user_ns)
+        hidden = getattr(ctx.shell, "user_ns_hidden", None)
+        self.roots |= userpackages.cell_roots(ctx.source, lambda: ctx.tree, ctx.user_ns, hidden)
 
     def on_save(self, lock) -> None:
         facts = environment_facts()

@@ -170,7 +170,9 @@ def _edit_environment(study: Path, change) -> Path:
 
 @pytest.mark.parametrize("cause,change", [
     ("package-version", lambda env: env["packages"].__setitem__("numpy", "1.21.0")),
-    ("package-missing", lambda env: env["packages"].__setitem__("lightgbm", "4.3.0")),
+    # a package the research code imported (so also in user_packages) that staging does not have
+    ("package-missing", lambda env: (env["packages"].__setitem__("lightgbm", "4.3.0"),
+                                     env.setdefault("user_packages", []).append("lightgbm"))),
     ("python-version", lambda env: env.__setitem__("python", "3.9.18")),
     ("platform", lambda env: env["platform"].__setitem__("machine", "arm64")),
     ("blas-threads", lambda env: [pool.__setitem__("num_threads", 64) for pool in env.get("threadpools") or []]),

@@ -15,7 +15,7 @@ from typing import Sequence
 
 from reprotrack import store
 from reprotrack._version import __version__
-from reprotrack.core.text import one_line
+from reprotrack.core.text import cell_name, one_line
 from reprotrack.errors import ReprotrackError
 
 EXIT_OK, EXIT_DIFFERS, EXIT_USAGE, EXIT_EXECUTION = 0, 1, 2, 3
@@ -264,13 +264,13 @@ def cmd_record(args: argparse.Namespace) -> int:
         _log(f"the notebook could not be executed: {result.replay.execution_error}; no lock written")
         return EXIT_EXECUTION
     raised = [r for r in result.replay.runs if r.status == "error"]
-    cells = ", ".join(str(r.index) for r in raised[:10])
+    cells = ", ".join(cell_name(r.index) for r in raised[:10])
     if result.refused:
         kept = "the existing lock is kept" if result.lock_path.exists() else "no lock written"
-        _log(f"{len(raised)} cell(s) raised (cell {cells}); {kept}. Fix them, or pass --allow-errors to record the errors")
+        _log(f"{len(raised)} cell(s) raised ({cells}); {kept}. Fix them, or pass --allow-errors to record the errors")
         return EXIT_EXECUTION
     if raised:
-        _log(f"warning: {len(raised)} cell(s) raised (cell {cells}); recorded as errors (--allow-errors)")
+        _log(f"warning: {len(raised)} cell(s) raised ({cells}); recorded as errors (--allow-errors)")
     if result.backup is not None:
         _log(f"the previous lock is kept as {result.backup}")
     count = len(result.lock.cells) if result.lock else 0
@@ -428,7 +428,7 @@ def _progress():
     def show(position: int, total: int, run) -> None:
         status = f"\x1b[{marks.get(run.status, '0')}m{run.status}\x1b[0m" if color else run.status
         ident = f" ({clean(run.cell_id)})" if run.cell_id else ""  # a notebook's cell id is user text
-        stream.write(f"[{position}/{total}] cell {run.index}{ident} … {status} {run.seconds:.1f}s\n")
+        stream.write(f"[{position}/{total}] {cell_name(run.index)}{ident} … {status} {run.seconds:.1f}s\n")
         stream.flush()
 
     return show

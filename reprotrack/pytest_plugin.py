@@ -162,7 +162,9 @@ class NotebookItem(pytest.Item):
         self.user_properties.append(("reprotrack_lock", _relative(self.lock, config.rootpath)))
         first = report.first_divergence or {}
         if first.get("cell_index") is not None:
-            self.user_properties.append(("reprotrack_first_divergence", f"cell {first['cell_index']}"))
+            from reprotrack.core.text import cell_name
+
+            self.user_properties.append(("reprotrack_first_divergence", cell_name(first["cell_index"])))
         if result.exit_code == 0:
             return
         text = render(report, "text", color=False)

@@ -24,6 +24,7 @@ from reprotrack.core.lockfile import Lock
 from reprotrack.core.privacy import check_policy
 from reprotrack.errors import LockfileError, ReprotrackError, UsageError
 from reprotrack.kernel.capture.environment import environment_facts
+from reprotrack.notebook_lock import research_lock
 from reprotrack.replay import driver as replay
 
 EXIT_BY_STATUS = {"reproduced": 0, "differs": 1, "failed": 3}
@@ -115,8 +116,9 @@ def verify_notebook(
     """Replay ``notebook`` in a fresh kernel against its research lock and diff the two runs. ``options``
     default to ``[tool.reprotrack]`` of the notebook's nearest pyproject.toml, with ``rtol``/``atol`` on top."""
     nb_path = _notebook(notebook)
-    lock_path = Path(lock) if lock else store.find_lock_for(nb_path)
-    research = store.read_lock(lock_path)
+    nb, has_ids = replay.read_notebook(nb_path)
+    cells = replay.code_cells(nb, with_ids=has_ids)
+    research, lock_path = research_lock(nb_path, lock, [(c.id, c.sha256) for c in cells])
     if research.mode == "replay":
         raise LockfileError(f"{lock_path} is a replay lock (written by `verify --save-replay`), not a research "
                             "lock; verify against the lock `reprotrack record` or %reprotrack save wrote")
@@ -125,8 +127,7 @@ def verify_notebook(
         options = load_options(nb_path.parent, rtol=rtol, atol=atol, env_policy=env_policy)
     if save_replay is not None:
         check_replay_output(save_replay, nb_path, lock_path)
-    nb, has_ids = replay.read_notebook(nb_path)
-    steps = replay.plan(replay.code_cells(nb, with_ids=has_ids), research, order)
+    steps = replay.plan(cells, research, order)
     pins = research.to_dict()["cells"] if pin_seeds else None
     with tempfile.TemporaryDirectory(prefix="reprotrack-replay-") as tmp:
         result = replay.run(

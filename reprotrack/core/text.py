@@ -76,3 +76,17 @@ def escaped(text: object, *, newlines: bool = False) -> str:
         else:
             out.append(ch)
     return "".join(out)
+
+
+def cell_name(index: int | None, execution_count: int | None = None, fallback: object = None) -> str:
+    """How a person is told which cell: ``cell 6`` is the 6th cell of the notebook, counted from 1 as
+    JupyterLab, Notebook 7 and VS Code show it (markdown cells count: ``index`` is the 0-based position in
+    the notebook's cells, as JSON reports keep it in ``cell_index``); ``cell 6 [12]`` adds the execution
+    count the notebook shows beside the cell, where it helps find a run. Without a position: ``cell <id>``."""
+    if isinstance(index, int) and not isinstance(index, bool):
+        name = f"cell {index + 1}"
+    else:
+        name = f"cell {one_line(fallback, 40)}" if fallback not in (None, "") else "cell ?"
+    if isinstance(execution_count, int) and not isinstance(execution_count, bool):
+        name += f" [{execution_count}]"
+    return name

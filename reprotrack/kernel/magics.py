@@ -52,6 +52,7 @@ class ReprotrackMagics(Magics):
             return
         if not new:
             print(f"reprotrack: already tracking; {current.summary().removeprefix('reprotrack: ')}")
+            _notify_started(current)  # the panel stays: shown again where the cell's output was cleared
             return
         lazy = " (Dask/Spark frames fingerprinted after each cell)" if args.distributed else ""
         print(f"reprotrack: tracking every cell run{lazy}; %reprotrack save writes {current.lock_path}")

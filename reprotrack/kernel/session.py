@@ -23,6 +23,7 @@ from reprotrack import store
 from reprotrack.config import load_options, load_privacy
 from reprotrack.core import lockfile
 from reprotrack.core import privacy as privacy_policy
+from reprotrack.core.diff.matching import order_notes
 from reprotrack.core.diff.model import DiffOptions
 from reprotrack.core.lockfile import CellRecord, Lock
 from reprotrack.core.text import one_line, redact
@@ -30,6 +31,7 @@ from reprotrack.errors import ReprotrackError
 from reprotrack.kernel.capture import Capture, load_captures
 from reprotrack.kernel.capture.data import distributed_text
 from reprotrack.kernel.context import CellContext, active, is_control_cell, set_active
+from reprotrack.kernel.notebook_path import current_notebook, find_notebook
 
 #: Warnings printed per session at most; later ones go to the lock's notes only.
 MAX_PRINTED_WARNINGS = 20
@@ -56,6 +58,8 @@ class Session:
         self.notebook_path: Path | None = Path(notebook).resolve() if notebook else find_notebook(shell)
         self.base_dir: Path = self.notebook_path.parent if self.notebook_path else Path.cwd()
         self.lock_path: Path = Path(lock_path).resolve() if lock_path else store.default_lock_path(self.notebook_path)
+        #: whether the lock's path was chosen (``--lock``) rather than named after the notebook
+        self.lock_chosen = lock_path is not None
         self.cells: list[CellRecord] = []
         self.checkpoints: dict[str, dict[str, Any]] = {}
         #: checkpoint name → order of the last cell run whose facts precede it (see ``Lock.checkpoint_at``)
@@ -79,6 +83,8 @@ class Session:
         self._printed: set[str] = set()
         #: ``[tool.reprotrack]`` of the nearest pyproject.toml (the captures read ``normalise`` from it)
         self.config: DiffOptions | None = None
+        self._positions_stamp: tuple[str, int] | None = None
+        self._positions: tuple[dict[str, int], dict[str, int]] | None = None
         self._before: list[Capture] = []
         self._after: list[Capture] = []
         #: what the lock keeps of data values and text (``reprotrack.core.privacy``); None until ``start``
@@ -149,6 +155,8 @@ class Session:
                 source_sha256=lockfile.sha256_text(source),
             )
             record.id, record.index = _cell_identity(info, record.source_sha256)
+            if record.index is None and self.notebook_path is not None:
+                record.index = self._position(record)
             ctx = CellContext(record=record, source=source, shell=self.shell)
             self.current = ctx
             for capture in self._before:
@@ -247,6 +255,34 @@ class Session:
         return req
 
     # -- the lock ----------------------------------------------------------------------------------
+    def _position(self, record: CellRecord) -> int | None:
+        """The cell's position in the saved notebook (by id, else unique source), so that the panel and
+        the notes say ``cell 6`` as the notebook does. The file is re-read only when it changed on disk."""
+        path = self.notebook_path
+        try:
+            stamp = (str(path), path.stat().st_mtime_ns)
+        except OSError:
+            return None
+        if self._positions_stamp != stamp:
+            self._positions_stamp, self._positions = stamp, notebook_positions(path)
+        if not self._positions:
+            return None
+        by_id, by_source = self._positions
+        return by_id.get(record.id, by_source.get(record.source_sha256))
+
+    def follow_notebook(self) -> None:
+        """Take the notebook's current name (renamed since start, in JupyterLab or VS Code): the lock is
+        named after it unless a path was chosen. Only a research run's own session asks."""
+        if self.shell is None or self.mode != "record":
+            return
+        now = current_notebook(self.shell, self.notebook_path, [c.id for c in self.cells])
+        if now is None or now == self.notebook_path:
+            return
+        self.notebook_path = now
+        self.base_dir = now.parent
+        if not self.lock_chosen:
+            self.lock_path = store.default_lock_path(now)
+
     def build_lock(self) -> Lock:
         positions = notebook_positions(self.notebook_path) if self.notebook_path else None
         if positions:
@@ -281,6 +317,8 @@ class Session:
     def save(self, path: str | os.PathLike[str] | None = None) -> Path | None:
         """Write the lock atomically. On a full disk or read-only folder: a warning, the record is kept."""
         # a replay writes only where its driver said: a notebook's own save("x.lock") is the research lock
+        if not path:
+            self.guard(self.follow_notebook, what="finding the notebook's name")
         target = Path(path).resolve() if path and self.mode != "replay" and not self.driven else self.lock_path
         if target.suffix == ".ipynb" or (
                 self.notebook_path is not None and store.same_file(target, self.notebook_path)):
@@ -320,8 +358,10 @@ class Session:
             saved += f"; {lazy}"
         if self.saved_path and self.unsaved_cells:
             saved += f" ({self.unsaved_cells} newer change(s) not saved)"
+        order = order_notes(self.cells)
+        told = f" ({'; '.join(order)})" if order else ""
         return (
-            f"reprotrack: {state} ({self.mode}); {cells} cell run(s), {errors} with errors; "
+            f"reprotrack: {state} ({self.mode}); {cells} cell run(s){told}, {errors} with errors; "
             f"{seeds} seed(s), {unseeded} unseeded draw(s), {data} data fingerprint(s), {splits} split(s), "
             f"{len(self.checkpoints)} checkpoint(s); lock {self.lock_path.name} {saved}"
         )
@@ -369,6 +409,7 @@ def start_or_resume(shell: Any, *, lock: str | os.PathLike[str] | None = None, n
     if current is not None and current.running:
         if lock and not current.driven:
             current.lock_path = Path(lock).expanduser().resolve()
+            current.lock_chosen = True
         current.distributed = current.distributed or distributed
         if privacy is not None:  # cells recorded from now on; a replay keeps the research lock's policy
             current.privacy = privacy_policy.check_policy(privacy)
@@ -402,26 +443,6 @@ def _error_summary(exc: BaseException) -> dict[str, str]:
     return {"type": type(exc).__name__, "message": redact(one_line(exc, 500))}
 
 
-
-
-def find_notebook(shell: Any) -> Path | None:
-    """The notebook this kernel runs, as far as the kernel can know: ipykernel's ``__session__`` (JupyterLab,
-    Notebook 7, VS Code) or ``JPY_SESSION_NAME``; None when neither names an existing ``.ipynb``."""
-    candidates = []
-    if shell is not None:
-        candidates.append(shell.user_ns.get("__session__"))
-    candidates.append(os.environ.get("JPY_SESSION_NAME"))
-    for raw in candidates:
-        if not isinstance(raw, str) or not raw.endswith(".ipynb"):
-            continue
-        path = Path(raw)
-        for candidate in (path, Path.cwd() / path, Path.cwd() / path.name):
-            try:
-                if candidate.is_file():
-                    return candidate.resolve()
-            except OSError:
-                continue
-    return None
 
 
 def notebook_positions(path: Path) -> tuple[dict[str, int], dict[str, int]] | None:

@@ -18,6 +18,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from reprotrack.core.text import cell_name
 from reprotrack.kernel.capture.data import distributed_text
 from reprotrack.kernel.context import active
 
@@ -51,9 +52,14 @@ class PanelState:
     splits: int = 0
     lock: str = "not saved"
     distributed: list[Any] = field(default_factory=list)  # run.distributed of the records that have one
+    runs: dict[str, int] = field(default_factory=dict)  # cell id → runs so far
+    reran: dict[str, str] = field(default_factory=dict)  # cell id → its label, for cells run more than once
+    late: list[str] = field(default_factory=list)  # "cell 3 ran after cell 5", bounded
+    latest: tuple[int, str] | None = None  # the furthest notebook position run so far, and its label
 
     def add(self, record: Any) -> None:
         self.cells += 1
+        self._order(record)
         lazy = (getattr(record, "run", None) or {}).get("distributed")
         if lazy:
             self.distributed.append(lazy)
@@ -67,6 +73,30 @@ class PanelState:
                 if len(self.unseeded_named) < MAX_NAMED_WARNINGS:
                     self.unseeded_named.append(f"{_api_name(draw.get('source'))} in {_cell_label(record)}")
 
+    def _order(self, record: Any) -> None:
+        """Re-runs and runs above a cell already run: the hidden state a top-down replay does not recreate."""
+        cell_id = str(getattr(record, "id", ""))
+        self.runs[cell_id] = self.runs.get(cell_id, 0) + 1
+        index = getattr(record, "index", None)
+        if self.runs[cell_id] > 1 and (cell_id in self.reran or len(self.reran) < MAX_NAMED_WARNINGS):
+            self.reran.setdefault(cell_id, cell_name(index) if isinstance(index, int) else _cell_label(record))
+        if not isinstance(index, int):
+            return
+        if self.latest is not None and index < self.latest[0] and len(self.late) < MAX_NAMED_WARNINGS:
+            note = f"{cell_name(index)} ran after {self.latest[1]}"
+            if note not in self.late:
+                self.late.append(note)
+        if self.latest is None or index > self.latest[0]:
+            self.latest = (index, cell_name(index))
+
+    def order_text(self) -> str:
+        """``cell 5 ran twice; cell 3 ran after cell 5`` (bounded), or '' for a clean top-down run."""
+        told = []
+        for cell_id, label in self.reran.items():
+            times = self.runs.get(cell_id, 0)
+            told.append(f"{label} ran {'twice' if times == 2 else f'{times} times'}")
+        return "; ".join(told + self.late)
+
     def texts(self) -> dict[str, str]:
         """Plain text per label (the HTML labels escape it; the text fallback joins it)."""
         unseeded = "no unseeded randomness"
@@ -78,7 +108,8 @@ class PanelState:
         lazy = distributed_text(self.distributed)
         return {
             "title": "reprotrack",
-            "cells": f"{self.cells} cell{'s' * (self.cells != 1)} tracked{errors}",
+            "cells": f"{self.cells} cell{'s' * (self.cells != 1)} tracked{errors}"
+                     + (f" ({order})" if (order := self.order_text()) else ""),
             "seeds": f"{self.seeds} seed{'s' * (self.seeds != 1)} set",
             "unseeded": unseeded,
             "data": f"{self.data} data change{'s' * (self.data != 1)}" + (f" ({lazy})" if lazy else ""),
@@ -111,7 +142,11 @@ class Panel:
         from IPython.display import display
 
         texts = self.state.texts()
-        if self.mode == "widget":
+        if self.mode == "widget" and self.widget is not None:  # shown again (the start cell re-run): same model
+            bundle = dict(self.widget._repr_mimebundle_() or {})
+            bundle["text/plain"] = _TextLine(texts).line
+            display(bundle, raw=True, metadata=PANEL_METADATA)
+        elif self.mode == "widget":
             import ipywidgets as widgets
 
             self.labels = {
@@ -182,11 +217,15 @@ def attach_panel(session: Any, mode: str | None = None) -> Panel | None:
 
     ``mode`` is ``"widget"``, ``"text"`` or None to choose: widgets in a kernel that has ipywidgets, the
     text line in a kernel without it, nothing outside a kernel (terminal IPython), in a replay, when
-    ``REPROTRACK_PANEL=0``, or when the session already has a panel. Never raises.
+    ``REPROTRACK_PANEL=0``. A session that has a panel already shows that one again (``%reprotrack start``
+    re-run while tracking: the cell's old output, the panel, was cleared). Never raises.
     """
     try:
-        if any(isinstance(listener, Panel) for listener in session.listeners):
-            return None
+        existing = current_panel(session)
+        if existing is not None:
+            if choose_mode(session) is not None and not existing.failed:
+                existing.show()
+            return existing
         if mode is None:
             mode = choose_mode(session)
         if mode is None:
@@ -243,11 +282,12 @@ def _api_name(source: Any) -> str:
 
 
 def _cell_label(record: Any) -> str:
-    count = getattr(record, "execution_count", None)
-    if isinstance(count, int):
-        return f"In [{count}]"
+    """``cell 6 [12]``: the notebook's numbering, with the execution count the notebook shows beside it."""
     index = getattr(record, "index", None)
-    return f"cell {index + 1}" if isinstance(index, int) else f"run {getattr(record, 'order', '?')}"
+    count = getattr(record, "execution_count", None)
+    if not isinstance(index, int):
+        return f"In [{count}]" if isinstance(count, int) else f"run {getattr(record, 'order', '?')}"
+    return cell_name(index, count)
 
 
 def _html(key: str, text: str) -> str:

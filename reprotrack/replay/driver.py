@@ -28,7 +28,7 @@ from typing import Any, Callable
 from reprotrack import store
 from reprotrack.core import lockfile
 from reprotrack.core.lockfile import Lock
-from reprotrack.core.text import one_line
+from reprotrack.core.text import cell_name, one_line
 from reprotrack.errors import ExecutionError, ReprotrackError
 from reprotrack.kernel.context import is_control_cell
 from reprotrack.replay import leftovers
@@ -84,6 +84,7 @@ class NotebookCell:
     id: str | None
     sha256: str
     control: bool
+    starts: bool = False  # a control cell that starts tracking (``%reprotrack start``)
 
 
 def code_cells(nb: Any, *, with_ids: bool = True) -> list[NotebookCell]:
@@ -94,7 +95,9 @@ def code_cells(nb: Any, *, with_ids: bool = True) -> list[NotebookCell]:
             continue
         source = cell.source
         cid = cell.get("id") if with_ids else None
-        cells.append(NotebookCell(index, cid if isinstance(cid, str) else None, lockfile.sha256_text(source), is_control_cell(source)))
+        control = is_control_cell(source)
+        cells.append(NotebookCell(index, cid if isinstance(cid, str) else None, lockfile.sha256_text(source), control,
+                                  control and "%reprotrack start" in source))
     return cells
 
 
@@ -103,9 +106,12 @@ def plan(cells: list[NotebookCell], research: Lock | None = None, order: str = "
 
     With one: each research record mapped to a notebook cell (by id, else source sha256, else its recorded
     position, so a cell whose source changed still runs where it was); records with no cell are skipped (the
-    diff says cell-missing), and so are cells the research never ran, except reprotrack's own control cells
-    (``%reprotrack checkpoint``…) and the preamble before the first recorded cell, which the research ran
-    before ``%reprotrack start``: it runs untracked. ``order="notebook"`` runs every code cell top-down.
+    diff says cell-missing). A cell the research never ran is never skipped: a replay must not pass a
+    notebook whose code it did not run. It runs, tracked, in its notebook position (before the first step
+    that stands below it), so the diff reports it as ``cell-added`` with what it changed downstream;
+    reprotrack's own control cells run there too, and the preamble before the first recorded cell (what
+    the research ran before ``%reprotrack start``) runs untracked. ``order="notebook"`` runs every code
+    cell top-down.
     """
     if order not in ("recorded", "notebook"):
         raise ReprotrackError(f"unknown order {order!r}: use recorded or notebook")
@@ -136,8 +142,12 @@ def plan(cells: list[NotebookCell], research: Lock | None = None, order: str = "
         return []
     first = min(sequence)
     ran = set(sequence)
-    extras = [c for c in cells if c.index not in ran and (c.control or c.index < first)]
-    untracked = {c.index for c in extras if c.index < first and not c.control}
+    extras = [c for c in cells if c.index not in ran]
+    # the preamble research ran before tracking: above its ``%reprotrack start`` (when the notebook has one
+    # above the first recorded cell), else above the first recorded cell; a cell inserted between the start
+    # and the first recorded cell is tracked like any other cell research never ran
+    start = max((c.index for c in cells if c.starts and c.index < first), default=first)
+    untracked = {c.index for c in extras if c.index < start and not c.control}
     if order == "notebook":
         # "Restart & Run All": every code cell top-down, the ones research never ran included (the diff
         # says cell-added); the preamble before the first recorded cell stays untracked
@@ -272,10 +282,10 @@ async def _run(notebook, nb, has_ids, steps, setup, lock_out, partial, kernel, t
                     status = "error" if client.reply_status == "error" else "ok"
                 except CellTimeoutError:
                     status = "timeout"
-                    result.execution_error = f"cell {step.index} timed out after {timeout:g} s"
+                    result.execution_error = f"{cell_name(step.index)} timed out after {timeout:g} s"
                 except DeadKernelError:
                     status = "died"
-                    result.execution_error = f"the kernel died while running cell {step.index}"
+                    result.execution_error = f"the kernel died while running {cell_name(step.index)}"
                 run_ = CellRun(step.index, cell.get("id"), status, round(time.perf_counter() - t0, 3))
                 result.runs.append(run_)
                 if progress is not None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from reprotrack.batch import STATUS_BY_EXIT, BatchResult, NotebookOutcome
+from reprotrack.core.text import cell_name
 from reprotrack.core.text import escaped as clean
 from reprotrack.report.junit import render_junit
 
@@ -47,7 +48,7 @@ def _detail(o: NotebookOutcome) -> str:
     if report.status == "differs":
         first = report.first_divergence or {}
         root = next((f for f in report.roots() if f.severity == "error"), None) or (report.roots() or [None])[0]
-        at = f"cell {first.get('cell_index')}" if first.get("cell_index") is not None else "end of run"
+        at = cell_name(first.get("cell_index")) if first.get("cell_index") is not None else "end of run"
         why = f" {root.kind}/{root.cause} {clean(root.subject)}" if root is not None else ""
         return f"first divergence at {at}:{why}; {len(report.findings)} finding(s) ({took})"
     warn = f", {len(report.findings)} warning(s)" if report.findings else ""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from html import escape
 
+from reprotrack.core.text import cell_name
 from reprotrack.core.text import escaped as clean
 from reprotrack.report.order import ordered_roots, where
 from reprotrack.report.svg import column_pairs, histogram_svg
@@ -68,7 +69,7 @@ def _summary(report) -> str:
     first = report.first_divergence
     if first:
         ident = f" ({_e(first.get('cell_id'))})" if first.get("cell_id") else ""
-        at = f"cell {_e(first.get('cell_index'))}{ident}" if first.get("cell_index") is not None else "the environment"
+        at = f"{_e(cell_name(first.get('cell_index')))}{ident}" if first.get("cell_index") is not None else "the environment"
         if first.get("checkpoint"):
             at = f"checkpoint {_e(first['checkpoint'])}"
         text += f"<p>First divergence: <strong>{at}</strong>, finding {_e(first.get('finding'))}.</p>"
@@ -83,10 +84,11 @@ def _timeline(report) -> str:
         state = row.get("state", "ok")
         if row.get("replay") == "missing" or row.get("research") == "missing":
             state = "error" if state == "error" else "missing"
-        tip = f"cell {row.get('index')} ({row.get('id')}): research {row.get('research')}, replay {row.get('replay')}"
+        tip = f"{cell_name(row.get('index'), fallback='?')} ({row.get('id')}): research {row.get('research')}, replay {row.get('replay')}"
         if row.get("findings"):
             tip += "; findings " + ", ".join(row["findings"])
-        boxes.append(f'<div class="cell c-{_e(state)}" title="{_e(tip)}">{_e(row.get("index"))}</div>')
+        shown = row["index"] + 1 if isinstance(row.get("index"), int) else "?"  # the notebook's own numbering
+        boxes.append(f'<div class="cell c-{_e(state)}" title="{_e(tip)}">{_e(shown)}</div>')
     return "<h2>Cells, in the order they ran</h2><div class=\"timeline\">" + "".join(boxes) + "</div>"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from reprotrack.core.text import cell_name
 from reprotrack.core.text import escaped as clean
 
 
@@ -24,7 +25,7 @@ def render_junit(report) -> str:
         cases.append((label, found))
     for row in report.cells:
         ident = f" ({clean(row.get('id'))})" if row.get("id") else ""
-        label = f"cell {row.get('index')}{ident}" if row.get("index") is not None else f"cell{ident}"
+        label = f"{cell_name(row.get('index'))}{ident}" if row.get("index") is not None else f"cell{ident}"
         found = [by_id[i] for i in row.get("findings", []) if i in by_id]
         seen.update(f.id for f in found)
         cases.append((label, found))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reprotrack.core.lockfile import Lock
-from reprotrack.core.text import one_line
+from reprotrack.core.text import cell_name, one_line
 
 
 def render_lock_json(lock: Lock) -> str:
@@ -41,7 +41,7 @@ def render_lock_text(lock: Lock) -> str:
         lines.append("git: not in a repository")
     lines.append(f"cells: {len(lock.cells)} run(s)")
     for cell in sorted(lock.cells, key=lambda c: c.order):
-        where = f"[{cell.index}]" if cell.index is not None else "[?]"
+        where = cell_name(cell.index, cell.execution_count).removeprefix("cell ")
         facts = []
         if cell.seeds:
             facts.append("seeds " + ", ".join(f"{one_line(s.get('api'), 40)}={one_line(s.get('value'), 20)}" for s in cell.seeds[:4]))
@@ -57,7 +57,7 @@ def render_lock_text(lock: Lock) -> str:
         if cell.status != "ok":
             err = cell.error or {}
             facts.append(f"{cell.status}: {one_line(err.get('type', ''), 40)} {one_line(err.get('message', ''), 60)}".rstrip())
-        lines.append(f"  #{cell.order:<3} cell {where:<5} {one_line(cell.id, 24):<24} " + ("; ".join(facts) or "-"))
+        lines.append(f"  #{cell.order:<3} cell {where:<9} {one_line(cell.id, 24):<24} " + ("; ".join(facts) or "-"))
     if lock.checkpoints:
         at = lock.checkpoint_at or {}
         lines.append("checkpoints: " + ", ".join(one_line(k, 40) + (f" (after #{at[k]})" if k in at else "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from reprotrack.core.text import cell_name
 from reprotrack.core.text import escaped as clean
 
 
@@ -20,7 +21,7 @@ def where(finding) -> str:
     """``cell 3 (load)`` / ``environment`` / ``checkpoints``: where a finding is, for headings."""
     if finding.cell_index is not None:
         ident = f" ({clean(finding.cell_id)})" if finding.cell_id else ""
-        return f"cell {finding.cell_index}{ident}"
+        return f"{cell_name(finding.cell_index)}{ident}"
     if finding.kind == "environment":
         return "environment"
     checkpoint = (finding.evidence or {}).get("checkpoint")

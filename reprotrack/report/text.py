@@ -5,6 +5,7 @@ lock-derived string goes through ``clean`` first, so a hostile name cannot drive
 
 from __future__ import annotations
 
+from reprotrack.core.text import cell_name
 from reprotrack.core.text import escaped as clean
 from reprotrack.report.order import ordered_roots, where
 
@@ -56,7 +57,7 @@ def _headline(report, paint) -> str:
         where_text = f" — first divergence at checkpoint {clean(first['checkpoint'])}"
     elif first.get("cell_index") is not None:
         ident = f" ({clean(first.get('cell_id'))})" if first.get("cell_id") else ""
-        where_text = f" — first divergence at cell {first['cell_index']}{ident}"
+        where_text = f" — first divergence at {cell_name(first['cell_index'])}{ident}"
     roots = len([r for r in report.roots() if r.severity == "error"])
     return paint("reprotrack: DIFFERS", "error") + f"{where_text}; {n} finding(s), {roots} root cause(s)."
 

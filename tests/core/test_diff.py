@@ -366,3 +366,78 @@ def test_variables_are_compared_only_when_both_sides_recorded_them():
     assert environment_differences(old, now) == []
     [f] = environment_differences(ENV, now)
     assert (f.cause, f.subject, f.severity) == ("platform", "LANG", "warning")
+
+
+def test_only_the_packages_the_users_code_imported_are_compared():
+    research = {**copy.deepcopy(ENV), "user_packages": ["numpy"]}
+    research["packages"].update({"ipywidgets": "8.1.0", "packaging": "24.0", "tornado": "6.4"})
+    script = {**copy.deepcopy(ENV), "user_packages": ["numpy"]}  # no kernel, no panel
+    del script["packages"]["pandas"]
+    assert environment_differences(research, script) == []
+    script["packages"]["numpy"] = "2.0.0"
+    [f] = environment_differences(research, script)
+    assert (f.cause, f.subject) == ("package-version", "numpy")
+    old = copy.deepcopy(ENV)  # a lock without the key: today's rules on the side that has none
+    assert [f.subject for f in environment_differences(old, {**script, "user_packages": None})] == ["numpy", "pandas"]
+
+
+def test_parts_of_a_split_that_moved_rows_are_other_rows_not_the_same_rows_reordered():
+    df, y = frame(40), pd.Series(np.tile([0, 1], 20), name="label")
+    train_a, test_a = np.arange(30), np.arange(30, 40)
+    train_b, test_b = np.r_[0:28, 31, 30], np.r_[28, 29, 32:40]  # labels 0,1 out; 1,0 in: same multiset
+    a = pipeline(df, split_seed=None, split=(train_a, test_a))
+    b = pipeline(df, split_seed=None, split=(train_b, test_b))
+    for lk, train in ((a, train_a), (b, train_b)):
+        lk.cells[2].randomness = [{"source": "sklearn.model_selection.train_test_split", "seeded": False}]
+        lk.cells[2].data = {"y_train": fingerprint(y.iloc[train].reset_index(drop=True))}
+        lk.cells[3].data = {"y_seen": fingerprint(y.iloc[train].reset_index(drop=True))}
+    report = compare(a, b)
+    split = by_cause(report, "split-changed")
+    assert "4 row(s) moved between train and test" in split.message
+    described = [(f.cause, f.subject, f.message) for f in report.findings]
+    assert not [f for f in report.findings if f.cause == "rows-reordered"], described
+    for name in ("y_train", "y_seen"):
+        [f] = [f for f in report.findings if f.subject == name]
+        assert f.cause == "values-changed" and "holds other rows" in f.message and "moved 4 row(s)" in f.message
+        assert "same rows in another order" not in f.message
+
+
+def test_seed_fixes_read_as_code():
+    from reprotrack.core.diff.cells import seed_call
+
+    assert seed_call("sklearn.model_selection.train_test_split(random_state=)", [0]) == \
+        "train_test_split(..., random_state=0)"
+    assert seed_call("sklearn.ensemble.RandomForestClassifier(random_state=)", [None, 3]) == \
+        "RandomForestClassifier(..., random_state=3)"
+    assert seed_call("numpy.random.seed", [0, 1]) == "numpy.random.seed(0) then numpy.random.seed(1)"
+    api = "sklearn.model_selection.train_test_split(random_state=)"
+    a = lock(cell(0, seeds=[{"api": api, "value": 0}]))
+    b = lock(cell(0, seeds=[{"api": api, "value": 1}]))
+    f = by_cause(compare(a, b), "seed-changed")
+    assert f.fix == "Use the research seed: train_test_split(..., random_state=0)."
+    added = by_cause(compare(lock(cell(0)), b), "seed-changed")
+    # people read the notebook's numbering (the first cell is cell 1); JSON keeps the 0-based cell_index
+    assert added.cell_index == 0 and added.message.endswith("research did not seed it in cell 1.")
+
+
+def test_reruns_and_out_of_order_runs_are_told_plainly_and_a_top_down_replay_that_matches_reproduces():
+    from reprotrack.core.diff.matching import order_notes
+
+    x = {"x": fingerprint(2)}
+    research = lock(cell(0, "x = 1", order=1), cell(1, "x = 2", order=2, data=x), cell(1, "x = 2", order=3, data=x),
+                    cell(2, "y = 3", order=4), cell(0, "x = 1", order=5), cell(2, "y = 3", order=6))
+    assert order_notes(research.cells) == ["cell 1 ran twice", "cell 2 ran twice", "cell 3 ran twice",
+                                           "cell 1 ran after cell 3"]
+    assert order_notes(research.cells, limit=2) == ["cell 1 ran twice", "cell 2 ran twice", "2 more"]
+    assert order_notes(research.cells[:3]) == ["cell 2 ran twice"]
+    top_down = lock(cell(0, "x = 1", order=1), cell(1, "x = 2", order=2, data=x), cell(2, "y = 3", order=3))
+    report = compare(research, top_down)
+    described = [(f.cause, f.severity, f.message) for f in report.findings]
+    assert report.status == "reproduced", described
+    order = by_cause(report, "execution-order")
+    assert "cell 2 ran twice" in order.message and "cell 1 ran after cell 3" in order.message
+    missing = [f for f in report.findings if f.cause == "cell-missing"]
+    assert missing and all(f.severity == "warning" and f.upstream_of == order.id for f in missing), described
+    assert "ran it 1 time(s)" in missing[0].message
+    # a run the replay never made at all is still an error
+    assert compare(research, lock(cell(0, "x = 1", order=1), cell(2, "y = 3", order=2))).status == "differs"

@@ -126,7 +126,7 @@ def test_a_kernel_that_dies_is_exit_3_with_a_partial_failed_report(tmp_path, cap
     assert code == 3
     report = json.loads(captured.out)
     assert report["status"] == "failed" and set(report) >= REPORT_KEYS
-    assert "died while running cell 1" in captured.err and "Traceback" not in captured.err
+    assert "died while running cell 2" in captured.err and "Traceback" not in captured.err
     assert report["findings"]  # the partial replay is still diffed: cell a ran, the rest is accounted for
     assert [c.id for c in store.read_lock(replay_lock).cells] == ["a"]
 

@@ -56,14 +56,14 @@ def test_a_terminal_gets_one_coloured_line_per_cell(terminal):
     assert show is not None
     show(1, 3, CellRun(0, "load", "ok", 0.42))
     show(2, 3, CellRun(1, None, "error", 1.0))
-    assert terminal.read() == "[1/3] cell 0 (load) … \x1b[32mok\x1b[0m 0.4s\n[2/3] cell 1 … \x1b[33merror\x1b[0m 1.0s\n"
+    assert terminal.read() == "[1/3] cell 1 (load) … \x1b[32mok\x1b[0m 0.4s\n[2/3] cell 2 … \x1b[33merror\x1b[0m 1.0s\n"
 
 
 @pytest.mark.parametrize("variable, value", [("NO_COLOR", "1"), ("TERM", "dumb")])
 def test_no_color_and_dumb_terminals_get_progress_without_escapes(terminal, monkeypatch, variable, value):
     monkeypatch.setenv(variable, value)
     terminal.progress()(1, 1, CellRun(0, "load", "timeout", 2.0))
-    assert terminal.read() == "[1/1] cell 0 (load) … timeout 2.0s\n"
+    assert terminal.read() == "[1/1] cell 1 (load) … timeout 2.0s\n"
 
 
 def test_an_empty_no_color_does_not_disable_colour(terminal, monkeypatch):
@@ -75,7 +75,7 @@ def test_an_empty_no_color_does_not_disable_colour(terminal, monkeypatch):
 def test_a_hostile_cell_id_cannot_drive_the_terminal(terminal, monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
     terminal.progress()(1, 1, CellRun(0, "x\x1b]0;owned\x07\x1b[2J", "ok", 0.0))
-    assert terminal.read() == "[1/1] cell 0 (x\\x1b]0;owned\\x07\\x1b[2J) … ok 0.0s\n"
+    assert terminal.read() == "[1/1] cell 1 (x\\x1b]0;owned\\x07\\x1b[2J) … ok 0.0s\n"
 
 
 @pytest.mark.parametrize("stream", [io.StringIO(), subprocess.PIPE], ids=["file", "pipe"])
@@ -103,14 +103,14 @@ def test_record_and_verify_show_progress_on_a_terminal(tmp_path):
     code, out, err = _on_terminal([*command, "record", str(nb)], env)
     assert code == 0, err
     lines = [line for line in err.splitlines() if line.startswith("[")]
-    assert lines[0].startswith("[1/2] cell 0 (seed) … \x1b[32mok\x1b[0m ")
-    assert lines[1].startswith("[2/2] cell 1 (draw) … \x1b[32mok\x1b[0m ")
+    assert lines[0].startswith("[1/2] cell 1 (seed) … \x1b[32mok\x1b[0m ")
+    assert lines[1].startswith("[2/2] cell 2 (draw) … \x1b[32mok\x1b[0m ")
     assert "recorded 2 cell run(s)" in out and "\x1b[" not in out  # stdout is a pipe
 
     env["NO_COLOR"] = "1"
     code, out, err = _on_terminal([*command, "verify", str(nb)], env, stdout_too=True)
     assert code == 0, out
-    assert "[1/2] cell 0 (seed) … ok " in out and "[2/2] cell 1 (draw) … ok " in out
+    assert "[1/2] cell 1 (seed) … ok " in out and "[2/2] cell 2 (draw) … ok " in out
     assert "reprotrack: REPRODUCED" in out and "\x1b[" not in out
 
 

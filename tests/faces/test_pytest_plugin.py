@@ -57,12 +57,12 @@ def test_locked_notebooks_are_tests_with_readable_failures_and_junit(project, py
     assert "\x1b[" not in out  # no colour in logs
 
     drift = _section(out, "drift.ipynb")
-    assert "reprotrack: DIFFERS — first divergence at cell 1 (draw)" in drift
+    assert "reprotrack: DIFFERS — first divergence at cell 2 (draw)" in drift
     assert "randomness/unseeded-randomness" in drift and "Fix: Seed it" in drift
     assert "Traceback" not in drift and "runtest" not in drift
 
     dies = _section(out, "dies.ipynb")
-    assert "reprotrack: the notebook could not be executed:" in dies and "died while running cell 1" in dies
+    assert "reprotrack: the notebook could not be executed:" in dies and "died while running cell 2" in dies
     assert "reprotrack: FAILED" in dies
 
     cases = {case.get("name"): case for case in ET.parse(xml_path).getroot().iter("testcase")}
@@ -71,10 +71,10 @@ def test_locked_notebooks_are_tests_with_readable_failures_and_junit(project, py
     failure = cases["drift.ipynb"].find("failure")
     assert failure.get("message").startswith("reprotrack: DIFFERS")
     assert "unseeded-randomness" in failure.text
-    assert "died while running cell 1" in cases["dies.ipynb"].find("failure").get("message")
+    assert "died while running cell 2" in cases["dies.ipynb"].find("failure").get("message")
     properties = {p.get("name"): p.get("value") for p in cases["drift.ipynb"].iter("property")}
     assert properties["reprotrack_status"] == "differs"
-    assert properties["reprotrack_first_divergence"] == "cell 1"
+    assert properties["reprotrack_first_divergence"] == "cell 2"
     assert properties["reprotrack_lock"] == "notebooks/drift.reprotrack.lock"  # relative to the rootdir
 
 

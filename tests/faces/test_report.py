@@ -92,10 +92,10 @@ def test_junit_has_one_testcase_per_cell_and_failures_carry_the_messages():
     report = differing()
     root = ET.fromstring(render(report, "junit"))
     names = [c.get("name") for c in root.iter("testcase")]
-    assert names == ["environment", "cell 0 (c0)", "cell 1 (c1)", "cell 2 (c2)", "cell 3 (c3)"]
+    assert names == ["environment", "cell 1 (c0)", "cell 2 (c1)", "cell 3 (c2)", "cell 4 (c3)"]
     failed = {c.get("name"): c.find("failure") for c in root.iter("testcase") if c.find("failure") is not None}
-    assert set(failed) == {"environment", "cell 1 (c1)", "cell 3 (c3)"}
-    assert "input-file-changed" in failed["cell 1 (c1)"].text and "root cause" in failed["cell 1 (c1)"].text
+    assert set(failed) == {"environment", "cell 2 (c1)", "cell 4 (c3)"}
+    assert "input-file-changed" in failed["cell 2 (c1)"].text and "root cause" in failed["cell 2 (c1)"].text
     assert root.get("failures") == "3"
 
 

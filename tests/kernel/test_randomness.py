@@ -105,7 +105,7 @@ def test_each_unseeded_pattern_is_caught_in_its_cell(ip, capsys, src, source, fi
     assert source in [r["source"] for r in unseeded]
     out = capsys.readouterr()
     lines = warnings_in(out.out + out.err)
-    assert lines == [f"reprotrack: cell [{cell.execution_count}] drew unseeded randomness from {source}; " + lines[0].split("; ", 1)[1]]
+    assert lines == [f"reprotrack: In [{cell.execution_count}] drew unseeded randomness from {source}; " + lines[0].split("; ", 1)[1]]
     assert fix in lines[0]
     assert len(cell.notes) == 1 and source in cell.notes[0]
 

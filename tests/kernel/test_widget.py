@@ -52,6 +52,34 @@ def test_widget_panel_state_follows_the_records(session):
     assert "reprotrack" in panel.text() and "In [2]" in panel.text()
 
 
+def test_reruns_and_out_of_order_runs_are_said_in_the_notebooks_numbering(session):
+    panel = attach_panel(session, mode="widget")
+
+    def run_of(cell_id: str, index: int, order: int, **facts) -> CellRecord:
+        return CellRecord(id=cell_id, order=order, source_sha256="0" * 64, index=index, execution_count=order + 3,
+                          **facts)
+
+    for order, (cid, index) in enumerate([("a", 0), ("e", 4), ("e", 4), ("c", 2)], 1):
+        panel(session, run_of(cid, index, order, randomness=[{"source": "random.random()", "seeded": False}]))
+    values = _values(panel)
+    assert values["cells"] == "4 cells tracked (cell 5 ran twice; cell 3 ran after cell 5)"
+    assert "random.random() in cell 1 [4]" in values["unseeded"] and "+1 more" in values["unseeded"]
+    for order in range(5, 40):  # bounded however the research went
+        panel(session, run_of(f"x{order % 9}", order % 7, order))
+    assert len(_values(panel)["cells"]) < 200 and len(_values(panel)["unseeded"]) < 200
+
+
+def test_status_says_how_the_run_departed_from_top_down(ip, tmp_path, capsys):
+    nb = write_notebook(tmp_path / "study.ipynb", ["a = 1", "b = 2", "c = 3"], ids=["a", "b", "c"])
+    ip.user_ns["__session__"] = str(nb)
+    run(ip, "%reprotrack start")
+    for cell_id in ("a", "c", "c", "b"):
+        ip.run_cell({"a": "a = 1", "b": "b = 2", "c": "c = 3"}[cell_id], store_history=True, cell_id=cell_id)
+    capsys.readouterr()
+    run(ip, "%reprotrack status")
+    assert "4 cell run(s) (cell 3 ran twice; cell 2 ran after cell 3)" in capsys.readouterr().out
+
+
 def test_only_changed_labels_are_sent(session):
     panel = attach_panel(session, mode="widget")
     before = panel.updates
@@ -126,8 +154,10 @@ def test_terminal_ipython_shows_nothing_extra(ip, capsys):
 
 
 def test_one_panel_per_session_and_opt_out(session, monkeypatch):
-    assert attach_panel(session, mode="widget") is not None
-    assert attach_panel(session, mode="widget") is None
+    first = attach_panel(session, mode="widget")
+    assert first is not None
+    assert attach_panel(session, mode="widget") is first  # kept (shown again where a kernel can show it)
+    assert [listener for listener in session.listeners if isinstance(listener, Panel)] == [first]
     other = Session(session.shell)
     assert widget.choose_mode(other, environ={"REPROTRACK_PANEL": "0"}) is None
     other.mode = "replay"
@@ -156,11 +186,15 @@ def test_kernel_shows_a_widget_panel(tmp_path):
             "from reprotrack.kernel.widget import current_panel\n"
             "p = current_panel()\n"
             "print(p.mode, '|', p.labels['cells'].get_state()['value'], '|', p.labels['unseeded'].value)",
+            "%reprotrack start",  # run again while tracking
         ],
     )
     nb = execute_notebook(path)
-    (found,) = _panel_outputs(nb)
+    found, again = _panel_outputs(nb)
     index, output = found
+    assert again[0] == 4 and "already tracking" in "".join(o.get("text", "") for o in nb.cells[4].outputs)
+    view = "application/vnd.jupyter.widget-view+json"
+    assert again[1]["data"][view]["model_id"] == output["data"][view]["model_id"]  # the same panel, kept
     assert index == 1 and output["output_type"] == "display_data"
     assert "application/vnd.jupyter.widget-view+json" in output["data"]
     assert output["data"]["text/plain"].startswith("reprotrack · 0 cells tracked")  # readable without widgets

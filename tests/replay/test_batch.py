@@ -43,7 +43,7 @@ def test_several_notebooks_in_parallel_one_summary_and_a_combined_junit(folder, 
     assert code == 2, captured  # worst of 0, 0, 1 (differs) and 2 (no lock)
     lines = captured.out.splitlines()
     assert [line.split()[0] for line in lines[:4]] == ["REPRODUCED", "REPRODUCED", "DIFFERS", "ERROR"]
-    assert "first divergence at cell 1" in lines[2] and "no lock" in lines[3]
+    assert "first divergence at cell 2" in lines[2] and "no lock" in lines[3]
     assert lines[-1].startswith("reprotrack: 4 notebook(s)") and lines[-1].endswith("exit 2")
     suites = ET.parse(out).getroot()
     assert suites.tag == "testsuites" and len(suites) == 4

@@ -54,15 +54,23 @@ def test_notebook_order_runs_each_recorded_cell_once_top_down():
 def test_cells_match_by_source_when_ids_differ_and_by_position_when_the_source_changed():
     research = _lock(("src-aaa", "x = 1", 2), ("old-id", "y = x + 100", 3))
     steps = replay.plan(_cells(SOURCES, ["n0", "n1", "n2", "n3", "n4"]), research)
-    # x by its source, the edited y by its recorded position; the preamble (imports) runs untracked
-    assert [(s.index, s.tracked) for s in steps] == [(0, True), (1, False), (2, True), (3, True), (4, True)]
+    # x by its source, the edited y by its recorded position; imports, below %reprotrack start and never
+    # recorded, was not run by research while tracking: it runs tracked (the diff says cell-added)
+    assert [(s.index, s.tracked) for s in steps] == [(0, True), (1, True), (2, True), (3, True), (4, True)]
+    # above the start cell it is the preamble research ran before tracking: untracked
+    moved = ["import os", "%load_ext reprotrack\n%reprotrack start", "x = 1", "y = x + 100", "%reprotrack save"]
+    steps = replay.plan(_cells(moved, ["n0", "n1", "n2", "n3", "n4"]), research)
+    assert [(s.index, s.tracked) for s in steps] == [(0, False), (1, True), (2, True), (3, True), (4, True)]
 
 
-def test_records_without_a_cell_are_skipped_and_unrun_cells_stay_unrun():
+def test_records_without_a_cell_are_skipped_and_cells_research_never_ran_run_where_they_stand():
     research = _lock(("x", "x = 1", 2), ("gone", "z = 3", 9))
     steps = replay.plan(_cells(SOURCES, IDS), research)
-    assert [s.index for s in steps] == [0, 1, 2, 4]
-    assert [s.tracked for s in steps] == [True, False, True, True]
+    # y (3) was never run in research: it runs tracked in its notebook position, the diff says cell-added
+    assert [s.index for s in steps] == [0, 1, 2, 3, 4]
+    assert [s.tracked for s in steps] == [True, True, True, True, True]
+    inserted = _lock(("imports", "import os", 1), ("y", "y = x + 1", 3), ("x", "x = 1", 2))
+    assert [s.index for s in replay.plan(_cells(SOURCES + ["w = 0"], IDS + ["new"]), inserted)] == [0, 1, 3, 2, 4, 5]
     assert replay.plan(_cells(SOURCES, IDS), _lock(("gone", "z = 3", 9))) == []
 
 
@@ -113,7 +121,7 @@ def test_a_kernel_that_dies_leaves_a_partial_lock_and_no_new_research_lock(tmp_p
     nb = write_notebook(tmp_path / "dies.ipynb", ["import numpy as np\nnp.random.seed(1)", "import os\nos._exit(1)", "z = 1"])
     result = record_notebook(nb)
     assert result.exit_code == 3
-    assert "died while running cell 1" in result.replay.execution_error
+    assert "died while running cell 2" in result.replay.execution_error
     assert [r.status for r in result.replay.runs] == ["ok", "died"]
     partial = result.replay.lock
     assert [c.index for c in partial.cells] == [0]

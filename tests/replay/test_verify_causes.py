@@ -170,7 +170,9 @@ def _edit_environment(study: Path, change) -> Path:
 
 @pytest.mark.parametrize("cause,change", [
     ("package-version", lambda env: env["packages"].__setitem__("numpy", "1.21.0")),
-    ("package-missing", lambda env: env["packages"].__setitem__("lightgbm", "4.3.0")),
+    # a package the research code imported (so also in user_packages) that staging does not have
+    ("package-missing", lambda env: (env["packages"].__setitem__("lightgbm", "4.3.0"),
+                                     env.setdefault("user_packages", []).append("lightgbm"))),
     ("python-version", lambda env: env.__setitem__("python", "3.9.18")),
     ("platform", lambda env: env["platform"].__setitem__("machine", "arm64")),
     ("blas-threads", lambda env: [pool.__setitem__("num_threads", 64) for pool in env.get("threadpools") or []]),
@@ -217,27 +219,38 @@ def test_a_changed_source_says_what_it_did_downstream(study, monkeypatch):
     assert any(f.upstream_of and f.cell_index == 5 for f in report.findings)
 
 
-def test_a_cell_the_notebook_lost_and_one_it_gained(study, monkeypatch):
+def test_a_cell_the_notebook_lost_and_cells_it_gained_are_run_and_reported(study, monkeypatch):
     import nbformat
 
     monkeypatch.setenv("RT_SCENARIO", "base")
 
     def edit(nb):
         del nb.cells[6]  # the report cell is gone
+        nudge = nbformat.v4.new_code_cell("df = df.iloc[:-5]")  # inserted after the research run
+        nudge.id = "nudge"
+        nb.cells.insert(4, nudge)
         extra = nbformat.v4.new_code_cell("print('a new cell')")
         extra.id = "extra"
         nb.cells.insert(1, extra)  # and a new one sits above the others, shifting every position
     _rewrite(study, edit)
     for order in ("recorded", "notebook"):
-        report = verify_notebook(study, order=order).report
+        result = verify_notebook(study, order=order)
+        report = result.report
         described = [(f.cell_index, f.cause, f.subject, f.upstream_of, f.message) for f in report.findings]
+        assert result.exit_code == 1, described
         missing = [f for f in report.findings if f.cause == "cell-missing"]
         assert len(missing) == 1 and missing[0].cell_id == "report", described
-        # the shifted cells were found by their ids: none of them differs
-        assert not [f for f in report.findings if f.cause in ("source-changed", "output-changed")], described
-        added = [f for f in report.findings if f.cause == "cell-added"]
-        # only a top-down replay runs a cell research never ran
-        assert [f.cell_id for f in added] == (["extra"] if order == "notebook" else []), described
+        roots = [f for f in report.findings if not f.upstream_of]
+        # the shifted cells were found by their ids: none of them differs on its own
+        assert not [f for f in roots if f.cause in ("source-changed", "output-changed")], described
+        # a replay never skips code research never ran: both cells run where they stand, and are reported
+        added = {f.cell_id: f for f in report.findings if f.cause == "cell-added"}
+        assert set(added) == {"extra", "nudge"}, described
+        nudge = added["nudge"]
+        assert nudge.cell_index == 5 and report.first_divergence["cell_id"] in ("extra", "nudge"), described
+        consequences = [f for f in report.findings if f.upstream_of == nudge.id or f.upstream_of == added["extra"].id]
+        assert {f.cell_id for f in consequences} >= {"split"}, described
+        assert "Downstream it led to" in nudge.message + added["extra"].message, described
 
 
 def test_a_cell_that_raises_only_in_the_replay_is_a_cell_error(study, monkeypatch):

@@ -17,8 +17,9 @@ from typing import Any
 from reprotrack.core.diff.data import classify
 from reprotrack.core.diff.model import KIND_OF, DiffOptions, Finding
 from reprotrack.core.diff.outputs import compare_outputs
-from reprotrack.core.diff.splits import compare_splits
+from reprotrack.core.diff.splits import compare_splits, moved_rows_message, moved_total
 from reprotrack.core.lockfile import CellRecord
+from reprotrack.core.text import cell_name
 
 
 @dataclass
@@ -30,7 +31,8 @@ class CellDiff:
 
 
 def label(cell: CellRecord | None, index: int | None) -> str:
-    return f"cell {index}" if index is not None else f"cell {cell.id if cell else '?'}"
+    """The cell as the notebook shows it (``cell 6``: 1-based position), for messages people read."""
+    return cell_name(index, fallback=cell.id if cell else None)
 
 
 def compare_pair(a: CellRecord, b: CellRecord, options: DiffOptions) -> CellDiff:
@@ -67,10 +69,23 @@ def compare_pair(a: CellRecord, b: CellRecord, options: DiffOptions) -> CellDiff
         finding = add(out.effects, "split", "split-changed", diff.subject, diff.message,
                       _split_fix(diff.reason, diff.subject), evidence=diff.evidence)
         out.split_reasons[id(finding)] = diff.reason
+        agree_with_split(out.effects, finding)
     if status_a == "ok" and status_b == "ok":
         for cause, subject, message in _outputs(a.outputs, b.outputs, options):
             add(out.effects, "output", cause, subject, message)
     return out
+
+
+def agree_with_split(findings: list[Finding], split: Finding) -> None:
+    """Consequences agree with their root: under a split that moved rows between train and test, a part
+    (``y_train``) whose values only look reordered holds other rows; it is said so, as ``values-changed``."""
+    moved = moved_total(split.evidence)
+    if not moved:
+        return
+    for finding in findings:
+        if finding.cause == "rows-reordered":
+            finding.kind, finding.cause = KIND_OF["values-changed"], "values-changed"
+            finding.message = moved_rows_message(finding.subject, split.subject, moved)
 
 
 def _seeds(a: CellRecord, b: CellRecord, where: str, add) -> None:
@@ -95,14 +110,26 @@ def _seeds(a: CellRecord, b: CellRecord, where: str, add) -> None:
                 continue  # that run raised before it got there: the cell error says so
         if va is None:
             message = f"{api} was seeded with {_values(vb)} now; research did not seed it in {where}."
-            fix = f"Remove the {api} call, or record the notebook again."
+            fix = f"Remove the seed ({seed_call(api, vb)}) as research had none, or record the notebook again."
         elif vb is None:
             message = f"{api} was seeded with {_values(va)} in research; the replay did not seed it in {where}."
-            fix = f"Call {api}({_values(va)}) as research did."
+            fix = f"Seed it as research did: {seed_call(api, va)}."
         else:
             message = f"{api} was seeded with {_values(va)} in research, {_values(vb)} now."
-            fix = f"Use the research seed: {api}({_values(va)})."
+            fix = f"Use the research seed: {seed_call(api, va)}."
         add("seed-changed", api, message, fix, evidence={"research": va, "replay": vb})
+
+
+def seed_call(api: str, values: list[Any]) -> str:
+    """The seeding as code a person can paste: ``train_test_split(..., random_state=0)`` for a keyword
+    seed (recorded as ``sklearn.model_selection.train_test_split(random_state=)``), ``numpy.random.seed(0)``
+    for a seeding call; several values (a cell that seeded twice) are listed as calls."""
+    shown = [v for v in values if v is not None] or values
+    if api.endswith("=)") and "(" in api:
+        callee, _, keyword = api[:-1].rpartition("(")
+        name = callee.rsplit(".", 1)[-1]
+        return " then ".join(f"{name}(..., {keyword}{_values([v])})" for v in shown)
+    return " then ".join(f"{api}({_values([v])})" for v in shown)
 
 
 def _values(values: list[Any]) -> str:

@@ -27,12 +27,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from reprotrack.core.diff.cells import CellDiff, compare_pair, data_differences, label, member_of
+from reprotrack.core.diff.cells import CellDiff, agree_with_split, compare_pair, data_differences, label, member_of
 from reprotrack.core.diff.environment import environment_differences
-from reprotrack.core.diff.matching import Pair, out_of_order, pair_cells
+from reprotrack.core.diff.matching import Pair, order_notes, out_of_order, pair_cells
 from reprotrack.core.diff.model import DiffOptions, Finding, Report
 from reprotrack.core.diff.requirements import requirement_findings
+from reprotrack.core.diff.splits import moved_total
 from reprotrack.core.lockfile import Lock
+from reprotrack.core.text import cell_name
 
 CAUSE_PRIORITY = ("source-changed", "input-file-changed", "seed-changed")
 
@@ -87,6 +89,9 @@ def compare(research: Lock, replay: Lock, options: DiffOptions | None = None, *,
                 continue  # a run that stopped early imported less; env check answers this question
             b.add((-1.0, 0, number), finding)
     pairs = pair_cells(research.cells, replay.cells)
+    replayed: dict[str, int] = {}
+    for record in replay.cells:
+        replayed[record.id] = replayed.get(record.id, 0) + 1
     disorder = out_of_order(research.cells)
     replay_disorder = out_of_order(replay.cells) if disorder is None else None
     failure: Finding | None = None
@@ -95,6 +100,12 @@ def compare(research: Lock, replay: Lock, options: DiffOptions | None = None, *,
     for pair in pairs:
         key = pair.position
         made: list[Finding] = []
+        if disorder is not None and pair.research is not None and pair.research is disorder[0] or \
+                replay_disorder is not None and pair.replay is not None and pair.replay is replay_disorder[0]:
+            order_finding = b.add((key, 0, 0), _order_finding(
+                pair, disorder or replay_disorder, "research" if disorder else "replay",
+                order_notes(research.cells if disorder else replay.cells)))
+            made.append(order_finding)
         if pair.research is None:
             message = f"{label(pair.replay, pair.index)} ran in the replay but not in research."
             made.append(b.add((key, 1, 0), _cell_finding(pair, "cell-added", message,
@@ -107,18 +118,17 @@ def compare(research: Lock, replay: Lock, options: DiffOptions | None = None, *,
                 made.append(failure)
             else:
                 message = f"{label(pair.research, pair.index)} ran in research but not in the replay."
-                if pair.run:
-                    message = (f"Research ran {label(pair.research, pair.index)} {pair.run + 1} times; the replay ran "
-                               "it fewer times.")
+                finding = _cell_finding(pair, "cell-missing", message, "Run every cell of the research run.")
+                if pair.run and replayed.get(pair.research.id):
+                    # a re-run the replay did not repeat (top-down runs each cell once): what the re-run
+                    # changed shows in the results compared; the re-run itself is no difference
+                    finding.message = (f"Research ran {label(pair.research, pair.index)} {pair.run + 1} times; the "
+                                       f"replay ran it {replayed[pair.research.id]} time(s).")
+                    finding.fix = "Nothing to do if the results match; else record the notebook top-down again."
+                    finding.severity = "warning"
                 parent = failure or (order_finding if pair.run else None)
-                made.append(b.add((key, 1, 0), _cell_finding(pair, "cell-missing", message,
-                                                             "Run every cell of the research run."), parent))
+                made.append(b.add((key, 1, 0), finding, parent))
         else:
-            if disorder is not None and pair.research is disorder[0] or \
-                    replay_disorder is not None and pair.replay is replay_disorder[0]:
-                order_finding = b.add((key, 0, 0), _order_finding(pair, disorder or replay_disorder,
-                                                                  "research" if disorder else "replay"))
-                made.append(order_finding)
             diff = compare_pair(pair.research, pair.replay, options)
             for entry in pair.research.seeds or []:
                 if isinstance(entry, dict):
@@ -181,11 +191,11 @@ def _cell_finding(pair: Pair, cause: str, message: str, fix: str) -> Finding:
     return Finding("", pair.index, pair.cell_id, "execution", cause, label(None, pair.index), message, fix)
 
 
-def _order_finding(pair: Pair, disorder, which: str) -> Finding:
+def _order_finding(pair: Pair, disorder, which: str, notes: list[str]) -> Finding:
     late, before = disorder
-    message = (f"In the {which} run cell {late.index} ran after cell {before.index} (run {late.order} after run "
-               f"{before.order}): results may depend on hidden state that running the notebook top-down does not "
-               "recreate.")
+    told = "; ".join(notes) or f"{label(late, late.index)} ran after {label(before, before.index)}"
+    message = (f"The {which} run did not run the notebook once top-down: {told}. Its results may depend on "
+               "that hidden state, which running the notebook top-down does not recreate.")
     return Finding("", pair.index, pair.cell_id, "execution", "execution-order", label(late, late.index), message,
                    "Restart the kernel, run all cells top-down and record again; `reprotrack verify --order "
                    "notebook` shows what a top-down run gives.", severity="warning")
@@ -283,8 +293,16 @@ def _finish(b: _Builder, rows: list[dict[str, Any]], research: Lock, replay: Loc
     for finding in ordered:
         parent = b.parent.get(id(finding))
         finding.upstream_of = parent.id if parent is not None else None
+    splits: dict[str, Finding] = {}  # root id → the first split under it (or being it) that moved rows
+    for finding in ordered:  # later data under a split that moved rows holds other rows: never "reordered"
+        if finding.cause == "split-changed" and moved_total(finding.evidence):
+            splits.setdefault(finding.upstream_of or finding.id, finding)
+        elif finding.cause == "rows-reordered":
+            split = splits.get(finding.upstream_of or "")
+            if split is not None:
+                agree_with_split([finding], split)
     for finding in ordered:
-        if finding.cause == "source-changed":
+        if finding.cause in ("source-changed", "cell-added"):
             after = [f for f in ordered if f.upstream_of == finding.id]
             if after:
                 shown = "; ".join(_mention(f) for f in after[:4])
@@ -309,7 +327,7 @@ def _finish(b: _Builder, rows: list[dict[str, Any]], research: Lock, replay: Loc
 
 
 def _mention(f: Finding) -> str:
-    at = f"cell {f.cell_index}" if f.cell_index is not None else ""
+    at = cell_name(f.cell_index) if f.cell_index is not None else ""
     subject = f.subject if f.subject != at else ""
     return f"{f.cause}" + (f" in {subject}" if subject else "") + (f" ({at})" if at else "")
 

@@ -5,6 +5,8 @@ interpreter). Severity follows ``DiffOptions.env_policy``: drift the policy allo
 error. Platform and thread-count differences are warnings: they change results only at the last bits
 (summation order), and when they do, the cell's own findings say so and point here. Packages that run the
 notebook machinery rather than the computation (the kernel, IPython, reprotrack itself…) are warnings at most.
+When a lock records ``environment.user_packages`` (the distributions the user's code imported), only those
+are compared: what the kernel, the panel or reprotrack imported is no difference in results.
 Pure: two dicts in, findings out.
 """
 
@@ -36,7 +38,8 @@ def environment_differences(research_env: dict[str, Any], current_env: dict[str,
     research_env, current_env = research_env or {}, current_env or {}
     found: list[Finding] = []
     found += _python(research_env, current_env, options)
-    found += _packages(research_env.get("packages") or {}, current_env.get("packages") or {}, options)
+    found += _packages(research_env.get("packages") or {}, current_env.get("packages") or {}, options,
+                       user_packages(research_env, current_env))
     found += _platform(research_env.get("platform") or {}, current_env.get("platform") or {})
     found += _threads(research_env, current_env)
     if "variables" in research_env and "variables" in current_env:  # an older lock did not record them
@@ -89,13 +92,24 @@ def _python(a: dict[str, Any], b: dict[str, Any], options: DiffOptions) -> list[
     return out
 
 
-def _packages(a: dict[str, str], b: dict[str, str], options: DiffOptions) -> list[Finding]:
+def user_packages(a: dict[str, Any], b: dict[str, Any]) -> frozenset[str] | None:
+    """The distributions whose versions are compared: those the user's code imported on either side
+    (``environment.user_packages``), or None (every imported one) when neither lock records the key."""
+    sides = [env.get("user_packages") for env in (a, b)]
+    recorded = [side for side in sides if isinstance(side, list)]
+    if not recorded:
+        return None
+    return frozenset(_canonical(name) for side in recorded for name in side)
+
+
+def _packages(a: dict[str, str], b: dict[str, str], options: DiffOptions,
+              only: frozenset[str] | None = None) -> list[Finding]:
     ignored = {_canonical(p) for p in options.ignore_packages}
     now = {_canonical(k): (k, v) for k, v in b.items()}
     out = []
     for name in sorted(a):
         key = _canonical(name)
-        if key in ignored:
+        if key in ignored or (only is not None and key not in only):
             continue
         version = a[name]
         if key not in now:

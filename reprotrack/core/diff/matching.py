@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from reprotrack.core.lockfile import CellRecord
+from reprotrack.core.text import cell_name
 
 
 @dataclass
@@ -99,3 +100,37 @@ def out_of_order(cells: list[CellRecord]) -> tuple[CellRecord, CellRecord] | Non
         if latest is None or cell.index > latest.index:
             latest = cell
     return None
+
+
+#: Sentences ``order_notes`` gives at most (the rest are counted).
+MAX_ORDER_NOTES = 4
+
+
+def order_notes(cells: list[CellRecord], limit: int = MAX_ORDER_NOTES) -> list[str]:
+    """How a run departed from running the notebook once top-down, in plain words: ``cell 5 ran twice``,
+    ``cell 3 ran after cell 5``. Runs without a notebook position are told by their id."""
+    runs: dict[str, list[CellRecord]] = defaultdict(list)
+    for cell in _by_order(cells):
+        runs[cell.id].append(cell)
+    notes = []
+    for records in sorted(runs.values(), key=lambda rs: rs[0].order):
+        if len(records) > 1:
+            times = "twice" if len(records) == 2 else f"{len(records)} times"
+            notes.append(f"{_name(records[0])} ran {times}")
+    latest: CellRecord | None = None
+    told: set[tuple[int, int]] = set()
+    for cell in _by_order(cells):
+        if cell.index is None:
+            continue
+        if latest is not None and cell.index < latest.index and (cell.index, latest.index) not in told:
+            told.add((cell.index, latest.index))
+            notes.append(f"{_name(cell)} ran after {_name(latest)}")
+        if latest is None or cell.index > latest.index:
+            latest = cell
+    if len(notes) > limit:
+        notes = notes[:limit] + [f"{len(notes) - limit} more"]
+    return notes
+
+
+def _name(cell: CellRecord) -> str:
+    return cell_name(cell.index, fallback=cell.id)

@@ -117,6 +117,19 @@ def _difference(subject: str, a: dict[str, Any], b: dict[str, Any]) -> SplitDiff
     return SplitDifference(subject, f"{subject} split differently: " + "; ".join(bits) + ".", reason, evidence)
 
 
+def moved_total(evidence: dict[str, Any] | None) -> int:
+    """How many rows a split difference moved between train and test (0 when unknown or none)."""
+    moved = (evidence or {}).get("moved") or {}
+    return int(moved.get("to_train") or 0) + int(moved.get("to_test") or 0)
+
+
+def moved_rows_message(name: str, subject: str, moved: int) -> str:
+    """What a variable that looks reordered really is under a split that moved rows: other rows."""
+    return (f"{name} holds other rows than in research: {subject} moved {moved} row(s) between train and test. "
+            "Its values, taken together, are the same as research's (as few distinct values, labels for example, "
+            "often are), which is all a row fingerprint can say; they are not the same rows.")
+
+
 def rows_moved(pa: dict[str, Any], pb: dict[str, Any]) -> tuple[int, int] | None:
     """(research test rows now in train, research train rows now in test), or None without indices."""
     try:

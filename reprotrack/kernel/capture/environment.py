@@ -19,7 +19,7 @@ import threading
 from importlib import metadata
 from typing import Any, Mapping
 
-from reprotrack.kernel.capture import Capture
+from reprotrack.kernel.capture import Capture, userpackages
 
 #: Environment variables that change numerical results or randomness. Only these are recorded.
 RESULT_VARIABLES = (
@@ -157,11 +157,39 @@ def environment_facts() -> dict[str, Any]:
 
 
 class EnvironmentCapture(Capture):
+    """The environment at save, and the top-level modules the tracked cells imported or used on the way
+    (``userpackages``: what ``environment.user_packages`` is made of)."""
+
     name = "environment"
+
+    def __init__(self) -> None:
+        self.roots: set[str] = set()
+
+    def after_cell(self, ctx) -> None:
+        hidden = getattr(ctx.shell, "user_ns_hidden", None)
+        self.roots |= userpackages.cell_roots(ctx.source, lambda: ctx.tree, ctx.user_ns, hidden)
 
     def install(self, session: Any) -> None:
         warm_up()
 
     def on_save(self, lock) -> None:
-        lock.environment = environment_facts()
+        facts = environment_facts()
+        roots = set(self.roots)
+        if not lock.cells:  # a script (``reprotrack.start()`` with no shell): its own source says what it uses
+            roots |= _script_imports()
+        user = userpackages.distributions(userpackages.local_imports(roots - {"__main__"}))
+        # what the user's code reached is recorded with its installed version even when nothing imported
+        # it in this process yet: installed-but-not-imported is not "missing" on the other side
+        facts["packages"] = dict(sorted({**userpackages.versions(user), **facts["packages"]}.items()))
+        facts["user_packages"] = user
+        lock.environment = facts
         lock.run.setdefault("executable", sys.executable)
+
+
+def _script_imports() -> set[str]:
+    path = getattr(sys.modules.get("__main__"), "__file__", None)
+    if not isinstance(path, str) or not path.endswith(".py"):
+        return set()
+    from pathlib import Path
+
+    return userpackages.imported_names(userpackages.parse_source(Path(path)))

@@ -50,7 +50,9 @@ def is_seeded(generator: str) -> bool:
 
 
 def note_seed(ctx: CellContext | None, api: str, value: Any) -> None:
-    if ctx is None:
+    """A seed the cell set. ``random_state=None`` (or the global ``np.random``) sets none: it draws from
+    the global generator, which the randomness capture accounts for."""
+    if ctx is None or value is None or is_global_randomstate(value):
         return
     seeds = ctx.record.seeds
     entry = {"api": api, "value": describe_seed(value)}

@@ -38,6 +38,7 @@ import sys
 import types
 from typing import Any
 
+from reprotrack.core.text import cell_name
 from reprotrack.kernel.capture import Capture, ledger, pins
 from reprotrack.kernel.capture.imports import WATCHER, Listener
 from reprotrack.kernel.capture.patching import Patcher, Reentry
@@ -170,8 +171,12 @@ class RandomnessCapture(Capture, Listener):
         specific = [e for e in unseeded if e.get("source") not in GLOBAL_SOURCES.values()]
         source = (specific or unseeded)[0].get("source", "?")
         fix = ledger.fixes_for(ctx).get(source) or "seed it"
-        label = ctx.record.execution_count if ctx.record.execution_count is not None else ctx.record.order
-        self.session.warn(f"cell [{label}] drew unseeded randomness from {source}; {fix}", cell=ctx.record)
+        record = ctx.record
+        if record.index is not None:
+            label = cell_name(record.index, record.execution_count)
+        else:  # where the cell is is not known (no notebook file): the prompt the front end shows
+            label = f"In [{record.execution_count if record.execution_count is not None else record.order}]"
+        self.session.warn(f"{label} drew unseeded randomness from {source}; {fix}", cell=record)
 
     def _patch_function(self, name: str, module: Any) -> None:
         if callable(getattr(module, name, None)):

@@ -102,6 +102,10 @@ def _is_phone(text: str) -> bool:
     return 7 <= digits <= 15 and (text.startswith("+") or "(" in text or re.search(r"[ .-]", text) is not None)
 
 
+#: Names made of words (``RandomForestClassifier``, ``HistGradientBoosting``, ``train_test_split``): code, not keys.
+_WORDS = re.compile(r"(?:[A-Z]?[a-z]{2,}|[A-Z]{2,}(?=[A-Z][a-z]|_|$)|_)+")
+
+
 def _entropy(text: str) -> float:
     counts = Counter(text)
     n = len(text)
@@ -110,7 +114,7 @@ def _entropy(text: str) -> float:
 
 def _is_token(text: str) -> bool:
     """A secret-looking word: long, mixed character classes, close to random (a key, a session id, a hash)."""
-    if len(text) < 20 or not _TOKEN.fullmatch(text):
+    if len(text) < 20 or not _TOKEN.fullmatch(text) or _WORDS.fullmatch(text):
         return False
     classes = sum(bool(re.search(p, text)) for p in (r"[a-z]", r"[A-Z]", r"\d"))
     return classes >= 2 and _entropy(text) >= 3.5

@@ -219,6 +219,10 @@ class Session:
     def policy(self) -> str:
         return self.privacy or privacy_policy.DEFAULT_POLICY
 
+    def protect_fingerprint(self, fp: dict[str, Any]) -> dict[str, Any]:
+        """``fp`` as the lock may hold it under this session's policy (a background fingerprint's rest)."""
+        return privacy_policy.protect(fp, self.policy, self.salt) if self.policy != "values" else fp
+
     def protect_record(self, record: CellRecord) -> None:
         """The one place a cell's labels and messages meet the privacy policy (printed text is treated by
         the output capture, before it is summarised)."""

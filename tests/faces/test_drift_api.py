@@ -137,23 +137,15 @@ def test_wide_frames_columns_without_statistics_are_noted_not_new(tmp_path):
     assert any("5 column(s) of the research data have no statistics" in n for n in report.notes)
 
 
-def test_new_labels_are_protected_with_the_research_policy(tmp_path, monkeypatch):
-    """The privacy hook: under a lock's ``hashed`` policy the new data's labels go through
-    ``reprotrack.core.privacy.protect`` (here a stand-in with the agreed signature) before they are compared."""
-    import types
+def test_new_labels_are_protected_with_the_research_policy(tmp_path):
+    """Under a lock's ``hashed`` policy the lock holds keyed hashes only; the new data's labels go through
+    ``reprotrack.core.privacy.protect`` with the lock's salt before they are compared."""
+    from reprotrack.core.privacy import protect
 
-    def h(label, salt):
-        return "h:" + format(abs(hash((salt, label))) % (1 << 64), "016x")
-
-    def protect(fp, policy, salt):
-        assert policy == "hashed"
-        return {**fp, "stats": [{**s, "top": [[h(label, salt), n] for label, n in s["top"]]} for s in fp["stats"]]}
-
-    monkeypatch.setitem(sys.modules, "reprotrack.core.privacy", types.SimpleNamespace(protect=protect))
     research = frame(5000, 0)
-    fp = fingerprint(research)
+    fp = protect(fingerprint(research), "hashed", "pepper")
     column = next(s for s in fp["stats"] if s["name"] == "c")
-    column["top"] = [[h(label, "pepper"), n] for label, n in column["top"]]
+    assert all(str(label).startswith("h:") for label, _ in column["top"])
     lock = Lock(checkpoints={"features": fp})
     lock.privacy = {"policy": "hashed", "salt": "pepper"}
     report = reprotrack.drift(lock, "features", frame(2000, 5))

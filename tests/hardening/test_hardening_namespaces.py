@@ -298,7 +298,9 @@ def test_hostile_objects_never_break_a_cell(tracked, tmp_path, capsys):
     recorded = {k for c in lock.cells for k in c.data}
     assert {"dup", "mic", "mir", "mix", "tz", "nul", "sp", "cat", "mm", "huge", "hfr", "xf", "sa",
             "hf", "hs", "ha", "hi", "hc", "hf2", "gfr", "tzo", "e3"} <= recorded
-    assert not any("not fingerprinted" in n for c in lock.cells for n in c.notes if "'h" in n)
+    # no fingerprint failed on them (a note that says why a value is left out, e.g. a list over the size cap, is
+    # information, not a failure)
+    assert not [n for c in lock.cells for n in c.notes if "not fingerprinted (" in n and "'h" in n]
     assert lock.cells[2 * [c[0] for c in HOSTILE_CASES].index("huge-array")].data["huge"]["skipped"] == ["rows", "approx"]
     capsys.readouterr()
 
@@ -307,11 +309,11 @@ def test_huge_objects_are_summarised_in_bounded_parts(tracked, tmp_path):
     """Over the cap: content and stats only (the engine hashes in chunks); the lock stays small."""
     ip = tracked
     assert run(ip, "big = np.random.default_rng(0).random(2_000_000)\nbigf = pd.DataFrame({'a': big, 'b': big})").success
+    path = session.active().save(tmp_path / "big.lock")  # a save waits for the background fingerprints
     data = session.active().cells[-1].data
     for name in ("big", "bigf"):
         assert data[name]["content"] and data[name]["skipped"] == ["rows", "approx"]
         assert data[name]["rows"] is None and data[name]["approx"] is None
-    path = session.active().save(tmp_path / "big.lock")
     assert path.stat().st_size < 200_000
 
 

@@ -26,7 +26,9 @@ CAUSES: dict[str, tuple[str, ...]] = {
               "out-of-range"),
 }
 #: cause → kind (every cause belongs to exactly one kind)
-KIND_OF = {cause: kind for kind, causes in CAUSES.items() for cause in causes}
+#: The kind of a cause: the first kind that lists it (``distribution-shift`` and ``new-categories`` are data
+#: causes of a replay; ``drift`` reports name them for new data through their own findings).
+KIND_OF = {cause: kind for kind, causes in reversed(list(CAUSES.items())) for cause in causes}
 #: How much version drift ``env_policy`` tolerates: the number of leading release components that must match.
 ENV_POLICIES = {"exact": None, "patch": 2, "minor": 1, "major": 0}
 ORDERS = ("recorded", "notebook")

@@ -122,7 +122,7 @@ class DataCapture(Capture):
         self.session: Any = None
         self.lazy: dict[str, Any] = {}  # name -> the Dask/Spark frame last handled (immutable: identity)
         self.told = False
-        self.jobs: list[tuple[Any, dict[str, Any], tuple[str, ...] | None, Any]] = []
+        self.jobs: list[tuple[str, Any, dict[str, Any], tuple[str, ...] | None, Any]] = []
         self.worker: threading.Thread | None = None
         self.events: Any = None
 
@@ -168,13 +168,18 @@ class DataCapture(Capture):
                                            daemon=True)
             self.worker.start()
 
-    def _run_jobs(self, jobs: list[tuple[Any, dict[str, Any], tuple[str, ...] | None, Any]]) -> None:
-        for obj, fp, parts, record in jobs:
+    def _run_jobs(self, jobs: list[tuple[str, Any, dict[str, Any], tuple[str, ...] | None, Any]]) -> None:
+        for name, obj, fp, parts, record in jobs:
             try:
                 full = self._full(obj, parts)
                 if full.get("content") != fp.get("content"):  # changed under us: keep what the cell saw
                     raise RuntimeError("the value changed while it was being fingerprinted")
                 fp.update(full)
+                stored = record.data.get(name) if record is not None else None
+                if isinstance(stored, dict) and stored is not fp and stored.get("content") == full.get("content"):
+                    # the record holds the session's (privacy-protected) copy: it gets the protected rest
+                    protect = getattr(self.session, "protect_fingerprint", None)
+                    stored.update(protect(full) if protect is not None else full)
             except Exception as exc:  # noqa: BLE001 - the content stays recorded; the rest is a note
                 _note(record, f"data fingerprint left at its content ({exception_text(exc, 100)})")
 
@@ -270,7 +275,7 @@ class DataCapture(Capture):
         if seen is not None and fp.get("content") is not None and fp["content"] == seen.content:
             return dict(seen.fingerprint) if certain else None  # settled: before_cell waited for it
         if background:
-            self.jobs.append((obj, fp, parts, record))
+            self.jobs.append((name, obj, fp, parts, record))
         else:
             fp = self._full(obj, parts)
         self.seen[name] = _Seen(fp.get("content"), fp)

@@ -30,6 +30,7 @@ from reprotrack.core.diff.checkpoints import (
     with_rule,
 )
 from reprotrack.core.lockfile import Lock
+from reprotrack.core.privacy import under
 from reprotrack.core.text import escaped as clean
 from reprotrack.errors import UsageError
 
@@ -60,7 +61,7 @@ class Research:
         if order is not None and order not in ROW_ORDERS:
             raise UsageError(f"order must be one of {', '.join(ROW_ORDERS)}, not {order!r}")
         options = with_rule(self.options, target, rtol=rtol, atol=atol, order=order)
-        findings = checkpoint_differences(self.lock.checkpoints[target], fingerprint(obj),
+        findings = checkpoint_differences(self.lock.checkpoints[target], under(fingerprint(obj), self.lock.privacy),
                                           options.rules[target], options.diff)
         return verdict(findings), findings
 

@@ -25,6 +25,7 @@ Pure: no I/O, no IPython; ``new_salt`` is the only source of randomness.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import math
 import re
@@ -241,6 +242,58 @@ def _protect_label(value: Any, policy: str, salt: str, frequent: bool) -> Any:
 def _protect_path(path: str, policy: str, salt: str) -> str:
     """A container's leaf path (``alice@example.com[2]``): keyed whole (hashed), identifying parts tagged (safe)."""
     return keyed(path, salt) if policy == "hashed" else redact_identifying(path, salt)
+
+
+def under(fp: Any, privacy: dict[str, Any] | None, own: dict[str, Any] | None = None) -> Any:
+    """``fp`` -- a fresh fingerprint, or one from another lock whose privacy is ``own`` -- with its labels
+    keyed as the lock of ``privacy`` keys them, so that the two compare label by label.
+
+    A fresh fingerprint (``own`` None) or one written under ``values`` is simply protected under ``privacy``.
+    One written under another salt keeps its plain labels (re-keyed with ``privacy``'s salt, withheld as its
+    policy says); a label the other lock already withheld cannot be re-keyed, so it is left out of ``top`` and
+    the entry says how many rows it held (``labels_dropped``): the diff then finds new categories among the
+    labels both can read and does not compare frequencies it cannot see."""
+    policy = (privacy or {}).get("policy") or "values"
+    if policy == "values" or not isinstance(fp, dict):
+        return fp
+    salt = str((privacy or {}).get("salt") or "")
+    own_policy = (own or {}).get("policy") or "values"
+    if own is not None and own_policy != "values" and str(own.get("salt") or "") == salt:
+        return fp
+    out = copy.deepcopy(fp)
+    if own is not None and own_policy != "values":
+        _drop_foreign_keys(out)
+    _walk(out, policy, salt)
+    return out
+
+
+def lock_under(other: Any, privacy: dict[str, Any] | None) -> Any:
+    """A copy of lock ``other`` whose cells' data and checkpoints are keyed as ``privacy`` keys them
+    (``under``): two locks recorded with different salts -- two research runs, a production run -- compare
+    label by label. ``other`` itself when nothing needs re-keying."""
+    own = getattr(other, "privacy", None)
+    policy = (privacy or {}).get("policy") or "values"
+    if policy == "values" or (own and own.get("policy") not in (None, "values")
+                              and str(own.get("salt") or "") == str((privacy or {}).get("salt") or "")):
+        return other
+    cells = [dataclasses.replace(c, data={k: under(v, privacy, own or {"policy": "values"}) for k, v in c.data.items()})
+             for c in other.cells]
+    checkpoints = {k: under(v, privacy, own or {"policy": "values"}) for k, v in other.checkpoints.items()}
+    return dataclasses.replace(other, cells=cells, checkpoints=checkpoints)
+
+
+def _drop_foreign_keys(fp: dict[str, Any]) -> None:
+    stats = fp.get("stats")
+    for entry in stats if isinstance(stats, list) else [stats] if isinstance(stats, dict) else []:
+        if isinstance(entry, dict) and isinstance(entry.get("top"), list):
+            entry.pop("top_keys", None)
+            foreign = [item for item in entry["top"] if isinstance(item, list) and len(item) == 2 and is_key(item[0])]
+            if foreign:
+                entry["top"] = [item for item in entry["top"] if item not in foreign]
+                entry["labels_dropped"] = sum(int(n) for _, n in foreign if isinstance(n, int))
+    for key, value in fp.items():
+        if isinstance(value, dict) and ("stats" in value or "schema" in value) and key != "schema":
+            _drop_foreign_keys(value)
 
 
 def top_keys(entry: dict[str, Any]) -> list[str]:

@@ -107,6 +107,28 @@ def test_a_label_frequent_in_one_run_and_withheld_in_the_other_is_not_new():
     assert "new-categories" not in causes
 
 
+def test_two_locks_with_their_own_salts_compare_label_by_label():
+    """Two research runs, or a production run against research: each lock has its own salt. Plain labels are
+    re-keyed with the research salt; a label the other lock withheld cannot be, so it is left out and its
+    frequencies are not compared -- no false new category, no false shift, and a real new one is still found."""
+    from reprotrack.core.privacy import under
+
+    research = protect(fingerprint(_customers()), "safe", SALT)
+    other = {"policy": "safe", "salt": "fedcba9876543210"}
+    same = protect(fingerprint(_customers()), "safe", other["salt"])
+    causes = [d.cause for d in classify(research, under(same, {"policy": "safe", "salt": SALT}, other),
+                                        rtol=1e-9, atol=0.0)]
+    assert "new-categories" not in causes and "distribution-shift" not in causes
+    grown = protect(fingerprint(_customers(extra=["Nice"] * 300)), "safe", other["salt"])
+    found = [d for d in classify(research, under(grown, {"policy": "safe", "salt": SALT}, other),
+                                 rtol=1e-9, atol=0.0) if d.cause == "new-categories"]
+    assert found and "Nice" in found[0].message and "Brest" not in found[0].message
+    raw = [d.message for d in classify(research, grown, rtol=1e-9, atol=0.0) if d.cause == "new-categories"]
+    assert raw and "withheld" in raw[0]  # compared raw, another salt's keys look like new labels
+    fresh = under(fingerprint(_customers()), {"policy": "safe", "salt": SALT})  # a fingerprint made just now
+    assert fresh == research
+
+
 def test_printed_text_and_messages_under_each_policy():
     text = "sent to alice@example.com with card 4111-1111-1111-1111 from 10.0.0.1: accuracy 0.93"
     safe = redact_identifying(text, SALT)

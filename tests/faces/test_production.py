@@ -153,7 +153,7 @@ def test_assert_matches_passes_and_fails_with_the_diagnosis(research):
     nudged = frame.assign(x=frame["x"] * (1 + 1e-13))
     assert assert_matches(research, "features", nudged, rtol=1e-9) == "precision"
     changed = frame.copy()
-    changed.loc[:4, "g"] = "c"
+    changed.loc[:14, "g"] = "c"  # 15 rows: frequent enough for the safe policy to show the label
     with pytest.raises(AssertionError) as failure:
         assert_matches(research, "features", changed.iloc[:-2])
     message = str(failure.value)

@@ -31,6 +31,7 @@ from reprotrack.core.diff.environment import TOOLING, environment_differences
 from reprotrack.core.diff.model import KIND_OF, DiffOptions, Finding, Report
 from reprotrack.core.diff.splits import compare_splits
 from reprotrack.core.lockfile import Lock
+from reprotrack.core.privacy import lock_under
 
 ROW_ORDERS = ("exact", "ignore")
 #: A checkpoint's verdicts, best first.
@@ -171,6 +172,7 @@ def check(research: Lock, production: Lock, options: CheckOptions | None = None,
           execution_error: str | None = None) -> Report:
     """``production`` checked against ``research`` checkpoint by checkpoint (see the module docstring)."""
     options = options or CheckOptions()
+    production = lock_under(production, research.privacy)  # its own salt: labels re-keyed to compare
     c = _Check(options)
     for finding in _environment(research, production, options.diff):
         c.add(finding)

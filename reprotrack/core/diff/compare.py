@@ -34,6 +34,7 @@ from reprotrack.core.diff.model import DiffOptions, Finding, Report
 from reprotrack.core.diff.requirements import requirement_findings
 from reprotrack.core.diff.splits import moved_total
 from reprotrack.core.lockfile import Lock
+from reprotrack.core.privacy import lock_under
 from reprotrack.core.text import cell_name
 
 CAUSE_PRIORITY = ("source-changed", "input-file-changed", "seed-changed")
@@ -81,6 +82,7 @@ class _Builder:
 def compare(research: Lock, replay: Lock, options: DiffOptions | None = None, *,
             execution_error: str | None = None) -> Report:
     options = options or DiffOptions()
+    replay = lock_under(replay, research.privacy)  # another salt (two research runs): labels compare again
     b = _Builder(options)
     b.environment = research.environment or {}
     if replay.environment:  # a replay that never saved knows nothing of its environment

@@ -355,7 +355,9 @@ def _shift(x: dict[str, Any], y: dict[str, Any]) -> str | None:
                 if tv > HIST_SHIFT:
                     return f"histogram moved by {tv:.0%}"
     ta, tb = x.get("top"), y.get("top")
-    if isinstance(ta, list) and isinstance(tb, list) and ca and cb:
+    # labels one lock withheld under another salt cannot be matched: their frequencies are not compared
+    readable = not x.get("labels_dropped") and not y.get("labels_dropped")
+    if isinstance(ta, list) and isinstance(tb, list) and ca and cb and readable:
         pa = {k: c / ca for k, (_, c) in zip(top_keys(x), ta)}
         pb = {k: c / cb for k, (_, c) in zip(top_keys(y), tb)}
         tv = 0.5 * sum(abs(pa.get(k, 0.0) - pb.get(k, 0.0)) for k in set(pa) | set(pb))

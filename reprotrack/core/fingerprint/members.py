@@ -17,14 +17,15 @@ I/O, never ``repr`` of a user object.
 
 from __future__ import annotations
 
-import types
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
+from reprotrack.core.attributes import MAX_ATTRIBUTES, public_attributes
+
 MAX_MEMBERS = 64
 MAX_DEPTH = 3
-MAX_ATTRIBUTES = 100
 _PLAIN = (bool, int, float, complex, str, bytes, type(None))
 
 
@@ -53,17 +54,10 @@ def attributes(obj: Any) -> dict[str, Any] | None:
     estimators). None for everything else (modules, classes, functions, objects holding other objects)."""
     from reprotrack.core.fingerprint.record import is_estimator
 
-    if isinstance(obj, (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType, types.MethodType,
-                        list, tuple, dict, set, frozenset)) or is_estimator(obj):
+    if isinstance(obj, (list, tuple, dict, set, frozenset)) or is_estimator(obj):
         return None
-    try:
-        raw = vars(obj)
-    except Exception:  # noqa: BLE001 - no __dict__, or a hostile one: not a data holder
-        return None
-    if not isinstance(raw, dict) or not raw or len(raw) > 4 * MAX_ATTRIBUTES:
-        return None
-    public = {k: v for k, v in raw.items() if isinstance(k, str) and not k.startswith("_")}
-    if not public or len(public) > MAX_ATTRIBUTES:
+    public = public_attributes(obj, MAX_ATTRIBUTES)
+    if public is None:
         return None
     tables = 0
     for value in public.values():

@@ -63,18 +63,23 @@ import sys
 import threading
 import time
 import types
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
+from reprotrack.core.attributes import MAX_ATTRIBUTES, public_attributes
 from reprotrack.core.noise.durations import without_durations
 from reprotrack.core.text import exception_text
 from reprotrack.kernel.capture import Capture
-from reprotrack.kernel.capture.names import EMPTY, CellNames, cell_names, names_of_source
+from reprotrack.kernel.capture.names import (
+    EMPTY,
+    CellNames,
+    cell_names,
+    names_of_source,
+)
 
 MAX_ITEMS = 10_000
 MAX_NESTING = 3
-#: the same bound as ``reprotrack.core.fingerprint.members.MAX_ATTRIBUTES`` (not imported: that loads pandas)
-MAX_ATTRIBUTES = 100
 MAX_SCALAR_BYTES = 1 << 20
 DEFAULT_MAX_BYTES = 1 << 30
 BACKGROUND_BYTES = 1 << 20  # frames and arrays from this size on: content now, the rest in the background
@@ -434,16 +439,8 @@ def _item_path(key: Any) -> str:
 def data_attributes(obj: Any) -> dict[str, Any] | None:
     """The public attributes of a plain object that holds an array or a frame (``SimpleNamespace``, a
     dataclass, a loader's result object), or None. Whether they are all data is ``container_problem``'s."""
-    if isinstance(obj, (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType, types.MethodType)):
-        return None
-    try:
-        raw = vars(obj)
-    except Exception:  # noqa: BLE001 - no __dict__, or a hostile one: not a data holder
-        return None
-    if not isinstance(raw, dict) or not raw or len(raw) > 4 * MAX_ATTRIBUTES:
-        return None
-    public = {k: v for k, v in raw.items() if isinstance(k, str) and not k.startswith("_")}
-    if not public or len(public) > MAX_ATTRIBUTES:
+    public = public_attributes(obj, MAX_ATTRIBUTES)
+    if public is None:
         return None
     return public if any(data_kind(v, attributes=False) in ("frame", "array") for v in public.values()) else None
 

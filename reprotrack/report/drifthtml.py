@@ -7,11 +7,11 @@ categories. Every lock- or data-derived string is ``clean``ed and ``html.escape`
 from __future__ import annotations
 
 import math
-from html import escape
 from typing import Any
 
-from reprotrack.core.text import escaped as clean
 from reprotrack.report.driftlines import headline, measure_text, requirement_line
+from reprotrack.report.page import e as _e
+from reprotrack.report.page import page_head
 
 W, H, PAD = 360, 130, 22
 STYLE = """
@@ -28,16 +28,8 @@ h1{font-size:1.4em} h2{font-size:1.15em;margin-top:1.6em} .status{padding:.15em 
 """
 
 
-def _e(text: object) -> str:
-    return escape(clean(text), quote=True)
-
-
 def drift_html(report) -> str:
-    parts = [
-        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'unsafe-inline\'">',
-        f"<title>reprotrack drift: {_e(report.status)}</title><style>{STYLE}</style></head><body>",
-        f'<h1>reprotrack drift <span class="status {_e(report.status)}">{_e(report.status)}</span></h1>',
+    parts = page_head("reprotrack drift", STYLE, "reprotrack drift", report.status) + [
         f"<p>{_e(headline(report))}</p>",
         '<p class="legend meta"><span style="background:#1e88e5;opacity:.55"></span>research (from the lock)'
         '<span style="background:#e65100;opacity:.55"></span>new data</p>',

@@ -6,11 +6,10 @@ and the environment differences as a table. Every lock-derived string is ``clean
 
 from __future__ import annotations
 
-from html import escape
-
 from reprotrack.core.text import cell_name
-from reprotrack.core.text import escaped as clean
 from reprotrack.report.order import ordered_roots, where
+from reprotrack.report.page import e as _e
+from reprotrack.report.page import page_head
 from reprotrack.report.svg import column_pairs, histogram_svg
 
 STYLE = """
@@ -29,16 +28,8 @@ table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:.25em .6em;te
 """
 
 
-def _e(text: object) -> str:
-    return escape(clean(text), quote=True)
-
-
 def render_html(report) -> str:
-    parts = [
-        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'unsafe-inline\'">',
-        f"<title>reprotrack report: {_e(report.status)}</title><style>{STYLE}</style></head><body>",
-        f'<h1>reprotrack <span class="status {_e(report.status)}">{_e(report.status)}</span></h1>',
+    parts = page_head("reprotrack report", STYLE, "reprotrack", report.status) + [
         _summary(report), _timeline(report), _checkpoints(report),
     ]
     roots = ordered_roots(report)

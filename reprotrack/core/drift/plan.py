@@ -131,11 +131,8 @@ def mid_distribution(points: list[float], probs: list[float]) -> tuple[list[floa
     out_points: list[float] = []
     out_mid: list[float] = []
     out_err: list[float] = []
-    i, n = 0, len(points)
-    while i < n:
-        j = i
-        while j + 1 < n and points[j + 1] == points[i]:
-            j += 1
+    n = len(points)
+    for i, j in _runs(points):
         below = 0.0 if i == 0 else (probs[i - 1] + probs[i]) / 2
         upto = 1.0 if j == n - 1 else (probs[j] + probs[j + 1]) / 2
         below_err = 0.0 if i == 0 else (probs[i] - probs[i - 1]) / 2
@@ -143,7 +140,6 @@ def mid_distribution(points: list[float], probs: list[float]) -> tuple[list[floa
         out_points.append(points[i])
         out_mid.append((below + upto) / 2)
         out_err.append((below_err + upto_err) / 2)
-        i = j + 1
     return out_points, out_mid, out_err
 
 
@@ -153,11 +149,8 @@ def collapse_ties(points: list[float], probs: list[float]) -> tuple[list[float],
     out_points: list[float] = []
     out_cdf: list[float] = []
     out_err: list[float] = []
-    i, n = 0, len(points)
-    while i < n:
-        j = i
-        while j + 1 < n and points[j + 1] == points[i]:
-            j += 1
+    n = len(points)
+    for i, j in _runs(points):
         if j == n - 1:
             value, err = 1.0, 0.0
         elif j > i:
@@ -167,5 +160,15 @@ def collapse_ties(points: list[float], probs: list[float]) -> tuple[list[float],
         out_points.append(points[i])
         out_cdf.append(value)
         out_err.append(err)
-        i = j + 1
     return out_points, out_cdf, out_err
+
+
+def _runs(points: list[float]):
+    """(first, last) index of each run of equal points in the sorted grid."""
+    i, n = 0, len(points)
+    while i < n:
+        j = i
+        while j + 1 < n and points[j + 1] == points[i]:
+            j += 1
+        yield i, j
+        i = j + 1

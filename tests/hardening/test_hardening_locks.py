@@ -78,7 +78,7 @@ def _no_temporaries(folder: Path) -> list[str]:
 
 
 #: Moments (seconds after the kernel says it is saving) at which it is killed.
-KILL_POINTS = [0.0, 0.003, 0.01, 0.02, 0.035, 0.05, 0.08, 0.12, 0.17, 0.25]
+KILL_POINTS = [0.0, 0.005, 0.02, 0.05, 0.12, 0.25]
 
 
 def test_sigkill_in_the_middle_of_save_leaves_the_previous_lock_valid(tmp_path):
@@ -109,9 +109,9 @@ def test_sigkill_in_the_middle_of_save_leaves_the_previous_lock_valid(tmp_path):
 
 
 def test_two_kernels_saving_one_path_never_corrupt_it(tmp_path):
-    """Two real shells save the same lock 25 times each while this process reads it as fast as it can."""
+    """Two real shells save the same lock 12 times each while this process reads it as fast as it can."""
     lock = tmp_path / "shared.lock"
-    writers = [_shell(lock, 2, 25, "first"), _shell(lock, 80, 25, "second")]
+    writers = [_shell(lock, 2, 12, "first"), _shell(lock, 80, 12, "second")]
     reads = 0
     seen = set()
     while any(w.poll() is None for w in writers):
@@ -124,7 +124,7 @@ def test_two_kernels_saving_one_path_never_corrupt_it(tmp_path):
     for w in writers:
         out, err = w.communicate(timeout=60)
         assert w.returncode == 0, err.decode()
-        assert out.decode().split()[-1] == "25"
+        assert out.decode().split()[-1] == "12"
     final = store.read_lock(lock)
     assert _tag(final) in ("first", "second") and len(final.cells) in (3, 81)
     assert seen <= {"first", "second"} and reads > 0

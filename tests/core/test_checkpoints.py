@@ -212,3 +212,19 @@ def test_a_requirement_broken_on_unchanged_data_points_to_no_checkpoint():
     (failed,) = report.findings
     assert failed.cause == "requirement-failed" and report.status == "differs"
     assert "more than 0.01 from the research value 0.91" in failed.message and "checkpoint" not in failed.message
+
+
+def test_a_scoring_run_with_no_checkpoint_is_still_a_now_test_of_its_metric():
+    research = lock({"features": frame()})
+    research.requirements = {"auc": {"value": 0.91, "min": 0.85}}
+    scoring = lock({})
+    scoring.requirements = {"auc": {"value": 0.90}}
+    report = check(research, scoring)
+    # the stage it did not record is a warning; the metric it measured was compared, so nothing is "not compared"
+    assert report.status == "reproduced"
+    assert [f.cause for f in report.findings] == ["checkpoint-missing"] and report.findings[0].severity == "warning"
+    scoring.requirements = {"auc": {"value": 0.80}}
+    assert [f.cause for f in check(research, scoring).findings if f.severity == "error"] == ["requirement-failed"]
+    # a metric research holds to nothing is no comparison: the run compared nothing
+    scoring.requirements = {"latency": {"value": 3.0}}
+    assert "nothing was compared" in " ".join(f.message for f in check(research, scoring).findings)

@@ -90,9 +90,10 @@ def check_locks(production: str | os.PathLike[str], research: str | os.PathLike[
     if production_lock.mode == "replay":
         raise LockfileError(f"{Path(production).name} is a replay's lock; check a production run's lock "
                             "(reprotrack run, or reprotrack.save in the production code), or use verify.")
-    if not production_lock.checkpoints and production_lock.complete:
-        raise LockfileError(f"{Path(production).name} has no checkpoints; call reprotrack.checkpoint(NAME, obj) "
-                            "where the production stages meet, then run it again.")
+    if not production_lock.checkpoints and not production_lock.requirements and production_lock.complete:
+        raise LockfileError(f"{Path(production).name} has no checkpoints and no requirement values; call "
+                            "reprotrack.checkpoint(NAME, obj) where the production stages meet (and "
+                            "reprotrack.expect(NAME, value) for its metrics), then run it again.")
     if options is None:
         options = checkpoint_options(Path(production).resolve().parent, maps=maps, rtol=rtol, atol=atol,
                                      env_policy=env_policy)

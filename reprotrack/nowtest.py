@@ -42,6 +42,8 @@ def now_test(lock: Any, values: dict[str, Any], *, data: Any = None, checkpoint:
     results = []
     for name, value in values.items():
         req = research.requirements.get(name)
+        if req is not None and not requirements.bounded(req):
+            req = None  # a research value measured with no bound promises nothing
         if req is None and (bounds or {}).get(name):
             req = {"value": requirements.number(value, name), **bounds[name]}
         if req is None:

@@ -2,7 +2,8 @@
 
 A requirement is a plain dict, the lock's ``requirements[name]``: ``value`` (what the research run measured),
 and at least one of ``min`` (value >= min), ``max`` (value <= max) and ``within`` (|value - research| <=
-within). ``check`` says whether a later value keeps it; ``ratchet`` raises the bar to a better value (a
+within). A production run's plain ``expect("auc", auc)`` records a ``measurement``: the value alone, which
+``reprotrack check``/``run --against`` holds to the research lock's requirement of that name. ``check`` says whether a later value keeps it; ``ratchet`` raises the bar to a better value (a
 higher min, a lower max; ``within`` re-centres on it). Pure: no I/O.
 """
 
@@ -46,6 +47,18 @@ def make(name: str, value: Any, *, min: Any = None, max: Any = None, within: Any
     return {"value": number(value, f"{name}: the value"), **bounds}
 
 
+def measurement(name: str, value: Any) -> dict[str, Any]:
+    """Today's value with no bound of its own (``{"value": v}``): checked against a research requirement."""
+    if not isinstance(name, str) or not name.strip() or len(name) > 200:
+        raise UsageError("a requirement needs a name of at most 200 characters (e.g. expect('auc', auc, min=0.80))")
+    return {"value": number(value, f"{name}: the value")}
+
+
+def bounded(req: dict[str, Any]) -> bool:
+    """Whether ``req`` holds a value to a bound (a ``measurement`` does not)."""
+    return any(req.get(k) is not None for k in BOUNDS)
+
+
 def parse(expression: str) -> tuple[str, str, float]:
     """``"auc >= 0.80"`` -> ("auc", "min", 0.8); ``<=`` gives "max", ``within`` gives "within"."""
     match = EXPRESSION.match(expression or "")
@@ -68,7 +81,7 @@ def describe(name: str, req: dict[str, Any]) -> str:
         parts.append(f"<= {req['max']:g}")
     if req.get("within") is not None:
         parts.append(f"within {req['within']:g} of {req.get('value', 0):g}")
-    return f"{name} " + " and ".join(parts)
+    return f"{name} " + " and ".join(parts) if parts else f"{name} (measured, no bound)"
 
 
 def check(name: str, req: dict[str, Any], value: Any) -> tuple[bool, str]:

@@ -241,7 +241,8 @@ class Session:
 
     def expect(self, name: str, value: Any, **bounds: Any) -> dict[str, Any] | None:
         """Record a performance requirement with this run's value (``reprotrack.core.requirements``); a value
-        that already breaks it is a warning here, and a finding when verify replays the run."""
+        that already breaks it is a warning here, and a finding when verify replays the run. Without bounds the
+        value alone is recorded (a production run's measurement, held to the research requirement by check)."""
         from reprotrack.core import requirements
         from reprotrack.errors import UsageError
 
@@ -250,7 +251,7 @@ class Session:
         except UsageError as exc:  # a NaN metric is a result to report, not a reason to stop the user's run
             self.warn(f"requirement {name!r} not recorded: {exc}")
             return None
-        req = requirements.make(name, value, **bounds)
+        req = requirements.make(name, value, **bounds) if bounds else requirements.measurement(name, value)
         self.requirements[name] = req
         self.unsaved_cells += 1
         kept, message = requirements.check(name, req, value)

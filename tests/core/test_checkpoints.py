@@ -173,3 +173,58 @@ def test_locks_written_before_checkpoint_positions_still_load_and_check():
     old = lockfile.loads(json.dumps(raw))
     assert old.complete is True and old.checkpoint_at == {}
     assert check(old, new).status == "reproduced"
+
+
+def test_research_requirements_are_held_to_the_production_values():
+    research = lock({"features": frame()})
+    research.requirements = {"auc": {"value": 0.91, "min": 0.85}, "rmse": {"value": 1.2, "max": 1.5}}
+    kept = lock({"features": frame()})
+    kept.requirements = {"auc": {"value": 0.88}, "rmse": {"value": 1.4}}
+    report = check(research, kept)
+    assert report.status == "reproduced" and report.findings == []
+
+    shifted = frame()
+    shifted["income"] = shifted["income"] + 40  # the data the model scored moved
+    broken = lock({"features": shifted})
+    broken.requirements = {"auc": {"value": 0.70}, "latency": {"value": 9.0}, "f1": {"value": 0.2, "min": 0.5}}
+    report = check(research, broken)
+    assert report.status == "differs"
+    failed = [f for f in report.findings if f.cause == "requirement-failed"]
+    by_subject = {f.subject: f for f in failed}
+    assert set(by_subject) == {"auc", "rmse", "f1"}  # latency: no requirement anywhere, ignored
+    auc = by_subject["auc"]
+    assert auc.severity == "error" and auc.kind == "output"
+    assert "below the minimum 0.85" in auc.message
+    assert "while checkpoint 'features' shows distribution shift in 'income'" in auc.message
+    # a research requirement production never measured is a warning naming it, not an error
+    assert by_subject["rmse"].severity == "warning" and "production run" in by_subject["rmse"].message
+    # production's own bounds hold where research has no requirement
+    assert by_subject["f1"].severity == "error" and "below the minimum 0.5" in by_subject["f1"].message
+    assert {f["cause"] for f in report.to_dict()["findings"]} >= {"requirement-failed", "distribution-shift"}
+
+
+def test_a_requirement_broken_on_unchanged_data_points_to_no_checkpoint():
+    research = lock({"features": frame()})
+    research.requirements = {"auc": {"value": 0.91, "within": 0.01}}
+    production = lock({"features": frame()})
+    production.requirements = {"auc": {"value": 0.95}}
+    report = check(research, production)
+    (failed,) = report.findings
+    assert failed.cause == "requirement-failed" and report.status == "differs"
+    assert "more than 0.01 from the research value 0.91" in failed.message and "checkpoint" not in failed.message
+
+
+def test_a_scoring_run_with_no_checkpoint_is_still_a_now_test_of_its_metric():
+    research = lock({"features": frame()})
+    research.requirements = {"auc": {"value": 0.91, "min": 0.85}}
+    scoring = lock({})
+    scoring.requirements = {"auc": {"value": 0.90}}
+    report = check(research, scoring)
+    # the stage it did not record is a warning; the metric it measured was compared, so nothing is "not compared"
+    assert report.status == "reproduced"
+    assert [f.cause for f in report.findings] == ["checkpoint-missing"] and report.findings[0].severity == "warning"
+    scoring.requirements = {"auc": {"value": 0.80}}
+    assert [f.cause for f in check(research, scoring).findings if f.severity == "error"] == ["requirement-failed"]
+    # a metric research holds to nothing is no comparison: the run compared nothing
+    scoring.requirements = {"latency": {"value": 3.0}}
+    assert "nothing was compared" in " ".join(f.message for f in check(research, scoring).findings)

@@ -185,3 +185,49 @@ def test_a_stopped_run_leaves_no_process_and_a_partial_lock(tmp_path):
     assert lock["complete"] is False and "features" in lock["checkpoints"]
     left = subprocess.run(["pgrep", "-f", str(tmp_path / "slow.py")], check=False, capture_output=True, text=True).stdout
     assert left.strip() == ""
+
+
+SCORED = textwrap.dedent("""
+    import sys
+    import numpy as np
+    import pandas as pd
+    from sklearn.metrics import roc_auc_score
+    import reprotrack
+
+    noise, shift = float(sys.argv[1]), float(sys.argv[2])
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(shift, 1.0, 400)})
+    reprotrack.checkpoint("features", frame)
+    labels = (frame["x"] - shift + rng.normal(0.0, noise, 400) > 0).astype(int)
+    auc = roc_auc_score(labels, frame["x"])
+    if sys.argv[3:] == ["research"]:
+        reprotrack.expect("auc", auc, min=0.80)
+    else:
+        reprotrack.expect("auc", auc)  # production: today's value, held to the research requirement
+    print(f"auc {auc:.3f}")
+""")
+
+
+def test_run_against_research_is_a_now_test_of_its_requirements(tmp_path):
+    (tmp_path / "scored.py").write_text(SCORED)
+    made = cli("run", "--lock", "research.lock", "scored.py", "0.5", "0", "research", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    research = json.loads((tmp_path / "research.lock").read_text())
+    assert research["requirements"]["auc"]["min"] == 0.8 and research["requirements"]["auc"]["value"] > 0.8
+
+    kept = cli("run", "--lock", "kept.lock", "--against", "research.lock", "scored.py", "0.5", "0", cwd=tmp_path)
+    assert kept.returncode == 0, kept.stdout + kept.stderr
+    assert json.loads((tmp_path / "kept.lock").read_text())["requirements"]["auc"].keys() == {"value"}
+
+    broken = cli("run", "--lock", "broken.lock", "--against", "research.lock", "--format", "json", "scored.py", "3",
+                 "1.5", cwd=tmp_path)
+    assert broken.returncode == 1, broken.stdout + broken.stderr
+    findings = json.loads(broken.stdout)["findings"]
+    failed = [f for f in findings if f["cause"] == "requirement-failed"]
+    assert len(failed) == 1 and failed[0]["severity"] == "error" and failed[0]["subject"] == "auc"
+    assert "below the minimum 0.8" in failed[0]["message"]
+    assert "checkpoint 'features' shows distribution shift in 'x'" in failed[0]["message"]
+    # the same locks checked again, in every format, say it too
+    for fmt in ("text", "junit", "html"):
+        again = cli("check", "broken.lock", "--against", "research.lock", "--format", fmt, cwd=tmp_path)
+        assert again.returncode == 1 and "requirement" in again.stdout and "below the minimum 0.8" in again.stdout, fmt

@@ -17,7 +17,11 @@ differs (stages feed each other), else of an environment error, else its finding
 checkpoint's findings are one diagnosis, never each other's consequence). The environment is
 compared only for the distributions both sides' user code imported (``environment.user_packages`` when both
 locks have it, else the packages both have minus the notebook/kernel tooling). A checkpoint only one side has
-is one warning naming it. Pure: two ``Lock``s in, a ``Report`` out.
+is one warning naming it. Every performance requirement research recorded is held to the production run's value
+of that name (``reprotrack.core.diff.requirements``): a broken one is an ``output/requirement-failed`` error,
+pointing at the checkpoints whose data shifted; one production never measured is a warning. A production value
+research has no requirement for is checked only against bounds of its own. Pure: two ``Lock``s in, a
+``Report`` out.
 """
 
 from __future__ import annotations
@@ -29,9 +33,11 @@ from reprotrack.core.diff.cells import without_run
 from reprotrack.core.diff.data import classify
 from reprotrack.core.diff.environment import TOOLING, environment_differences
 from reprotrack.core.diff.model import KIND_OF, DiffOptions, Finding, Report
+from reprotrack.core.diff.requirements import requirement_findings
 from reprotrack.core.diff.splits import compare_splits
 from reprotrack.core.lockfile import Lock
 from reprotrack.core.privacy import lock_under
+from reprotrack.core.requirements import bounded
 
 ROW_ORDERS = ("exact", "ignore")
 #: A checkpoint's verdicts, best first.
@@ -197,12 +203,54 @@ def check(research: Lock, production: Lock, options: CheckOptions | None = None,
                           "[tool.reprotrack] checkpoints), or record it in the notebook too.", severity="warning",
                           evidence={"checkpoint": prod_name}))
         table.append({"name": None, "production": prod_name, "status": "extra", "columns": [], "findings": [f]})
-    if not pairs and (only_research or only_production) and not execution_error:
+    if not pairs and (only_research or only_production) and not execution_error and not _measured(research, production):
         c.add(Finding("", None, None, "execution", "checkpoint-missing", "checkpoints",
                       "No checkpoint name is common to both runs: nothing was compared (research: "
                       f"{_listed(only_research)}; production: {_listed(only_production)}).",
                       "Give the production stages the research names, or map them (--map PROD=RESEARCH)."))
+    _requirements(c, research, production, finished=not execution_error)
     return _finish(c, table, research, production, execution_error)
+
+
+#: Checkpoint causes that say the data itself moved: what a failed requirement's text points to.
+SHIFTS = ("distribution-shift", "new-categories")
+
+
+def _requirements(c: _Check, research: Lock, production: Lock, *, finished: bool) -> None:
+    """The research requirements held to the production values, then production's own bounds on values
+    research has no requirement for; a failure names the checkpoints whose data shifted."""
+    ours = research.requirements or {}
+    theirs = production.requirements or {}
+    own = {k: v for k, v in theirs.items() if k not in ours and isinstance(v, dict) and bounded(v)}
+    shifted = _shifts(c)
+    for finding in requirement_findings(ours, theirs, finished, run="the production run") + \
+            requirement_findings(own, theirs, finished, run="the production run"):
+        if finding.severity == "error" and shifted:
+            finding.message += f", while {shifted}"
+        c.add(finding)
+
+
+def _measured(research: Lock, production: Lock) -> bool:
+    """Whether production measured a value research holds to a requirement: a now-test compares that even
+    when no checkpoint is common (a scoring job that only reports its metric)."""
+    ours = research.requirements or {}
+    return any(isinstance(ours.get(name), dict) and bounded(ours[name]) for name in production.requirements or {})
+
+
+def _shifts(c: _Check) -> str:
+    """"checkpoint 'features' shows distribution shift in 'x', 'y'" for the checkpoints whose data moved."""
+    found: dict[str, dict[str, list[str]]] = {}
+    for f, _ in c.rows:
+        where = (f.evidence or {}).get("checkpoint")
+        if f.severity == "error" and f.cause in SHIFTS and where:
+            columns = found.setdefault(str(where), {}).setdefault(f.cause.replace("-", " "), [])
+            columns += [str(col) for col in (f.evidence or {}).get("columns") or [] if str(col) not in columns]
+    parts = []
+    for where, causes in found.items():
+        said = "; ".join(f"{cause} in {', '.join(repr(col) for col in cols[:5])}" if cols else cause
+                         for cause, cols in causes.items())
+        parts.append(f"checkpoint {where!r} shows {said}")
+    return " and ".join(parts)
 
 
 def _listed(names: list[str]) -> str:

@@ -14,15 +14,19 @@ from reprotrack.core.diff.model import Finding
 
 
 def requirement_findings(research: dict[str, dict[str, Any]], replay: dict[str, dict[str, Any]],
-                         replay_finished: bool = True) -> list[Finding]:
+                         replay_finished: bool = True, run: str = "the replay") -> list[Finding]:
+    """One finding per requirement of ``research`` that ``replay``'s value breaks (an error) or that ``run``
+    never measured (a warning, once ``run`` finished); a requirement without bounds holds anything."""
     out = []
     for name in sorted(research or {}):
         req = research[name]
+        if not isinstance(req, dict) or not requirements.bounded(req):
+            continue
         got = (replay or {}).get(name)
         if got is None:
             if replay_finished:
-                out.append(_finding(name, f"requirement {requirements.describe(name, req)} was not measured in the "
-                                          "replay (the expect call did not run)", severity="warning"))
+                out.append(_finding(name, f"requirement {requirements.describe(name, req)} was not measured in "
+                                          f"{run} (the expect call did not run)", severity="warning"))
             continue
         kept, message = requirements.check(name, req, got.get("value"))
         if not kept:

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import math
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reprotrack.core.text import escaped as clean
 from reprotrack.report.driftlines import headline, measure_text, requirement_line
+
+if TYPE_CHECKING:
+    from reprotrack.core.drift.compare import ColumnResult, DriftReport
 
 W, H, PAD = 360, 130, 22
 STYLE = """
@@ -32,7 +35,7 @@ def _e(text: object) -> str:
     return escape(clean(text), quote=True)
 
 
-def drift_html(report) -> str:
+def drift_html(report: DriftReport) -> str:
     parts = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'unsafe-inline\'">',
@@ -57,7 +60,7 @@ def drift_html(report) -> str:
     return "\n".join(parts) + "\n"
 
 
-def _column(c) -> str:
+def _column(c: ColumnResult) -> str:
     cls = "col drifted" if c.drifted else "col"
     causes = f'<div class="causes">{_e(", ".join(c.causes))}</div>' if c.causes else ""
     plot = _numbers_svg(c.plot) if c.mode == "number" and c.plot else _labels_svg(c.plot) if c.plot else ""

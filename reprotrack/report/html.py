@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from html import escape
 
+from reprotrack.core.diff.model import Finding, Report
 from reprotrack.core.text import cell_name
 from reprotrack.core.text import escaped as clean
 from reprotrack.report.order import ordered_roots, where
@@ -33,7 +34,7 @@ def _e(text: object) -> str:
     return escape(clean(text), quote=True)
 
 
-def render_html(report) -> str:
+def render_html(report: Report) -> str:
     parts = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'unsafe-inline\'">',
@@ -53,7 +54,7 @@ def render_html(report) -> str:
     return "\n".join(parts) + "\n"
 
 
-def _summary(report) -> str:
+def _summary(report: Report) -> str:
     rows = []
     check = report.checkpoints is not None
     for side in ("research", "replay"):
@@ -76,7 +77,7 @@ def _summary(report) -> str:
     return f"<table>{''.join(rows)}</table>{text}"
 
 
-def _timeline(report) -> str:
+def _timeline(report: Report) -> str:
     if not report.cells:
         return ""
     boxes = []
@@ -92,7 +93,7 @@ def _timeline(report) -> str:
     return "<h2>Cells, in the order they ran</h2><div class=\"timeline\">" + "".join(boxes) + "</div>"
 
 
-def _checkpoints(report) -> str:
+def _checkpoints(report: Report) -> str:
     """``reprotrack check``: one row per checkpoint with its verdict and the columns its diagnosis names."""
     if report.checkpoints is None:
         return ""
@@ -109,7 +110,7 @@ def _checkpoints(report) -> str:
     return "".join(rows)
 
 
-def _root(report, root) -> str:
+def _root(report: Report, root: Finding) -> str:
     severity = "warning" if root.severity != "error" else "error"
     parts = [f'<div class="finding {severity}" id="{_e(root.id)}">',
              f'<div class="meta">{_e(root.id)} · {_e(where(root))} · {_e(root.kind)}/{_e(root.cause)} · '
@@ -129,7 +130,7 @@ def _root(report, root) -> str:
     return "".join(parts)
 
 
-def _histograms(finding) -> str:
+def _histograms(finding: Finding) -> str:
     evidence = finding.evidence or {}
     if finding.kind != "data" or not isinstance(evidence.get("research"), dict):
         return ""
@@ -144,7 +145,7 @@ def _histograms(finding) -> str:
 MAX_PLOTTED = 6
 
 
-def _data_and_splits(report) -> str:
+def _data_and_splits(report: Report) -> str:
     """What the data did, at a glance and unfolded: row counts that changed, rows that moved between train
     and test, and research-vs-replay histograms of the columns whose statistics moved."""
     data = [f for f in report.findings if f.kind == "data" and isinstance((f.evidence or {}).get("research"), dict)]
@@ -178,7 +179,7 @@ def _rows(fp) -> str:
     return str(shape[0]) if isinstance(shape, list) and shape else "?"
 
 
-def _split(f) -> str:
+def _split(f: Finding) -> str:
     ev = f.evidence or {}
     a, b = (ev.get("research") or {}).get("sizes") or {}, (ev.get("replay") or {}).get("sizes") or {}
     moved = ev.get("moved") or {}

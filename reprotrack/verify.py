@@ -19,7 +19,13 @@ from typing import Any
 
 from reprotrack import store
 from reprotrack.config import load_options as _load
-from reprotrack.core.diff import DiffOptions, Finding, Report, compare, environment_differences
+from reprotrack.core.diff import (
+    DiffOptions,
+    Finding,
+    Report,
+    compare,
+    environment_differences,
+)
 from reprotrack.core.lockfile import Lock
 from reprotrack.core.privacy import check_policy
 from reprotrack.errors import LockfileError, ReprotrackError, UsageError

@@ -9,7 +9,6 @@ from a lock as hostile (``reprotrack.core.text.escaped``). Renderers never compu
 from __future__ import annotations
 
 from reprotrack.core.diff.model import Report
-
 from reprotrack.errors import UsageError
 from reprotrack.report.html import render_html
 from reprotrack.report.jsonreport import render_json

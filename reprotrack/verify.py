@@ -89,11 +89,12 @@ def record_notebook(
     nb, has_ids = replay.read_notebook(nb_path)
     steps = replay.plan(replay.code_cells(nb, with_ids=has_ids))
     with tempfile.TemporaryDirectory(prefix="reprotrack-record-") as tmp:
-        result = replay.run(
-            nb_path, steps, mode="record", lock_out=Path(tmp) / "record.lock", partial=Path(tmp) / "partial.jsonl",
-            kernel=kernel, timeout=timeout, progress=progress, nb=nb, has_ids=has_ids,
-            privacy={"policy": privacy} if privacy else None,
+        job = replay.ReplayJob(
+            nb_path, tuple(steps), mode="record", lock_out=Path(tmp) / "record.lock",
+            partial=Path(tmp) / "partial.jsonl", kernel=kernel, timeout=timeout,
+            privacy={"policy": privacy} if privacy else None, nb=nb, has_ids=has_ids,
         )
+        result = replay.run(job, progress=progress)
     written, backup = None, None
     refused = not allow_errors and any(r.status == "error" for r in result.runs)
     if result.ok and result.lock is not None and not refused:
@@ -136,11 +137,12 @@ def verify_notebook(
     steps = replay.plan(cells, research, order)
     pins = research.to_dict()["cells"] if pin_seeds else None
     with tempfile.TemporaryDirectory(prefix="reprotrack-replay-") as tmp:
-        result = replay.run(
-            nb_path, steps, mode="replay", lock_out=Path(tmp) / "replay.lock", partial=Path(tmp) / "partial.jsonl",
-            kernel=kernel, timeout=timeout, pins=pins, progress=progress, nb=nb, has_ids=has_ids,
-            privacy=research.privacy or {"policy": "values"},
+        job = replay.ReplayJob(
+            nb_path, tuple(steps), mode="replay", lock_out=Path(tmp) / "replay.lock",
+            partial=Path(tmp) / "partial.jsonl", kernel=kernel, timeout=timeout, pins=pins,
+            privacy=research.privacy or {"policy": "values"}, nb=nb, has_ids=has_ids,
         )
+        result = replay.run(job, progress=progress)
     replay_lock = result.lock if result.lock is not None else Lock(mode="replay")
     replay_lock.mode = "replay"  # whatever the kernel wrote: a replay lock is never taken for a research lock
     saved = None

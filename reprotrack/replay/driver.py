@@ -23,7 +23,7 @@ import os
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from reprotrack import store
 from reprotrack.core import lockfile
@@ -33,6 +33,9 @@ from reprotrack.errors import ExecutionError, ReprotrackError
 from reprotrack.kernel.context import is_control_cell
 from reprotrack.replay import leftovers
 from reprotrack.replay.agent import read_partial
+
+if TYPE_CHECKING:  # pragma: no cover
+    from nbformat import NotebookNode
 
 #: Seconds a silent bookkeeping call (setup, finish) may take.
 SILENT_TIMEOUT = 120.0
@@ -96,7 +99,7 @@ class ReplayJob:
     #: ``{"policy", "salt"}``: a replay records under the research lock's, so that labels compare
     privacy: dict[str, str] | None = None
     #: the notebook already read (None: ``run`` reads it) and whether its cells carry nbformat ids
-    nb: Any = None
+    nb: NotebookNode | None = None
     has_ids: bool = True
 
     def setup_code(self) -> str:
@@ -120,7 +123,7 @@ class NotebookCell:
     starts: bool = False  # a control cell that starts tracking (``%reprotrack start``)
 
 
-def code_cells(nb: Any, *, with_ids: bool = True) -> list[NotebookCell]:
+def code_cells(nb: NotebookNode, *, with_ids: bool = True) -> list[NotebookCell]:
     """The notebook's non-empty code cells (empty cells are never executed by any frontend)."""
     cells = []
     for index, cell in enumerate(nb.cells):
@@ -193,7 +196,7 @@ def plan(cells: list[NotebookCell], research: Lock | None = None, order: str = "
 
 
 # -- running them -----------------------------------------------------------------------------------------
-def read_notebook(path: Path) -> tuple[Any, bool]:
+def read_notebook(path: Path) -> tuple[NotebookNode, bool]:
     """The notebook and whether its cell ids are real (nbformat ≥ 4.5): older files get random ids on read,
     which must never be sent as cell ids (they would differ between record and verify)."""
     import nbformat
@@ -248,7 +251,7 @@ def notebook_shape_problem(raw: Any) -> str | None:
     return None
 
 
-def kernel_name_for(nb: Any, kernel: str | None) -> str:
+def kernel_name_for(nb: NotebookNode, kernel: str | None) -> str:
     if kernel:
         return kernel
     spec = nb.get("metadata", {}).get("kernelspec") or {}
@@ -421,7 +424,7 @@ def _kernel_pid(client: Any) -> int | None:
     return pid if isinstance(pid, int) else None
 
 
-def _client(nb: Any, name: str, timeout: float | None, cwd: Path):
+def _client(nb: NotebookNode, name: str, timeout: float | None, cwd: Path):
     from nbclient import NotebookClient
 
     class _Client(NotebookClient):

@@ -124,7 +124,7 @@ class DataCapture(Capture):
         self.snapshot: dict[str, Any] | None = None
         self.was_data: set[str] = set()
         self.max_bytes = DEFAULT_MAX_BYTES
-        self.session: Any = None
+        self.session: Session | None = None
         self.lazy: dict[str, Any] = {}  # name -> the Dask/Spark frame last handled (immutable: identity)
         self.told = False
         self.jobs: list[tuple[str, Any, dict[str, Any], tuple[str, ...] | None, Any]] = []

@@ -162,7 +162,7 @@ class OutputCapture(Capture):
         self.base_dir: Any = None
         self.patched_hook: tuple[Any, dict[str, Any]] = (None, {})
         self.source_keys: set[int] = set()  # in-memory hashes of the session's source lines, never stored
-        self.session: Any = None
+        self.session: Session | None = None
 
     def install(self, session: Session) -> None:
         # The user's [tool.reprotrack] normalise rules, read by the session when it starts.

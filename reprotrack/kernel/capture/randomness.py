@@ -75,7 +75,7 @@ class RandomnessCapture(Capture, Listener):
 
     def __init__(self) -> None:
         self.patcher = Patcher()
-        self.session: Any = None
+        self.session: Session | None = None
         self._baseline: dict[str, Any] = {}
         self._modules_seen = -1
         self._classes_seen: set[type] = set()

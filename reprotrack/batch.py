@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from reprotrack.core.diff.model import Report
 from reprotrack.core.text import one_line
 from reprotrack.errors import ReprotrackError
 from reprotrack.verify import verify_notebook
@@ -42,7 +43,7 @@ class NotebookOutcome:
 
     notebook: str
     exit_code: int
-    report: Any = None  # reprotrack.core.diff.Report
+    report: Report | None = None
     error: str | None = None  # bad input (exit 2): one line
     seconds: float = 0.0
     interrupted: int | None = None  # the signal that stopped its replay (SIGINT 2, SIGTERM 15)

@@ -12,11 +12,11 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from reprotrack import store
 from reprotrack.config import load_checkpoint_options
 from reprotrack.core.diff.checkpoints import CheckOptions, check
+from reprotrack.core.diff.model import Report
 from reprotrack.core.lockfile import Lock
 from reprotrack.errors import LockfileError, UsageError
 
@@ -68,7 +68,7 @@ def check_names(research: Lock, options: CheckOptions) -> None:
                              f"of; it has: {', '.join(sorted(research.checkpoints))}")
 
 
-def check_lock(production: Lock, research: Lock, options: CheckOptions) -> Any:
+def check_lock(production: Lock, research: Lock, options: CheckOptions) -> Report:
     """The report of ``production`` against ``research`` (both already loaded)."""
     check_names(research, options)
     error = None
@@ -80,7 +80,7 @@ def check_lock(production: Lock, research: Lock, options: CheckOptions) -> Any:
 
 def check_locks(production: str | os.PathLike[str], research: str | os.PathLike[str], *,
                 options: CheckOptions | None = None, maps: Iterable[str] = (), rtol: float | None = None,
-                atol: float | None = None, env_policy: str | None = None) -> Any:
+                atol: float | None = None, env_policy: str | None = None) -> Report:
     """``reprotrack check``: options default to ``[tool.reprotrack]`` of the production lock's nearest
     pyproject.toml, with ``maps``/``rtol``/``atol``/``env_policy`` on top."""
     if Path(production).resolve() == Path(research).resolve():

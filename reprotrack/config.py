@@ -23,12 +23,15 @@ import math
 import re
 from dataclasses import fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import tomllib
 
 from reprotrack.core.diff.model import ENV_POLICIES, ORDERS, DiffOptions
 from reprotrack.errors import UsageError
+
+if TYPE_CHECKING:
+    from reprotrack.core.diff.checkpoints import CheckOptions
 
 KEYS = {f.name for f in fields(DiffOptions)}
 
@@ -125,7 +128,7 @@ CHECKPOINT_KEYS = ("checkpoints", "tolerances")
 
 
 def load_checkpoint_options(start: Path | None = None, *, names: dict[str, str] | None = None,
-                            **overrides: Any) -> Any:
+                            **overrides: Any) -> CheckOptions:
     """``CheckOptions`` of ``reprotrack check``/``run``/``assert_matches``:
 
     ```toml

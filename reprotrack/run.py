@@ -27,6 +27,7 @@ from typing import Any
 from reprotrack import store
 from reprotrack.check import check_lock, check_names, checkpoint_options, load_research
 from reprotrack.core.diff.checkpoints import CheckOptions
+from reprotrack.core.diff.model import Report
 from reprotrack.core.lockfile import Lock
 from reprotrack.errors import UsageError
 
@@ -42,7 +43,7 @@ class RunResult:
     #: why the run is partial (None: the script finished)
     error: str | None
     #: the check against ``--against`` (None without it)
-    report: Any = None
+    report: Report | None = None
 
     @property
     def exit_code(self) -> int:

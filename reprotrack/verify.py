@@ -19,7 +19,13 @@ from typing import Any
 
 from reprotrack import store
 from reprotrack.config import load_options as _load
-from reprotrack.core.diff import compare, environment_differences
+from reprotrack.core.diff import (
+    DiffOptions,
+    Finding,
+    Report,
+    compare,
+    environment_differences,
+)
 from reprotrack.core.lockfile import Lock
 from reprotrack.core.privacy import check_policy
 from reprotrack.errors import LockfileError, ReprotrackError, UsageError
@@ -51,7 +57,7 @@ class RecordResult:
 
 @dataclass
 class VerifyResult:
-    report: Any  # reprotrack.core.diff.Report
+    report: Report
     research: Lock
     replay: replay.ReplayResult
     replay_path: Path | None = None
@@ -83,11 +89,12 @@ def record_notebook(
     nb, has_ids = replay.read_notebook(nb_path)
     steps = replay.plan(replay.code_cells(nb, with_ids=has_ids))
     with tempfile.TemporaryDirectory(prefix="reprotrack-record-") as tmp:
-        result = replay.run(
-            nb_path, steps, mode="record", lock_out=Path(tmp) / "record.lock", partial=Path(tmp) / "partial.jsonl",
-            kernel=kernel, timeout=timeout, progress=progress, nb=nb, has_ids=has_ids,
-            privacy={"policy": privacy} if privacy else None,
+        job = replay.ReplayJob(
+            nb_path, tuple(steps), mode="record", lock_out=Path(tmp) / "record.lock",
+            partial=Path(tmp) / "partial.jsonl", kernel=kernel, timeout=timeout,
+            privacy={"policy": privacy} if privacy else None, nb=nb, has_ids=has_ids,
         )
+        result = replay.run(job, progress=progress)
     written, backup = None, None
     refused = not allow_errors and any(r.status == "error" for r in result.runs)
     if result.ok and result.lock is not None and not refused:
@@ -103,7 +110,7 @@ def verify_notebook(
     *,
     lock: str | os.PathLike[str] | None = None,
     kernel: str | None = None,
-    options: Any = None,
+    options: DiffOptions | None = None,
     order: str = "recorded",
     pin_seeds: bool = False,
     save_replay: str | os.PathLike[str] | None = None,
@@ -130,11 +137,12 @@ def verify_notebook(
     steps = replay.plan(cells, research, order)
     pins = research.to_dict()["cells"] if pin_seeds else None
     with tempfile.TemporaryDirectory(prefix="reprotrack-replay-") as tmp:
-        result = replay.run(
-            nb_path, steps, mode="replay", lock_out=Path(tmp) / "replay.lock", partial=Path(tmp) / "partial.jsonl",
-            kernel=kernel, timeout=timeout, pins=pins, progress=progress, nb=nb, has_ids=has_ids,
-            privacy=research.privacy or {"policy": "values"},
+        job = replay.ReplayJob(
+            nb_path, tuple(steps), mode="replay", lock_out=Path(tmp) / "replay.lock",
+            partial=Path(tmp) / "partial.jsonl", kernel=kernel, timeout=timeout, pins=pins,
+            privacy=research.privacy or {"policy": "values"}, nb=nb, has_ids=has_ids,
         )
+        result = replay.run(job, progress=progress)
     replay_lock = result.lock if result.lock is not None else Lock(mode="replay")
     replay_lock.mode = "replay"  # whatever the kernel wrote: a replay lock is never taken for a research lock
     saved = None
@@ -148,11 +156,11 @@ def diff_locks(
     a: str | os.PathLike[str],
     b: str | os.PathLike[str],
     *,
-    options: Any = None,
+    options: DiffOptions | None = None,
     rtol: float | None = None,
     atol: float | None = None,
     env_policy: str | None = None,
-) -> Any:
+) -> Report:
     """The verify diff between two existing locks (research first), with no execution."""
     research, other = store.read_lock(a), store.read_lock(b)
 
@@ -179,7 +187,7 @@ def current_environment(packages: list[str] | dict[str, Any]) -> dict[str, Any]:
     return facts
 
 
-def check_environment(lock: str | os.PathLike[str], *, options: Any = None) -> list[Any]:
+def check_environment(lock: str | os.PathLike[str], *, options: DiffOptions | None = None) -> list[Finding]:
     """Environment findings of this interpreter against a lock's (the fast pre-flight before a verify)."""
     research = store.read_lock(lock)
 
@@ -189,12 +197,12 @@ def check_environment(lock: str | os.PathLike[str], *, options: Any = None) -> l
     return environment_differences(recorded, current_environment(dict(recorded.get("packages") or {})), options)
 
 
-def load_options(start: Path | None = None, **overrides: Any) -> Any:
+def load_options(start: Path | None = None, **overrides: Any) -> DiffOptions:
     """``[tool.reprotrack]`` from the nearest pyproject.toml, with command-line overrides (None = unset)."""
     return _load(start, **{k: v for k, v in overrides.items() if v is not None})
 
 
-def exit_code_for(report: Any) -> int:
+def exit_code_for(report: Report) -> int:
     return EXIT_BY_STATUS.get(report.status, 1)
 
 

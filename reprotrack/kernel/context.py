@@ -10,9 +10,12 @@ from __future__ import annotations
 import ast
 import time
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from reprotrack.core.lockfile import CellRecord
+
+if TYPE_CHECKING:  # pragma: no cover
+    from reprotrack.kernel.session import Session
 
 
 class Tracker(Protocol):
@@ -22,15 +25,15 @@ class Tracker(Protocol):
     current: CellContext | None
 
 
-_ACTIVE: list[Any] = [None]
+_ACTIVE: list[Session | None] = [None]
 
 
-def active() -> Any:
+def active() -> Session | None:
     """The session currently tracking this process, if any."""
     return _ACTIVE[0]
 
 
-def set_active(session: Any) -> None:
+def set_active(session: Session | None) -> None:
     """Register ``session`` as the one tracking this process (None: no session)."""
     _ACTIVE[0] = session
 

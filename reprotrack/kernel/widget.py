@@ -16,11 +16,15 @@ from __future__ import annotations
 import html
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reprotrack.core.text import cell_name
 from reprotrack.kernel.capture.data import distributed_text
 from reprotrack.kernel.context import active
+
+if TYPE_CHECKING:  # pragma: no cover
+    from reprotrack.core.lockfile import CellRecord
+    from reprotrack.kernel.session import Session
 
 #: Metadata on every panel output: what verify/diff use to ignore the panel.
 PANEL_METADATA = {"reprotrack": {"panel": True}}
@@ -121,7 +125,7 @@ class PanelState:
 class Panel:
     """One panel per session, registered as a session listener (``callback(session, record_or_None)``)."""
 
-    def __init__(self, session: Any, mode: str) -> None:
+    def __init__(self, session: Session, mode: str) -> None:
         if mode not in ("widget", "text"):
             raise ValueError(f"unknown panel mode {mode!r}")
         self.session = session
@@ -167,7 +171,7 @@ class Panel:
         return self
 
     # -- updating ----------------------------------------------------------------------------------------
-    def __call__(self, session: Any, record: Any) -> None:
+    def __call__(self, session: Session, record: CellRecord | None) -> None:
         """After each tracked cell (``record``) and after a save (``None``): send only what changed."""
         if self.failed:
             return
@@ -212,7 +216,7 @@ class _TextLine:
         return {"text/plain": self.line, "text/html": span}
 
 
-def attach_panel(session: Any, mode: str | None = None) -> Panel | None:
+def attach_panel(session: Session, mode: str | None = None) -> Panel | None:
     """Show the live panel for ``session`` and keep it updated. Called by ``%reprotrack start``.
 
     ``mode`` is ``"widget"``, ``"text"`` or None to choose: widgets in a kernel that has ipywidgets, the
@@ -243,7 +247,7 @@ def attach_panel(session: Any, mode: str | None = None) -> Panel | None:
         return None
 
 
-def choose_mode(session: Any, environ: dict[str, str] | None = None) -> str | None:
+def choose_mode(session: Session, environ: dict[str, str] | None = None) -> str | None:
     environ = os.environ if environ is None else environ
     if environ.get(OPT_OUT_VARIABLE, "1").strip().lower() in {"0", "false", "no", "off"}:
         return None
@@ -259,7 +263,7 @@ def choose_mode(session: Any, environ: dict[str, str] | None = None) -> str | No
     return "widget"
 
 
-def current_panel(session: Any = None) -> Panel | None:
+def current_panel(session: Session | None = None) -> Panel | None:
     """The panel attached to ``session`` (default: the active session), for tests and notebooks."""
     if session is None:
         session = active()
@@ -269,7 +273,7 @@ def current_panel(session: Any = None) -> Panel | None:
     return None
 
 
-def _lock_state(session: Any) -> str:
+def _lock_state(session: Session) -> str:
     if getattr(session, "saved_path", None) is None:
         return "not saved"
     return "has unsaved cells" if getattr(session, "unsaved_cells", 0) else "saved"

@@ -21,9 +21,9 @@ import json
 import math
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from reprotrack import store
 from reprotrack.core import lockfile
@@ -33,6 +33,9 @@ from reprotrack.errors import ExecutionError, ReprotrackError
 from reprotrack.kernel.context import is_control_cell
 from reprotrack.replay import leftovers
 from reprotrack.replay.agent import read_partial
+
+if TYPE_CHECKING:  # pragma: no cover
+    from nbformat import NotebookNode
 
 #: Seconds a silent bookkeeping call (setup, finish) may take.
 SILENT_TIMEOUT = 120.0
@@ -77,6 +80,39 @@ class ReplayResult:
 Progress = Callable[[int, int, CellRun], None]
 
 
+@dataclass(frozen=True)
+class ReplayJob:
+    """What one headless run of a notebook is: which cells in which order, in which kernel, for how long, and
+    how and where the kernel records (``mode`` ``record`` or ``replay``, the lock it writes, the partial file it
+    appends to as cells finish, the research seeds it pins, the privacy policy and salt it records under)."""
+
+    notebook: Path
+    steps: tuple[Step, ...]
+    mode: str
+    lock_out: Path
+    partial: Path
+    kernel: str | None = None
+    #: seconds one cell may run (None: no limit)
+    timeout: float | None = None
+    #: the research lock's cells whose seeds the replay pins (``verify --pin-seeds``)
+    pins: list[dict[str, Any]] | None = None
+    #: ``{"policy", "salt"}``: a replay records under the research lock's, so that labels compare
+    privacy: dict[str, str] | None = None
+    #: the notebook already read (None: ``run`` reads it) and whether its cells carry nbformat ids
+    nb: NotebookNode | None = None
+    has_ids: bool = True
+
+    def setup_code(self) -> str:
+        """The silent call that sets reprotrack up in the fresh kernel for this job."""
+        kwargs = {"mode": self.mode, "lock_out": str(self.lock_out), "notebook": str(self.notebook),
+                  "partial": str(self.partial)}
+        if self.privacy:
+            kwargs.update({k: str(self.privacy[k]) for k in ("policy", "salt") if self.privacy.get(k)})
+        pin_arg = f", pins=__import__('json').loads({json.dumps(json.dumps(self.pins))})" if self.pins else ""
+        args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+        return f"__import__('reprotrack.replaying').replaying.setup({args}{pin_arg})"
+
+
 # -- which cells run ------------------------------------------------------------------------------------
 @dataclass
 class NotebookCell:
@@ -87,7 +123,7 @@ class NotebookCell:
     starts: bool = False  # a control cell that starts tracking (``%reprotrack start``)
 
 
-def code_cells(nb: Any, *, with_ids: bool = True) -> list[NotebookCell]:
+def code_cells(nb: NotebookNode, *, with_ids: bool = True) -> list[NotebookCell]:
     """The notebook's non-empty code cells (empty cells are never executed by any frontend)."""
     cells = []
     for index, cell in enumerate(nb.cells):
@@ -160,7 +196,7 @@ def plan(cells: list[NotebookCell], research: Lock | None = None, order: str = "
 
 
 # -- running them -----------------------------------------------------------------------------------------
-def read_notebook(path: Path) -> tuple[Any, bool]:
+def read_notebook(path: Path) -> tuple[NotebookNode, bool]:
     """The notebook and whether its cell ids are real (nbformat ≥ 4.5): older files get random ids on read,
     which must never be sent as cell ids (they would differ between record and verify)."""
     import nbformat
@@ -215,54 +251,41 @@ def notebook_shape_problem(raw: Any) -> str | None:
     return None
 
 
-def kernel_name_for(nb: Any, kernel: str | None) -> str:
+def kernel_name_for(nb: NotebookNode, kernel: str | None) -> str:
     if kernel:
         return kernel
     spec = nb.get("metadata", {}).get("kernelspec") or {}
     return spec.get("name") or "python3"
 
 
-def run(
-    notebook: Path,
-    steps: list[Step],
-    *,
-    mode: str,
-    lock_out: Path,
-    partial: Path,
-    kernel: str | None = None,
-    timeout: float | None = None,
-    pins: list[dict[str, Any]] | None = None,
-    progress: Progress | None = None,
-    nb: Any = None,
-    has_ids: bool = True,
-    privacy: dict[str, str] | None = None,
-) -> ReplayResult:
-    """Execute ``steps`` of ``notebook`` in a fresh kernel (working directory: the notebook's folder).
-    ``privacy`` (``{"policy", "salt"}``): a replay records under the research lock's, so that labels compare."""
+def run(job: ReplayJob, *, progress: Progress | None = None) -> ReplayResult:
+    """Execute ``job.steps`` of ``job.notebook`` in a fresh kernel (working directory: the notebook's folder);
+    ``progress`` is called after each step."""
     from jupyter_core.utils import run_sync
 
-    if nb is None:
-        nb, has_ids = read_notebook(notebook)
-    setup = _setup_code(mode, lock_out, notebook, partial, pins, privacy)
-    return run_sync(_run)(notebook, nb, has_ids, steps, setup, lock_out, partial, kernel, timeout, progress)
+    if job.nb is None:
+        nb, has_ids = read_notebook(job.notebook)
+        job = replace(job, nb=nb, has_ids=has_ids)
+    return run_sync(_run)(job, progress)
 
 
-async def _run(notebook, nb, has_ids, steps, setup, lock_out, partial, kernel, timeout, progress) -> ReplayResult:
+async def _run(job: ReplayJob, progress: Progress | None) -> ReplayResult:
     from jupyter_client.kernelspec import NoSuchKernel
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-    name = kernel_name_for(nb, kernel)
+    notebook, nb, steps, timeout = job.notebook, job.nb, job.steps, job.timeout
+    name = kernel_name_for(nb, job.kernel)
     client = _client(nb, name, timeout, notebook.parent)
     result = ReplayResult(lock=None, kernel=name)
     env = dict(os.environ, JPY_SESSION_NAME=str(notebook))
-    log_path = partial.with_name(partial.stem + ".kernel.log")
+    log_path = job.partial.with_name(job.partial.stem + ".kernel.log")
     log = open(log_path, "wb")  # the kernel's own stderr: shown only when it fails
     stop = _Stop(client)
     stop.remember()
     client.before_start = stop.install  # right after nbclient's own handlers, which would kill the kernel mid-cell
     try:
         async with client.async_setup_kernel(env=env, stdout=log, stderr=log):
-            await _silent(client, setup, "setting up reprotrack in the kernel")
+            await _silent(client, job.setup_code(), "setting up reprotrack in the kernel")
             tracked = True
             for position, step in enumerate(steps, 1):
                 if stop.signal is not None:
@@ -272,7 +295,7 @@ async def _run(notebook, nb, has_ids, steps, setup, lock_out, partial, kernel, t
                     await _silent(client, f"__import__('reprotrack.replaying').replaying.pause({not step.tracked})", "pausing")
                     tracked = step.tracked
                 client.pending_meta = {"reprotrack": {"index": step.index}}
-                if has_ids and isinstance(cell.get("id"), str):
+                if job.has_ids and isinstance(cell.get("id"), str):
                     client.pending_meta["cellId"] = cell.id
                 client.reply_status = None
                 t0 = time.perf_counter()
@@ -302,7 +325,7 @@ async def _run(notebook, nb, has_ids, steps, setup, lock_out, partial, kernel, t
                 await _silent(client, "__import__('reprotrack.replaying').replaying.finish()", "saving the lock",
                               timeout=30 if timed_out or result.interrupted else SILENT_TIMEOUT)
 
-                result.lock = store.read_lock(lock_out)
+                result.lock = store.read_lock(job.lock_out)
     except NoSuchKernel:
         raise ReprotrackError(f"no kernel named {name!r}; see `jupyter kernelspec list`") from None
     except ExecutionError as exc:
@@ -324,7 +347,7 @@ async def _run(notebook, nb, has_ids, steps, setup, lock_out, partial, kernel, t
         if tail:
             result.execution_error += f" (kernel said: {tail})"
     if result.lock is None:
-        result.lock = _partial_lock(partial, notebook)
+        result.lock = _partial_lock(job.partial, notebook)
     return result
 
 
@@ -401,7 +424,7 @@ def _kernel_pid(client: Any) -> int | None:
     return pid if isinstance(pid, int) else None
 
 
-def _client(nb: Any, name: str, timeout: float | None, cwd: Path):
+def _client(nb: NotebookNode, name: str, timeout: float | None, cwd: Path):
     from nbclient import NotebookClient
 
     class _Client(NotebookClient):
@@ -454,16 +477,6 @@ def _client(nb: Any, name: str, timeout: float | None, cwd: Path):
 
     client.on_cell_executed = on_executed
     return client
-
-
-def _setup_code(mode: str, lock_out: Path, notebook: Path, partial: Path, pins: list[dict[str, Any]] | None,
-                privacy: dict[str, str] | None = None) -> str:
-    kwargs = {"mode": mode, "lock_out": str(lock_out), "notebook": str(notebook), "partial": str(partial)}
-    if privacy:
-        kwargs.update({k: str(privacy[k]) for k in ("policy", "salt") if privacy.get(k)})
-    pin_arg = f", pins=__import__('json').loads({json.dumps(json.dumps(pins))})" if pins else ""
-    args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
-    return f"__import__('reprotrack.replaying').replaying.setup({args}{pin_arg})"
 
 
 async def _silent(client: Any, code: str, what: str, timeout: float = SILENT_TIMEOUT) -> None:

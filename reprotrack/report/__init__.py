@@ -8,6 +8,7 @@ from a lock as hostile (``reprotrack.core.text.escaped``). Renderers never compu
 
 from __future__ import annotations
 
+from reprotrack.core.diff.model import Report
 from reprotrack.errors import UsageError
 from reprotrack.report.html import render_html
 from reprotrack.report.jsonreport import render_json
@@ -17,7 +18,7 @@ from reprotrack.report.text import render_text
 FORMATS = ("text", "json", "junit", "html")
 
 
-def render(report, fmt: str, *, color: bool = False) -> str:
+def render(report: Report, fmt: str, *, color: bool = False) -> str:
     """The report as text in ``fmt`` (``text`` | ``json`` | ``junit`` | ``html``). ``color``: ANSI colours
     in the text format (only when writing to a terminal)."""
     if fmt == "text":

@@ -7,16 +7,20 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from typing import TYPE_CHECKING
 
 from reprotrack.core.text import escaped as clean
 from reprotrack.errors import UsageError
 from reprotrack.report.drifthtml import drift_html
 from reprotrack.report.driftlines import headline, measure_text, requirement_line
 
+if TYPE_CHECKING:
+    from reprotrack.core.drift.compare import DriftReport
+
 FORMATS = ("text", "json", "junit", "html")
 
 
-def render_drift(report, fmt: str) -> str:
+def render_drift(report: DriftReport, fmt: str) -> str:
     if fmt == "text":
         return drift_text(report)
     if fmt == "json":
@@ -28,7 +32,7 @@ def render_drift(report, fmt: str) -> str:
     raise UsageError(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
 
-def drift_text(report) -> str:
+def drift_text(report: DriftReport) -> str:
     lines = [headline(report)]
     for note in report.notes:
         lines.append(f"  note: {clean(note)}")
@@ -45,7 +49,7 @@ def drift_text(report) -> str:
     return "\n".join(lines) + "\n"
 
 
-def drift_junit(report) -> str:
+def drift_junit(report: DriftReport) -> str:
     suite = ET.Element("testsuite", name=f"reprotrack drift {clean(report.checkpoint)}",
                        tests=str(len(report.columns) + len(report.requirements)))
     failures = 0

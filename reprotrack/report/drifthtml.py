@@ -7,11 +7,14 @@ categories. Every lock- or data-derived string is ``clean``ed and ``html.escape`
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reprotrack.report.driftlines import headline, measure_text, requirement_line
 from reprotrack.report.page import e as _e
 from reprotrack.report.page import page_head
+
+if TYPE_CHECKING:
+    from reprotrack.core.drift.compare import ColumnResult, DriftReport
 
 W, H, PAD = 360, 130, 22
 STYLE = """
@@ -28,7 +31,7 @@ h1{font-size:1.4em} h2{font-size:1.15em;margin-top:1.6em} .status{padding:.15em 
 """
 
 
-def drift_html(report) -> str:
+def drift_html(report: DriftReport) -> str:
     parts = page_head("reprotrack drift", STYLE, "reprotrack drift", report.status) + [
         f"<p>{_e(headline(report))}</p>",
         '<p class="legend meta"><span style="background:#1e88e5;opacity:.55"></span>research (from the lock)'
@@ -49,7 +52,7 @@ def drift_html(report) -> str:
     return "\n".join(parts) + "\n"
 
 
-def _column(c) -> str:
+def _column(c: ColumnResult) -> str:
     cls = "col drifted" if c.drifted else "col"
     causes = f'<div class="causes">{_e(", ".join(c.causes))}</div>' if c.causes else ""
     plot = _numbers_svg(c.plot) if c.mode == "number" and c.plot else _labels_svg(c.plot) if c.plot else ""

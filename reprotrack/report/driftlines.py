@@ -3,12 +3,15 @@ Every string from a lock or from the data is ``clean``ed here."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reprotrack.core.text import escaped as clean
 
+if TYPE_CHECKING:
+    from reprotrack.core.drift.compare import ColumnResult, DriftReport
 
-def headline(report) -> str:
+
+def headline(report: DriftReport) -> str:
     s = report.summary
     verdict = "DRIFT" if report.status == "drift" else "no drift"
     why = []
@@ -23,7 +26,7 @@ def headline(report) -> str:
             f"{clean(report.source or 'data')}; {s.get('drifted', 0)} of {s.get('tested', 0)} column(s) drifted{tail}")
 
 
-def measure_text(column) -> str:
+def measure_text(column: ColumnResult) -> str:
     m = column.measures
     if column.mode == "number" and "ks" in m:
         return (f"PSI {m['psi']:.3f}  KS {m['ks']:.3f}..{m['ks_upper']:.3f} (p {m['ks_pvalue']:.2g})  "

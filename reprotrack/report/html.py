@@ -6,6 +6,7 @@ and the environment differences as a table. Every lock-derived string is ``clean
 
 from __future__ import annotations
 
+from reprotrack.core.diff.model import Finding, Report
 from reprotrack.core.text import cell_name
 from reprotrack.report.order import ordered_roots, where
 from reprotrack.report.page import e as _e
@@ -28,7 +29,7 @@ table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:.25em .6em;te
 """
 
 
-def render_html(report) -> str:
+def render_html(report: Report) -> str:
     parts = page_head("reprotrack report", STYLE, "reprotrack", report.status) + [
         _summary(report), _timeline(report), _checkpoints(report),
     ]
@@ -44,7 +45,7 @@ def render_html(report) -> str:
     return "\n".join(parts) + "\n"
 
 
-def _summary(report) -> str:
+def _summary(report: Report) -> str:
     rows = []
     check = report.checkpoints is not None
     for side in ("research", "replay"):
@@ -67,7 +68,7 @@ def _summary(report) -> str:
     return f"<table>{''.join(rows)}</table>{text}"
 
 
-def _timeline(report) -> str:
+def _timeline(report: Report) -> str:
     if not report.cells:
         return ""
     boxes = []
@@ -83,7 +84,7 @@ def _timeline(report) -> str:
     return "<h2>Cells, in the order they ran</h2><div class=\"timeline\">" + "".join(boxes) + "</div>"
 
 
-def _checkpoints(report) -> str:
+def _checkpoints(report: Report) -> str:
     """``reprotrack check``: one row per checkpoint with its verdict and the columns its diagnosis names."""
     if report.checkpoints is None:
         return ""
@@ -100,7 +101,7 @@ def _checkpoints(report) -> str:
     return "".join(rows)
 
 
-def _root(report, root) -> str:
+def _root(report: Report, root: Finding) -> str:
     severity = "warning" if root.severity != "error" else "error"
     parts = [f'<div class="finding {severity}" id="{_e(root.id)}">',
              f'<div class="meta">{_e(root.id)} · {_e(where(root))} · {_e(root.kind)}/{_e(root.cause)} · '
@@ -120,7 +121,7 @@ def _root(report, root) -> str:
     return "".join(parts)
 
 
-def _histograms(finding) -> str:
+def _histograms(finding: Finding) -> str:
     evidence = finding.evidence or {}
     if finding.kind != "data" or not isinstance(evidence.get("research"), dict):
         return ""
@@ -135,7 +136,7 @@ def _histograms(finding) -> str:
 MAX_PLOTTED = 6
 
 
-def _data_and_splits(report) -> str:
+def _data_and_splits(report: Report) -> str:
     """What the data did, at a glance and unfolded: row counts that changed, rows that moved between train
     and test, and research-vs-replay histograms of the columns whose statistics moved."""
     data = [f for f in report.findings if f.kind == "data" and isinstance((f.evidence or {}).get("research"), dict)]
@@ -169,7 +170,7 @@ def _rows(fp) -> str:
     return str(shape[0]) if isinstance(shape, list) and shape else "?"
 
 
-def _split(f) -> str:
+def _split(f: Finding) -> str:
     ev = f.evidence or {}
     a, b = (ev.get("research") or {}).get("sizes") or {}, (ev.get("replay") or {}).get("sizes") or {}
     moved = ev.get("moved") or {}

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 
+from reprotrack.core.diff.model import Report
 
-def render_json(report) -> str:
+
+def render_json(report: Report) -> str:
     return json.dumps(report.to_dict(), indent=2, sort_keys=True, ensure_ascii=True) + "\n"

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from reprotrack.core.diff.model import Finding, Report
 from reprotrack.core.text import cell_name
 from reprotrack.core.text import escaped as clean
 
 
-def render_junit(report) -> str:
+def render_junit(report: Report) -> str:
     by_id = {f.id: f for f in report.findings}
     name = clean((report.research or {}).get("notebook") or "notebook")
     cases: list[tuple[str, list]] = []
@@ -58,7 +59,7 @@ def render_junit(report) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n"
 
 
-def _line(f) -> str:
+def _line(f: Finding) -> str:
     role = f"consequence of {f.upstream_of}" if f.upstream_of else "root cause"
     fix = f" Fix: {clean(f.fix)}" if f.fix and not f.upstream_of else ""
     return f"{f.id} [{f.kind}/{f.cause}] {clean(f.subject)} ({role}): {clean(f.message)}{fix}"

@@ -5,6 +5,7 @@ lock-derived string goes through ``clean`` first, so a hostile name cannot drive
 
 from __future__ import annotations
 
+from reprotrack.core.diff.model import Finding, Report
 from reprotrack.core.text import cell_name
 from reprotrack.core.text import escaped as clean
 from reprotrack.report.order import ordered_roots, where
@@ -13,7 +14,7 @@ MAX_CONSEQUENCES = 8
 COLOURS = {"error": "31", "warning": "33", "ok": "32", "dim": "2", "bold": "1"}
 
 
-def render_text(report, *, color: bool = False) -> str:
+def render_text(report: Report, *, color: bool = False) -> str:
     def paint(text: str, style: str) -> str:
         return f"\x1b[{COLOURS[style]}m{text}\x1b[0m" if color else text
 
@@ -39,7 +40,7 @@ def render_text(report, *, color: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _headline(report, paint) -> str:
+def _headline(report: Report, paint) -> str:
     n = len(report.findings)
     if report.status == "reproduced":
         tail = f" ({n} warning(s))" if n else ""
@@ -77,7 +78,7 @@ CHECK_WORDS = {"matches": "matches", "precision": "matches within tolerance (pre
                "extra": "not in research: nothing to check against"}
 
 
-def _checkpoint_table(report, paint) -> list[str]:
+def _checkpoint_table(report: Report, paint) -> list[str]:
     """``reprotrack check``: one line per checkpoint, research order, with the columns its diagnosis names."""
     lines = ["", paint("Checkpoints", "bold")]
     for row in report.checkpoints or []:
@@ -92,7 +93,7 @@ def _checkpoint_table(report, paint) -> list[str]:
     return lines
 
 
-def _root(report, root, paint) -> list[str]:
+def _root(report: Report, root: Finding, paint) -> list[str]:
     mark = paint("✗", "error") if root.severity == "error" else paint("!", "warning")
     lines = [f" {mark} {root.id} {where(root)} · {root.kind}/{root.cause} · {clean(root.subject)}",
              f"     {clean(root.message)}"]

@@ -153,8 +153,8 @@ def test_out_of_order_research_is_flagged_and_notebook_order_exposes_it(tmp_path
     nb = write_notebook(folder / "hidden.ipynb", ["x = 10", "x = 1", "print(f'result: {x * 2}')"], ids=["a", "b", "c"])
     # the researcher ran cell b, then a, then c: the printed result depends on that hidden order
     steps = [replay.Step(1), replay.Step(0), replay.Step(2)]
-    research = replay.run(nb, steps, mode="record", lock_out=folder / "hidden.reprotrack.lock",
-                          partial=tmp_path / "partial.jsonl")
+    research = replay.run(replay.ReplayJob(nb, tuple(steps), mode="record", lock_out=folder / "hidden.reprotrack.lock",
+                                           partial=tmp_path / "partial.jsonl"))
     assert research.ok
     recorded = verify_notebook(nb)
     assert "execution-order" in [f.cause for f in recorded.report.findings]

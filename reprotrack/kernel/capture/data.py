@@ -65,7 +65,7 @@ import time
 import types
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reprotrack.core.attributes import MAX_ATTRIBUTES, public_attributes
 from reprotrack.core.noise.durations import without_durations
@@ -77,6 +77,11 @@ from reprotrack.kernel.capture.names import (
     cell_names,
     names_of_source,
 )
+
+if TYPE_CHECKING:  # pragma: no cover
+    from reprotrack.core.lockfile import Lock
+    from reprotrack.kernel.context import CellContext
+    from reprotrack.kernel.session import Session
 
 MAX_ITEMS = 10_000
 MAX_NESTING = 3
@@ -124,14 +129,14 @@ class DataCapture(Capture):
         self.snapshot: dict[str, Any] | None = None
         self.was_data: set[str] = set()
         self.max_bytes = DEFAULT_MAX_BYTES
-        self.session: Any = None
+        self.session: Session | None = None
         self.lazy: dict[str, Any] = {}  # name -> the Dask/Spark frame last handled (immutable: identity)
         self.told = False
         self.jobs: list[tuple[str, Any, dict[str, Any], tuple[str, ...] | None, Any]] = []
         self.worker: threading.Thread | None = None
         self.events: Any = None
 
-    def install(self, session: Any) -> None:
+    def install(self, session: Session) -> None:
         self.session = session
         self.lazy.clear()
         self.seen.clear()
@@ -152,7 +157,7 @@ class DataCapture(Capture):
         self.seen.clear()
         self.snapshot = None
 
-    def on_save(self, lock: Any) -> None:
+    def on_save(self, lock: Lock) -> None:
         self.settle()
 
     # -- full fingerprints in the background -----------------------------------------------------
@@ -189,7 +194,7 @@ class DataCapture(Capture):
                 _note(record, f"data fingerprint left at its content ({exception_text(exc, 100)})")
 
     # -- the cell --------------------------------------------------------------------------------
-    def before_cell(self, ctx: Any) -> None:
+    def before_cell(self, ctx: CellContext) -> None:
         self.settle()
         self.jobs = []  # left by a cell whose capture failed half-way: its values may change now
         names = self.names = names_for(ctx)
@@ -197,7 +202,7 @@ class DataCapture(Capture):
         self.snapshot = {k: v for k, v in ns.items() if is_user_name(k)} if names.opaque else None
         self.was_data = {n for n in names.deleted if n in ns and data_kind(ns[n]) is not None}
 
-    def after_cell(self, ctx: Any) -> None:
+    def after_cell(self, ctx: CellContext) -> None:
         names, self.names = self.names, EMPTY
         snapshot, self.snapshot = self.snapshot, None
         was_data, self.was_data = self.was_data, set()
@@ -332,7 +337,7 @@ class DataCapture(Capture):
 _ABSENT = object()
 
 
-def names_for(ctx: Any) -> CellNames:
+def names_for(ctx: CellContext) -> CellNames:
     """The cell's names: from the raw source when IPython cannot have transformed it (cached per source,
     ~2 µs), else from the session's transformed AST."""
     source = ctx.source

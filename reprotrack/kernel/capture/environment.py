@@ -17,9 +17,14 @@ import platform
 import sys
 import threading
 from importlib import metadata
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from reprotrack.kernel.capture import Capture, userpackages
+
+if TYPE_CHECKING:  # pragma: no cover
+    from reprotrack.core.lockfile import Lock
+    from reprotrack.kernel.context import CellContext
+    from reprotrack.kernel.session import Session
 
 #: Environment variables that change numerical results or randomness. Only these are recorded.
 RESULT_VARIABLES = (
@@ -165,14 +170,14 @@ class EnvironmentCapture(Capture):
     def __init__(self) -> None:
         self.roots: set[str] = set()
 
-    def after_cell(self, ctx) -> None:
+    def after_cell(self, ctx: CellContext) -> None:
         hidden = getattr(ctx.shell, "user_ns_hidden", None)
         self.roots |= userpackages.cell_roots(ctx.source, lambda: ctx.tree, ctx.user_ns, hidden)
 
-    def install(self, session: Any) -> None:
+    def install(self, session: Session) -> None:
         warm_up()
 
-    def on_save(self, lock) -> None:
+    def on_save(self, lock: Lock) -> None:
         facts = environment_facts()
         roots = set(self.roots)
         if not lock.cells:  # a script (``reprotrack.start()`` with no shell): its own source says what it uses

@@ -43,7 +43,7 @@ import site
 import sys
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import xxhash
@@ -51,6 +51,10 @@ import xxhash
 from reprotrack.kernel.capture import Capture
 from reprotrack.kernel.capture.imports import WATCHER
 from reprotrack.kernel.capture.patching import Patcher
+
+if TYPE_CHECKING:  # pragma: no cover
+    from reprotrack.kernel.context import CellContext
+    from reprotrack.kernel.session import Session
 
 PANDAS_READERS = ("read_csv", "read_table", "read_fwf", "read_json", "read_excel", "read_parquet", "read_feather",
                   "read_pickle", "read_hdf", "read_orc", "read_stata", "read_sas", "read_spss", "read_xml",
@@ -107,7 +111,7 @@ class FileCapture(Capture):
         self.packages: tuple[str, ...] = ()  # site-packages and the interpreter's prefixes (<site-packages>/)
 
     # -- lifecycle -------------------------------------------------------------------------------
-    def install(self, session: Any) -> None:
+    def install(self, session: Session) -> None:
         base = str(getattr(session, "base_dir", None) or os.getcwd())
         self.base_dirs = tuple(dict.fromkeys((os.path.abspath(base), os.path.realpath(base))))
         self.lock_path = os.path.abspath(str(getattr(session, "lock_path", "") or ""))
@@ -141,14 +145,14 @@ class FileCapture(Capture):
             self.patcher.patch(module, name, reader_wrapper(f"numpy.{name}"), rebind=True)
 
     # -- the cell --------------------------------------------------------------------------------
-    def before_cell(self, ctx: Any) -> None:
+    def before_cell(self, ctx: CellContext) -> None:
         global _STATE
         self.patcher.poll()
         self.patcher.rebind(ctx.user_ns)
         self.cell = _Cell(thread=threading.get_ident())
         _STATE = self
 
-    def after_cell(self, ctx: Any) -> None:
+    def after_cell(self, ctx: CellContext) -> None:
         global _STATE
         if _STATE is self:
             _STATE = None

@@ -10,10 +10,14 @@ import hashlib
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from reprotrack.kernel.capture import Capture
+
+if TYPE_CHECKING:  # pragma: no cover
+    from reprotrack.core.lockfile import Lock
+    from reprotrack.kernel.session import Session
 
 _SCP_LIKE = re.compile(r"^(?P<user>[^@/:]+(?::[^@/]*)?)@(?P<rest>[^/:]+:.*)$")
 
@@ -85,8 +89,8 @@ def _facts(repo: Any, start: Path) -> dict[str, Any]:
 class GitCapture(Capture):
     name = "git"
 
-    def install(self, session) -> None:
+    def install(self, session: Session) -> None:
         self._session = session
 
-    def on_save(self, lock) -> None:
+    def on_save(self, lock: Lock) -> None:
         lock.git = git_facts(self._session.base_dir)

@@ -26,13 +26,17 @@ import re
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reprotrack.core import privacy
 from reprotrack.core.noise import rules as normalise
 from reprotrack.core.noise.durations import without_durations
 from reprotrack.core.text import exception_text, redact
 from reprotrack.kernel.capture import Capture
+
+if TYPE_CHECKING:  # pragma: no cover
+    from reprotrack.kernel.context import CellContext
+    from reprotrack.kernel.session import Session
 
 #: Characters kept per stream per cell before normalisation (progress output is compacted first).
 MAX_CAPTURE_CHARS = 64 * 1024
@@ -158,9 +162,9 @@ class OutputCapture(Capture):
         self.base_dir: Any = None
         self.patched_hook: tuple[Any, dict[str, Any]] = (None, {})
         self.source_keys: set[int] = set()  # in-memory hashes of the session's source lines, never stored
-        self.session: Any = None
+        self.session: Session | None = None
 
-    def install(self, session: Any) -> None:
+    def install(self, session: Session) -> None:
         # The user's [tool.reprotrack] normalise rules, read by the session when it starts.
         rules = getattr(session.config, "normalise", None) or ()
         try:
@@ -206,7 +210,7 @@ class OutputCapture(Capture):
         hook.finish_displayhook = finish_displayhook
         self.patched_hook = (hook, {"start_displayhook": start_displayhook, "finish_displayhook": finish_displayhook})
 
-    def before_cell(self, ctx: Any) -> None:
+    def before_cell(self, ctx: CellContext) -> None:
         self._restore()  # a cell whose after_cell never came (a nested run) must not stack proxies
         _LOCAL.muted = False  # a repr that raised inside the displayhook must not mute this cell
         buffers = {}
@@ -224,7 +228,7 @@ class OutputCapture(Capture):
         if len(self.source_keys) < MAX_SOURCE_KEYS:
             self.source_keys.update(source_keys(getattr(ctx, "source", "") or ""))
 
-    def after_cell(self, ctx: Any) -> None:
+    def after_cell(self, ctx: CellContext) -> None:
         buffers = self.buffers
         self.buffers = {}
         self._restore()

@@ -36,7 +36,7 @@ import inspect
 import struct
 import sys
 import types
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reprotrack.core.text import cell_name
 from reprotrack.kernel.capture import Capture, ledger, pins
@@ -44,6 +44,10 @@ from reprotrack.kernel.capture.imports import WATCHER, Listener
 from reprotrack.kernel.capture.patching import Patcher, Reentry
 from reprotrack.kernel.capture.pins import install_pins  # noqa: F401 - the replay engine's entry point: randomness.install_pins
 from reprotrack.kernel.context import current_cell
+
+if TYPE_CHECKING:  # pragma: no cover
+    from reprotrack.kernel.context import CellContext
+    from reprotrack.kernel.session import Session
 
 GLOBAL_SOURCES = {"random": "random (Python global generator)", "numpy": "numpy.random (global generator)"}
 GLOBAL_FIXES = {
@@ -71,14 +75,14 @@ class RandomnessCapture(Capture, Listener):
 
     def __init__(self) -> None:
         self.patcher = Patcher()
-        self.session: Any = None
+        self.session: Session | None = None
         self._baseline: dict[str, Any] = {}
         self._modules_seen = -1
         self._classes_seen: set[type] = set()
         self._pinned: set[str] = set()
         self._at_import: dict[str, Any] = {}
 
-    def install(self, session: Any) -> None:
+    def install(self, session: Session) -> None:
         self.session = session
         ledger.SEED_LISTENERS.append(self._on_seed)
         p = self.patcher
@@ -106,7 +110,7 @@ class RandomnessCapture(Capture, Listener):
             pass
         self.patcher.restore_all()
 
-    def before_cell(self, ctx: Any) -> None:
+    def before_cell(self, ctx: CellContext) -> None:
         self.patcher.poll()
         self.patcher.rebind(ctx.user_ns)
         if len(sys.modules) != self._modules_seen:
@@ -140,7 +144,7 @@ class RandomnessCapture(Capture, Listener):
                 # import's own draw moves the baseline, so only the cell's draws count
                 self._baseline[generator] = now
 
-    def after_cell(self, ctx: Any) -> None:
+    def after_cell(self, ctx: CellContext) -> None:
         now = {"random": python_state(), "numpy": numpy_fingerprint()}
         for generator in ("random", "numpy"):
             before, after = self._baseline.get(generator), now[generator]
@@ -164,7 +168,7 @@ class RandomnessCapture(Capture, Listener):
         if generator in self._baseline:
             self._baseline[generator] = python_state() if generator == "random" else numpy_fingerprint()
 
-    def _warn(self, ctx: Any) -> None:
+    def _warn(self, ctx: CellContext) -> None:
         unseeded = [e for e in ctx.record.randomness if not e.get("seeded", True)]
         if not unseeded or self.session is None:
             return

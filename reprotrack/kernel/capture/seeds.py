@@ -31,11 +31,15 @@ import os
 import sys
 import types
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reprotrack.kernel.capture import Capture, ledger
 from reprotrack.kernel.capture.patching import Patcher
 from reprotrack.kernel.context import current_cell
+
+if TYPE_CHECKING:  # pragma: no cover
+    from reprotrack.kernel.context import CellContext
+    from reprotrack.kernel.session import Session
 
 #: Words whose presence in a cell's source makes the source scan worth doing (a substring test is cheap).
 _CLASS_HINTS = ("RandomState", "Generator", "SeedSequence", "PCG64", "MT19937", "Philox", "SFC64", "Random")
@@ -48,7 +52,7 @@ class SeedCapture(Capture):
     def __init__(self) -> None:
         self.patcher = Patcher()
 
-    def install(self, session: Any) -> None:
+    def install(self, session: Session) -> None:
         ledger.reset()
         p = self.patcher
         p.when_imported("random", self._patch_random)
@@ -61,11 +65,11 @@ class SeedCapture(Capture):
         self.patcher.restore_all()
         _ENTROPY.hooked, _ENTROPY.lines = False, None
 
-    def before_cell(self, ctx: Any) -> None:
+    def before_cell(self, ctx: CellContext) -> None:
         self.patcher.poll()
         self.patcher.rebind(ctx.user_ns)
 
-    def after_cell(self, ctx: Any) -> None:
+    def after_cell(self, ctx: CellContext) -> None:
         source = ctx.source
         lines, _ENTROPY.lines = _ENTROPY.lines, None
         if any(hint in source for hint in _CLASS_HINTS):
@@ -193,7 +197,7 @@ def _entropy_wrapper(original: Any) -> Any:
 
 
 # -- generator classes, read from the source ---------------------------------------------------------
-def scan_constructors(ctx: Any, entropy_lines: set[tuple[int | None, ...]] | None = None) -> None:
+def scan_constructors(ctx: CellContext, entropy_lines: set[tuple[int | None, ...]] | None = None) -> None:
     """``entropy_lines``: where numpy drew OS entropy for user code in this cell (None: not known)."""
     tree = ctx.tree
     if tree is None:

@@ -31,12 +31,16 @@ from __future__ import annotations
 import functools
 import sys
 import types
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reprotrack.core import split_indices as index_codec
 from reprotrack.kernel.capture import Capture, ledger
 from reprotrack.kernel.capture.patching import Patcher, Reentry
 from reprotrack.kernel.context import current_cell
+
+if TYPE_CHECKING:  # pragma: no cover
+    from reprotrack.kernel.context import CellContext
+    from reprotrack.kernel.session import Session
 
 MAX_INDEXED_FOLDS = 100
 MAX_FOLDS = 2000
@@ -51,7 +55,7 @@ class SplitCapture(Capture):
     def __init__(self) -> None:
         self.patcher = Patcher()
 
-    def install(self, session: Any) -> None:
+    def install(self, session: Session) -> None:
         self.patcher.when_imported("sklearn.model_selection._split", self._patch_split_module)
         self.patcher.when_imported(
             "sklearn.model_selection", lambda m: self.patcher.patch(m, _TTS, _train_test_split_wrapper, rebind=True)
@@ -60,11 +64,11 @@ class SplitCapture(Capture):
     def uninstall(self) -> None:
         self.patcher.restore_all()
 
-    def before_cell(self, ctx: Any) -> None:
+    def before_cell(self, ctx: CellContext) -> None:
         self.patcher.poll()
         self.patcher.rebind(ctx.user_ns)
 
-    def after_cell(self, ctx: Any) -> None:
+    def after_cell(self, ctx: CellContext) -> None:
         if _CELL["record"] is ctx.record and _CELL["dropped"]:
             ctx.record.notes.append(
                 f"splits: {_CELL['dropped']} more fold(s) not recorded (at most {MAX_FOLDS} per cell)"
@@ -188,7 +192,7 @@ def _train_test_split_wrapper(original: Any) -> Any:
     return train_test_split
 
 
-def _note_tts(ctx: Any, options: dict[str, Any], n: int | None, train: Any, test: Any) -> None:
+def _note_tts(ctx: CellContext, options: dict[str, Any], n: int | None, train: Any, test: Any) -> None:
     try:
         shuffle = bool(options.get("shuffle", True))
         state = options.get("random_state")

@@ -357,6 +357,8 @@ class _Stop:
     def install(self) -> None:
         if not self.previous:
             return
+        if _NOTED is not None and self.signal is None:  # arrived while the kernel was starting: run no cell
+            self.signal = _NOTED
         self.loop = asyncio.get_running_loop()
         for number in self.previous:
             try:
@@ -384,6 +386,16 @@ class _Stop:
                 asyncio.ensure_future(_interrupt(self.client))
         elif km is not None:  # the second one: no more waiting
             asyncio.ensure_future(_maybe_await(km.shutdown_kernel(now=True)))
+
+
+_NOTED: int | None = None
+
+
+def note_signal(number: int) -> None:
+    """A SIGINT/SIGTERM this process received outside a replay's own handlers (a ``--jobs`` worker between
+    notebooks or while a kernel starts): a replay installing its handlers afterwards stops before its first cell."""
+    global _NOTED
+    _NOTED = _NOTED or number
 
 
 def _signal_name(number: int) -> str:

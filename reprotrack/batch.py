@@ -110,14 +110,16 @@ def verify_many(
         import multiprocessing
 
         context = multiprocessing.get_context("spawn")
-        with _Forward() as forward, ProcessPoolExecutor(max_workers=min(jobs, len(groups)), mp_context=context,
-                                                        initializer=_worker_start) as pool:
-            forward.pool = pool  # still forwarding while the pool shuts down (it waits for its workers)
+        workers = min(jobs, len(groups))
+        ready = context.Array("i", workers)  # the pids of workers whose signal handlers are in place
+        with _Forward(ready) as forward, ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                                                             initializer=_worker_start, initargs=(ready,)) as pool:
             pending: dict[Future, list[str]] = {pool.submit(verify_group, group, options): group for group in groups}
             try:
                 while pending:
                     finished, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
                     if forward.signal is not None:  # groups not handed to a worker yet are not started
+                        forward.tell()  # a worker that was still starting when the signal came
                         for future in [f for f in pending if f.cancel()]:
                             del pending[future]
                     for future in finished:
@@ -164,8 +166,9 @@ class _Forward:
 
     SIGNALS = ("SIGINT", "SIGTERM")
 
-    def __init__(self) -> None:
-        self.pool: ProcessPoolExecutor | None = None
+    def __init__(self, ready: Any) -> None:
+        self.ready = ready
+        self.told: set[int] = set()
         self.signal: int | None = None
         self.previous: dict[int, Any] = {}
 
@@ -189,17 +192,27 @@ class _Forward:
     def _on_signal(self, number: int, frame: object) -> None:
         if self.signal is None:
             self.signal = number
-        for pid in list(getattr(self.pool, "_processes", None) or {}):  # the pool's live workers, by pid
-            try:
-                os.kill(pid, number)
-            except (ProcessLookupError, PermissionError):
-                pass
+            self.tell()
+        else:  # a second signal: every worker gets it too (its replay then shuts its kernel down at once)
+            self.told.clear()
+            self.tell(number)
+
+    def tell(self, number: int | None = None) -> None:
+        """Pass the signal to every ready worker not told yet. Only ready ones: a worker still starting would die
+        of it (the default action) and take the pool down; it is told once it is ready."""
+        for pid in self.ready.get_obj()[:]:
+            if pid and pid not in self.told:
+                self.told.add(pid)
+                try:
+                    os.kill(pid, number or self.signal or 0)
+                except (ProcessLookupError, PermissionError):
+                    pass
 
 
 _STOPPED: int | None = None  # in a worker: the signal forwarded to it, so that it starts no further notebook
 
 
-def _worker_start() -> None:
+def _worker_start(ready: Any) -> None:
     """A worker's set-up: its own process group, and SIGINT/SIGTERM noted (and passed to a replay about to start)
     instead of killing the worker; a running replay handles them itself (``reprotrack.replay.driver``)."""
     import signal
@@ -219,6 +232,11 @@ def _worker_start() -> None:
         number = getattr(signal, name, None)
         if number is not None:
             signal.signal(number, on_signal)
+    with ready.get_lock():
+        slots = ready.get_obj()
+        free = next((i for i, pid in enumerate(slots) if pid == 0), None)
+        if free is not None:
+            slots[free] = os.getpid()
 
 
 def _results(future: Future, notebooks: list[str]) -> list[NotebookOutcome]:

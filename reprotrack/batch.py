@@ -17,6 +17,9 @@ difference; 3 ranks above 2 because it is the numerically larger code and means 
 broken. A usage error of the command line as a whole (a bad option, ``--lock`` with several notebooks) is
 exit 2 before anything runs, as for a single notebook.
 
+Interruption (README, Safety): SIGINT/SIGTERM to the parent reach the workers (``_Forward``), each running
+replay stops as a single one does and comes back marked ``interrupted``; the CLI exits 128 + the signal.
+
 Nothing here prints: the CLI renders with ``reprotrack.report.batch`` and reports progress through a callback.
 """
 

@@ -294,7 +294,7 @@ async def _run(notebook, nb, has_ids, steps, setup, lock_out, partial, kernel, t
                     break
             if stop.signal is not None and result.execution_error is None:
                 result.interrupted = stop.signal
-                result.execution_error = f"interrupted by {_signal_name(stop.signal)}"
+                result.execution_error = f"interrupted by {signal_name(stop.signal)}"
             timed_out = bool(result.runs) and result.runs[-1].status == "timeout"
             if result.execution_error is None or timed_out or result.interrupted:
                 if timed_out:
@@ -318,7 +318,7 @@ async def _run(notebook, nb, has_ids, steps, setup, lock_out, partial, kernel, t
         result.ended = leftovers.end(client.left_behind)
     if stop.signal is not None and result.interrupted is None:
         result.interrupted = stop.signal
-        result.execution_error = result.execution_error or f"interrupted by {_signal_name(stop.signal)}"
+        result.execution_error = result.execution_error or f"interrupted by {signal_name(stop.signal)}"
     if result.execution_error is not None:
         tail = _log_tail(log_path)
         if tail:
@@ -398,7 +398,7 @@ def note_signal(number: int) -> None:
     _NOTED = _NOTED or number
 
 
-def _signal_name(number: int) -> str:
+def signal_name(number: int) -> str:
     import signal
 
     try:

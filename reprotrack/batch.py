@@ -17,6 +17,9 @@ difference; 3 ranks above 2 because it is the numerically larger code and means 
 broken. A usage error of the command line as a whole (a bad option, ``--lock`` with several notebooks) is
 exit 2 before anything runs, as for a single notebook.
 
+Interruption (README, Safety): SIGINT/SIGTERM to the parent reach the workers (``_Forward``), each running
+replay stops as a single one does and comes back marked ``interrupted``; the CLI exits 128 + the signal.
+
 Nothing here prints: the CLI renders with ``reprotrack.report.batch`` and reports progress through a callback.
 """
 
@@ -111,11 +114,18 @@ def verify_many(
         import multiprocessing
 
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(jobs, len(groups)), mp_context=context) as pool:
+        workers = min(jobs, len(groups))
+        ready = context.Array("i", workers)  # the pids of workers whose signal handlers are in place
+        with _Forward(ready) as forward, ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                                                             initializer=_worker_start, initargs=(ready,)) as pool:
             pending: dict[Future, list[str]] = {pool.submit(verify_group, group, options): group for group in groups}
             try:
                 while pending:
-                    finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    finished, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                    if forward.signal is not None:  # groups not handed to a worker yet are not started
+                        forward.tell()  # a worker that was still starting when the signal came
+                        for future in [f for f in pending if f.cancel()]:
+                            del pending[future]
                     for future in finished:
                         for outcome in _results(future, pending.pop(future)):
                             finish(outcome)
@@ -142,10 +152,95 @@ def verify_group(notebooks: list[str], options: dict[str, Any]) -> list[Notebook
     """The notebooks of one folder, one after another (runs in a worker process); an interrupted one ends it."""
     done: list[NotebookOutcome] = []
     for nb in notebooks:
+        if _STOPPED is not None:  # the batch was interrupted between two notebooks: this one is not started
+            break
         done.append(verify_one(nb, options))
         if done[-1].interrupted:
             break
     return done
+
+
+class _Forward:
+    """SIGINT/SIGTERM to the parent of a parallel batch reach its workers: each replay then stops as a serial one
+    does (its running cell interrupted, its kernel shut down, its partial report kept) and its notebook comes back
+    marked interrupted; groups not started are not run. Without this, SIGTERM would kill the parent alone and
+    leave the workers and their kernels running. Workers sit in their own process group (``_worker_start``) so that
+    a Ctrl-C at the terminal reaches them once, through here, and not twice (a second signal means "at once").
+    Main thread only; elsewhere the handlers stay as they are."""
+
+    SIGNALS = ("SIGINT", "SIGTERM")
+
+    def __init__(self, ready: Any) -> None:
+        self.ready = ready
+        self.told: set[int] = set()
+        self.signal: int | None = None
+        self.previous: dict[int, Any] = {}
+
+    def __enter__(self) -> "_Forward":
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            for name in self.SIGNALS:
+                number = getattr(signal, name, None)
+                if number is not None:
+                    self.previous[number] = signal.signal(number, self._on_signal)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        for number, handler in self.previous.items():
+            signal.signal(number, handler if handler is not None else signal.SIG_DFL)
+
+    def _on_signal(self, number: int, frame: object) -> None:
+        if self.signal is None:
+            self.signal = number
+            self.tell()
+        else:  # a second signal: every worker gets it too (its replay then shuts its kernel down at once)
+            self.told.clear()
+            self.tell(number)
+
+    def tell(self, number: int | None = None) -> None:
+        """Pass the signal to every ready worker not told yet. Only ready ones: a worker still starting would die
+        of it (the default action) and take the pool down; it is told once it is ready."""
+        for pid in self.ready.get_obj()[:]:
+            if pid and pid not in self.told:
+                self.told.add(pid)
+                try:
+                    os.kill(pid, number or self.signal or 0)
+                except (ProcessLookupError, PermissionError):
+                    pass
+
+
+_STOPPED: int | None = None  # in a worker: the signal forwarded to it, so that it starts no further notebook
+
+
+def _worker_start(ready: Any) -> None:
+    """A worker's set-up: its own process group, and SIGINT/SIGTERM noted (and passed to a replay about to start)
+    instead of killing the worker; a running replay handles them itself (``reprotrack.replay.driver``)."""
+    import signal
+
+    from reprotrack.replay.driver import note_signal
+
+    def on_signal(number: int, frame: object) -> None:
+        global _STOPPED
+        _STOPPED = _STOPPED or number
+        note_signal(number)
+
+    try:
+        os.setpgrp()
+    except (AttributeError, OSError):  # not POSIX
+        pass
+    for name in _Forward.SIGNALS:
+        number = getattr(signal, name, None)
+        if number is not None:
+            signal.signal(number, on_signal)
+    with ready.get_lock():
+        slots = ready.get_obj()
+        free = next((i for i, pid in enumerate(slots) if pid == 0), None)
+        if free is not None:
+            slots[free] = os.getpid()
 
 
 def _results(future: Future, notebooks: list[str]) -> list[NotebookOutcome]:

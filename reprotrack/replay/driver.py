@@ -317,7 +317,7 @@ async def _run(job: ReplayJob, progress: Progress | None) -> ReplayResult:
                     break
             if stop.signal is not None and result.execution_error is None:
                 result.interrupted = stop.signal
-                result.execution_error = f"interrupted by {_signal_name(stop.signal)}"
+                result.execution_error = f"interrupted by {signal_name(stop.signal)}"
             timed_out = bool(result.runs) and result.runs[-1].status == "timeout"
             if result.execution_error is None or timed_out or result.interrupted:
                 if timed_out:
@@ -341,7 +341,7 @@ async def _run(job: ReplayJob, progress: Progress | None) -> ReplayResult:
         result.ended = leftovers.end(client.left_behind)
     if stop.signal is not None and result.interrupted is None:
         result.interrupted = stop.signal
-        result.execution_error = result.execution_error or f"interrupted by {_signal_name(stop.signal)}"
+        result.execution_error = result.execution_error or f"interrupted by {signal_name(stop.signal)}"
     if result.execution_error is not None:
         tail = _log_tail(log_path)
         if tail:
@@ -380,6 +380,8 @@ class _Stop:
     def install(self) -> None:
         if not self.previous:
             return
+        if _NOTED is not None and self.signal is None:  # arrived while the kernel was starting: run no cell
+            self.signal = _NOTED
         self.loop = asyncio.get_running_loop()
         for number in self.previous:
             try:
@@ -409,7 +411,17 @@ class _Stop:
             asyncio.ensure_future(_maybe_await(km.shutdown_kernel(now=True)))
 
 
-def _signal_name(number: int) -> str:
+_NOTED: int | None = None
+
+
+def note_signal(number: int) -> None:
+    """A SIGINT/SIGTERM this process received outside a replay's own handlers (a ``--jobs`` worker between
+    notebooks or while a kernel starts): a replay installing its handlers afterwards stops before its first cell."""
+    global _NOTED
+    _NOTED = _NOTED or number
+
+
+def signal_name(number: int) -> str:
     import signal
 
     try:

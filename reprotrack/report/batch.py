@@ -11,6 +11,7 @@ from typing import Any
 from reprotrack.batch import STATUS_BY_EXIT, BatchResult, NotebookOutcome
 from reprotrack.core.text import cell_name
 from reprotrack.core.text import escaped as clean
+from reprotrack.replay.driver import signal_name
 from reprotrack.report.junit import render_junit
 
 
@@ -62,11 +63,15 @@ def _json(result: BatchResult) -> str:
                                "seconds": round(o.seconds, 3)}
         if o.error is not None:
             row["error"] = o.error
+        if o.interrupted:
+            row["interrupted"] = signal_name(o.interrupted)
         if o.report is not None:
             row["report"] = o.report.to_dict()
         rows.append(row)
     worst = STATUS_BY_EXIT.get(result.exit_code, "error")
     doc = {"status": worst, "exit_code": result.exit_code, "notebooks": rows}
+    if result.interrupted:  # the command then exits 128 + the signal (130 SIGINT, 143 SIGTERM)
+        doc["interrupted"] = signal_name(result.interrupted)
     return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=True) + "\n"
 
 

@@ -172,3 +172,25 @@ def test_a_kernel_that_will_not_start_is_exit_3_and_an_unknown_kernel_is_exit_2(
     assert not (tmp_path / "nb.reprotrack.lock").exists()
     assert cli.main(["record", str(nb), "--kernel", "no-such-kernel"]) == 2
     assert "no kernel named 'no-such-kernel'" in _one_error_line(capsys)
+
+
+def test_the_command_does_not_pay_for_iri_grammars_it_never_checks(tmp_path):
+    """nbformat imports jsonschema, which imports ``rfc3987_syntax`` when installed (JupyterLab installs it):
+    2-3 s of Earley grammars per command. The command's own process leaves it out; jsonschema still works and
+    a notebook is still read and validated."""
+    import importlib.util
+
+    if importlib.util.find_spec("rfc3987_syntax") is None:
+        pytest.skip("rfc3987_syntax is not installed here: nothing to leave out")
+    nb = write_notebook(tmp_path / "nb.ipynb", ["x = 1"])
+    probe = ("import sys; from reprotrack import cli; code = cli.main(['env', 'check', sys.argv[1]]); "
+             "import nbformat, jsonschema; nbformat.validate(nbformat.read(sys.argv[2], as_version=4)); "
+             "print(code, sys.modules.get('rfc3987_syntax', 'absent'))")
+    lock = tmp_path / "nb.reprotrack.lock"
+    from lockbuilders import frame, pipeline
+
+    store.write_lock(lock, pipeline(frame()))
+    done = subprocess.run([sys.executable, "-c", probe, str(lock), str(nb)], capture_output=True, text=True,
+                          timeout=120, check=False, env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-1] == "None", done.stdout  # marked absent: never imported

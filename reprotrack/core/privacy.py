@@ -254,16 +254,17 @@ def under(fp: Any, privacy: dict[str, Any] | None, own: dict[str, Any] | None = 
     the entry says how many rows it held (``labels_dropped``): the diff then finds new categories among the
     labels both can read and does not compare frequencies it cannot see."""
     policy = (privacy or {}).get("policy") or "values"
-    if policy == "values" or not isinstance(fp, dict):
+    own_policy = (own or {}).get("policy") or "values"
+    if not isinstance(fp, dict) or (policy == "values" and own_policy == "values"):
         return fp
     salt = str((privacy or {}).get("salt") or "")
-    own_policy = (own or {}).get("policy") or "values"
-    if own is not None and own_policy != "values" and str(own.get("salt") or "") == salt:
+    if policy != "values" and own_policy != "values" and str((own or {}).get("salt") or "") == salt:
         return fp
     out = copy.deepcopy(fp)
-    if own is not None and own_policy != "values":
+    if own_policy != "values":  # labels compare by text (research keeps values) or are re-keyed below
         _drop_foreign_keys(out)
-    _walk(out, policy, salt)
+    if policy != "values":
+        _walk(out, policy, salt)
     return out
 
 
@@ -273,8 +274,10 @@ def lock_under(other: Any, privacy: dict[str, Any] | None) -> Any:
     label by label. ``other`` itself when nothing needs re-keying."""
     own = getattr(other, "privacy", None)
     policy = (privacy or {}).get("policy") or "values"
-    if policy == "values" or (own and own.get("policy") not in (None, "values")
-                              and str(own.get("salt") or "") == str((privacy or {}).get("salt") or "")):
+    own_policy = (own or {}).get("policy") or "values"
+    if (policy == "values" and own_policy == "values") or (
+            policy != "values" and own_policy != "values"
+            and str((own or {}).get("salt") or "") == str((privacy or {}).get("salt") or "")):
         return other
     cells = [dataclasses.replace(c, data={k: under(v, privacy, own or {"policy": "values"}) for k, v in c.data.items()})
              for c in other.cells]

@@ -127,6 +127,11 @@ def test_two_locks_with_their_own_salts_compare_label_by_label():
     assert raw and "withheld" in raw[0]  # compared raw, another salt's keys look like new labels
     fresh = under(fingerprint(_customers()), {"policy": "safe", "salt": SALT})  # a fingerprint made just now
     assert fresh == research
+    # research kept values, production the default policy: labels compare by their text
+    plain = fingerprint(_customers())
+    found = [d for d in classify(plain, under(grown, {"policy": "values"}, other), rtol=1e-9, atol=0.0)
+             if d.cause == "new-categories"]
+    assert found and "Nice" in found[0].message and "Paris" not in found[0].message
 
 
 def test_printed_text_and_messages_under_each_policy():

@@ -243,6 +243,7 @@ def test_global_fingerprints_are_cheap():
 
 def test_stop_restores_every_patched_method(ip):
     import pandas as pd
+    import sklearn.ensemble  # noqa: F401 - its classes exist before the snapshot, whatever ran before in this process
     import sklearn.utils
     from sklearn.base import BaseEstimator
 

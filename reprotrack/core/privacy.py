@@ -253,13 +253,11 @@ def under(fp: Any, privacy: dict[str, Any] | None, own: dict[str, Any] | None = 
     policy says); a label the other lock already withheld cannot be re-keyed, so it is left out of ``top`` and
     the entry says how many rows it held (``labels_dropped``): the diff then finds new categories among the
     labels both can read and does not compare frequencies it cannot see."""
+    if not isinstance(fp, dict) or _keyed_alike(privacy, own):
+        return fp
     policy = (privacy or {}).get("policy") or "values"
     own_policy = (own or {}).get("policy") or "values"
-    if not isinstance(fp, dict) or (policy == "values" and own_policy == "values"):
-        return fp
     salt = str((privacy or {}).get("salt") or "")
-    if policy != "values" and own_policy != "values" and str((own or {}).get("salt") or "") == salt:
-        return fp
     out = copy.deepcopy(fp)
     if own_policy != "values":  # labels compare by text (research keeps values) or are re-keyed below
         _drop_foreign_keys(out)
@@ -273,16 +271,22 @@ def lock_under(other: Any, privacy: dict[str, Any] | None) -> Any:
     (``under``): two locks recorded with different salts -- two research runs, a production run -- compare
     label by label. ``other`` itself when nothing needs re-keying."""
     own = getattr(other, "privacy", None)
-    policy = (privacy or {}).get("policy") or "values"
-    own_policy = (own or {}).get("policy") or "values"
-    if (policy == "values" and own_policy == "values") or (
-            policy != "values" and own_policy != "values"
-            and str((own or {}).get("salt") or "") == str((privacy or {}).get("salt") or "")):
+    if _keyed_alike(privacy, own):
         return other
     cells = [dataclasses.replace(c, data={k: under(v, privacy, own or {"policy": "values"}) for k, v in c.data.items()})
              for c in other.cells]
     checkpoints = {k: under(v, privacy, own or {"policy": "values"}) for k, v in other.checkpoints.items()}
     return dataclasses.replace(other, cells=cells, checkpoints=checkpoints)
+
+
+def _keyed_alike(privacy: dict[str, Any] | None, own: dict[str, Any] | None) -> bool:
+    """Whether labels written under ``own`` already compare with those of ``privacy``: both keep values, or
+    both key them with one salt."""
+    policy = (privacy or {}).get("policy") or "values"
+    own_policy = (own or {}).get("policy") or "values"
+    if policy == "values" or own_policy == "values":
+        return policy == own_policy
+    return str((own or {}).get("salt") or "") == str((privacy or {}).get("salt") or "")
 
 
 def _drop_foreign_keys(fp: dict[str, Any]) -> None:

@@ -44,7 +44,14 @@ class BlockHasher:
         self.blocks = bytearray()
 
     def update(self, data: Any) -> None:
-        for part, take in _segments(data, self.rows, self.pos):
+        self._take(_segments(data, self.rows, self.pos))
+
+    def update_rows(self, data: Any, ends: Any) -> None:
+        """Rows of varying size: row ``i`` ends at byte ``ends[i]`` of ``data``."""
+        self._take(_segments(data, len(ends), self.pos, ends))
+
+    def _take(self, pieces: Iterator[tuple[Any, int]]) -> None:
+        for part, take in pieces:
             self.cur.update(part)
             self.pos += take
             if self.pos == BLOCK_ROWS:
@@ -57,18 +64,20 @@ class BlockHasher:
         return xxhash.xxh3_128_digest(bytes(self.blocks) + tail)
 
 
-def _segments(data: Any, rows: int, pos: int) -> Iterator[tuple[Any, int]]:
+def _segments(data: Any, rows: int, pos: int, ends: Any = None) -> Iterator[tuple[Any, int]]:
     """``rows`` rows of canonical bytes cut where blocks end, the current block already holding ``pos`` rows:
-    ``(bytes of the piece, its rows)``."""
+    ``(bytes of the piece, its rows)``. Rows are all the same size unless ``ends`` gives each row's end."""
     if rows <= 0:
         return
     buf = _as_bytes(data)
     per_row = len(buf) // rows
-    off = 0
+    off = done = 0
     while rows:
         take = min(rows, BLOCK_ROWS - pos)
-        yield buf[off: off + take * per_row], take
-        off += take * per_row
+        done += take
+        end = done * per_row if ends is None else int(ends[done - 1])
+        yield buf[off: end], take
+        off = end
         rows -= take
         pos = (pos + take) % BLOCK_ROWS
 
@@ -88,7 +97,13 @@ class PartHasher:
         self.count = 0  # rows in the current block
 
     def update(self, data: Any) -> None:
-        for part, take in _segments(data, self.rows, self.pos):
+        self._take(_segments(data, self.rows, self.pos))
+
+    def update_rows(self, data: Any, ends: Any) -> None:
+        self._take(_segments(data, len(ends), self.pos, ends))
+
+    def _take(self, pieces: Iterator[tuple[Any, int]]) -> None:
+        for part, take in pieces:
             if self.whole:
                 self.cur.update(part)
             self.buf.append(bytes(part))

@@ -37,6 +37,7 @@ import xxhash
 
 from reprotrack.core.fingerprint import canonical as C
 from reprotrack.core.fingerprint import colstats
+from reprotrack.core.fingerprint import valuestream as VS
 from reprotrack.core.fingerprint.blockdigest import join, stitch
 from reprotrack.core.fingerprint.distributed.partition import LABEL_CAP, MASKABLE, PROBE
 from reprotrack.core.fingerprint.table import MAX_APPROX_VALUES, MAX_STATS_COLUMNS, column_digest, content_digest
@@ -54,7 +55,7 @@ def global_kind(kinds: list[str]) -> str | None:
 
 def _digest(parts: list[dict[str, Any]], content_kind: str) -> bytes:
     values = stitch(p for s in parts for p in s["values"])
-    masked = any(s["mask"] for s in parts) and parts[0]["kind"] in MASKABLE
+    masked = content_kind == VS.KIND or (any(s["mask"] for s in parts) and parts[0]["kind"] in MASKABLE)
     mask = stitch(p for s in parts for p in (s["mask_pieces"] or [])) if masked else None
     return column_digest(content_kind, values, mask)
 

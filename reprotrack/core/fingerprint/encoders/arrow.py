@@ -1,12 +1,13 @@
 """Arrow-backed string and binary columns (pandas 3's default ``str``, ``string[pyarrow]``, ``ArrowDtype``
 strings, binaries and their dictionary encodings), hashed from the Arrow buffers themselves.
 
-The canonical value is unchanged: each value's 64-bit hash is the polynomial hash of its UTF-8 bytes (binary:
-its raw bytes), exactly what ``canonical.scalar_hash`` gives the same value held as a Python object, so a
-column's content, rows and statistics are identical whichever storage holds the values (object,
-``string[python]``, ``str`` with or without pyarrow, Arrow, categorical). What changes is the path: the hashes
-come from each Arrow chunk's offsets, data and validity buffers (``hashing.segment_hashes``), with no Python
-object per value; a dictionary-encoded chunk hashes its dictionary once and takes the hashes by index.
+The canonical values are those of every other storage, so a column's content, rows and statistics are identical
+whichever storage holds the values (object, ``string[python]``, ``str`` with or without pyarrow, Arrow,
+categorical). The content streams (``valuestream``) are the Arrow buffers themselves: lengths from the
+offsets, the data buffer as it is (no copy, no per-value work). Per-value 64-bit hashes (rows, statistics:
+the polynomial hash of the UTF-8 bytes, binary: of the raw bytes, exactly ``canonical.scalar_hash``) come from
+each chunk's offsets and data (``hashing.segment_hashes``), with no Python object per value; a
+dictionary-encoded chunk hashes its dictionary once and takes the hashes by index.
 
 Low-cardinality columns are dictionary-encoded by Arrow for their label statistics, under the rule the object
 columns follow (``objects.factorize_values``: at most max(64, probe/4) distinct values among the first 4 096,
@@ -23,10 +24,9 @@ from typing import Any
 import numpy as np
 
 from reprotrack.core.fingerprint import canonical as C
+from reprotrack.core.fingerprint import valuestream as VS
 from reprotrack.core.fingerprint.encoders.objects import PROBE, ObjectEncoder
 from reprotrack.core.fingerprint.hashing import segment_hashes
-
-ENCODE_ROWS = 1 << 20
 
 
 def arrow_chunks(values: Any) -> Any | None:
@@ -75,18 +75,59 @@ def chunk_hashes(arr: Any, kind: str) -> np.ndarray:
         idx = arr.indices.fill_null(0).to_numpy(zero_copy_only=False).astype(np.intp, copy=False)
         h = uh.take(idx) if len(uh) else np.zeros(n, dtype=C.U64)
     else:
-        if not (pa.types.is_large_string(arr.type) or pa.types.is_large_binary(arr.type)
-                or pa.types.is_string(arr.type) or pa.types.is_binary(arr.type)):
-            arr = arr.cast(pa.large_string() if kind == "str" else pa.large_binary())  # view types
-        wide = pa.types.is_large_string(arr.type) or pa.types.is_large_binary(arr.type)
-        _, offsets, data = arr.buffers()[:3]
-        off = np.frombuffer(offsets, dtype=np.int64 if wide else np.int32)[arr.offset: arr.offset + n + 1]
+        arr = _plain(arr, kind)
+        off = _offsets(arr)
+        data = arr.buffers()[2]
         b = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
         starts = off[:-1].astype(np.int64)
         h = segment_hashes(b, starts, np.diff(off).astype(np.int64), kind)
     if arr.null_count:
         h[arr.is_null().to_numpy(zero_copy_only=False)] = C.U64(C.NULL)
     return h
+
+
+def _plain(arr: Any, kind: str) -> Any:
+    import pyarrow as pa
+
+    if not (pa.types.is_large_string(arr.type) or pa.types.is_large_binary(arr.type)
+            or pa.types.is_string(arr.type) or pa.types.is_binary(arr.type)):
+        arr = arr.cast(pa.large_string() if kind == "str" else pa.large_binary())  # view types
+    return arr
+
+
+def arrow_stream(arr: Any, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """The ``valuestream`` streams of one pyarrow Array of strings or binaries (or a dictionary of them): for
+    strings, the lengths from the offsets and the data buffer itself, no copy."""
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(arr.type):
+        table = VS.Table(*arrow_stream(arr.dictionary, kind))
+        codes = arr.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+        return table.expand(codes)
+    if kind != "str":
+        return VS.hashed_stream(chunk_hashes(arr, kind))
+    arr = _plain(arr, kind)
+    n = len(arr)
+    if arr.null_count:
+        null = arr.is_null().to_numpy(zero_copy_only=False)
+        off = _offsets(arr)
+        if (np.diff(off)[null] != 0).any():  # null slots may hold bytes (Arrow allows it): not ours
+            arr = arr.fill_null("")
+    off = _offsets(arr)
+    lens = np.diff(off).astype(np.int64, copy=False)
+    if arr.null_count:
+        lens[arr.is_null().to_numpy(zero_copy_only=False)] = VS.NULL_LEN
+    data = arr.buffers()[2]
+    b = np.frombuffer(data, dtype=np.uint8)[int(off[0]): int(off[-1])] if data is not None and n else \
+        np.zeros(0, dtype=np.uint8)
+    return lens, b
+
+
+def _offsets(arr: Any) -> np.ndarray:
+    import pyarrow as pa
+
+    wide = pa.types.is_large_string(arr.type) or pa.types.is_large_binary(arr.type)
+    return np.frombuffer(arr.buffers()[1], dtype=np.int64 if wide else np.int32)[arr.offset: arr.offset + len(arr) + 1]
 
 
 class ArrowStringEncoder(ObjectEncoder):
@@ -101,14 +142,14 @@ class ArrowStringEncoder(ObjectEncoder):
         self._codes = None
         self._uniques = []
         self._uh = None
+        self._table = None
         self._prepared = False
         self.kind = "str" if hash_kind == "str" else "object"  # what an object column of the values reports
 
     def prepare(self, full: bool = True) -> None:
         """Dictionary-encode a low-cardinality column for its label statistics (and one hash per distinct
-        value). For the content alone, columns under ``ENCODE_ROWS`` rows hash their buffers directly (less
-        than encoding them costs); longer ones are encoded too (Arrow's hash table beats hashing every row)."""
-        if self._prepared or not (full or self.n >= ENCODE_ROWS):
+        value); the content alone needs neither (it is the buffers)."""
+        if self._prepared or not full:
             return
         self._prepared = True
         found = self._dictionary()
@@ -162,14 +203,22 @@ class ArrowStringEncoder(ObjectEncoder):
         return out
 
     def chunk(self, lo: int, hi: int, values: Any, mask: Any, want: bool) -> np.ndarray | None:
+        for part in self.values.slice(lo, hi - lo).chunks:
+            VS.feed(values, mask, *arrow_stream(part, self.hash_kind))
+        if not want:
+            return None
         if self._codes is not None:
             codes = self._codes[lo:hi]
             h = self._uh.take(np.maximum(codes, 0)) if len(self._uh) else np.zeros(hi - lo, dtype=C.U64)
             h[codes < 0] = C.U64(C.NULL)
-        else:
-            h = self._hashes(lo, hi)
-        values.update(h.astype("<u8", copy=False))
-        return h
+            return h
+        return self._hashes(lo, hi)
+
+    def value_table(self) -> VS.Table:
+        streams = [arrow_stream(part, self.hash_kind) for part in self.values.chunks]
+        if not streams:
+            return VS.Table(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint8))
+        return VS.Table(np.concatenate([s[0] for s in streams]), np.concatenate([s[1] for s in streams]))
 
     def labels(self) -> tuple[np.ndarray, list[Any]] | None:
         return (self._codes, self._uniques) if self._codes is not None else None

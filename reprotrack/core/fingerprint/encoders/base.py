@@ -8,11 +8,11 @@ returns its per-row 64-bit hashes. The content bytes of each kind (the ``kind`` 
   every null) as the quiet NaN 0x7ff8000000000000; no mask;
 * ``int``/``uint``/``bool``: int64 / uint64 / uint8 values, nulls as 0 plus the mask;
 * ``datetime``/``timedelta``: int64 nanoseconds (UTC), NaT as int64 min; no mask;
-* ``str`` and ``object`` (mixed types), both under the content kind "object": the 64-bit canonical hash of
-  each value (``canonical.scalar_hash``: for strings the polynomial hash of the UTF-8 bytes), nulls as
-  ``canonical.NULL``; no mask. Strings are not streamed byte by byte: a per-value hash is what makes
-  factorised, categorical and plain columns agree cheaply; the price is 64-bit (non-cryptographic) strength
-  per string.
+* ``str`` and ``object`` (mixed types), both under the content kind "values": a lengths stream (int64 per
+  row: the UTF-8 length of a string, -1 for a null, -2 for any other value) in place of the mask, and a data
+  stream of the strings' UTF-8 bytes and the other values' 64-bit canonical hashes
+  (``reprotrack.core.fingerprint.valuestream``): what an Arrow string column already holds, so it is hashed
+  at memory speed; factorised, categorical and dictionary columns expand their distinct values' streams.
 
 All little-endian and independent of the chunk size. Categoricals produce exactly the bytes of their values
 (so they equal the same values stored as objects). For statistics a column gives float64 values (nulls as
@@ -63,14 +63,19 @@ class Encoder:
 
 
 class Sink:
+    rows = 0
+
     def update(self, _: Any) -> None:
+        pass
+
+    def update_rows(self, _: Any, __: Any) -> None:
         pass
 
 
 def all_hashes(enc: Encoder) -> np.ndarray:
     if hasattr(enc, "prepare"):
         enc.prepare(True)
-    h = enc.chunk(0, enc.n, Sink(), None, True)
+    h = enc.chunk(0, enc.n, Sink(), Sink(), True)
     return h if h is not None else np.zeros(0, dtype=C.U64)
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from reprotrack.core.fingerprint import canonical as C
+from reprotrack.core.fingerprint import valuestream as VS
 from reprotrack.core.fingerprint.encoders.base import Encoder, all_hashes
 from reprotrack.core.fingerprint.encoders.numbers import NumberEncoder
 
@@ -22,17 +23,18 @@ class CategoricalEncoder(Encoder):
         self.kind = self.categories.kind
         self.cat_list = list(cat.categories)
         self.nulls = bool((self.codes < 0).any())
-        self.has_mask = self.nulls and self.kind in ("int", "uint", "bool")
+        self.has_mask = (self.nulls and self.kind in ("int", "uint", "bool")) or categories.has_mask
         self.cat_array = (self.categories.values if hasattr(self.categories, "values")
                           else np.asarray(cat.categories, dtype=object))
         self.uh: np.ndarray | None = None
+        self.table: Any = None
 
     @property
     def content_kind(self) -> str:
         return self.categories.content_kind
 
     def prepare(self, full: bool) -> None:
-        if self.uh is None:
+        if self.uh is None and (full or isinstance(self.categories, NumberEncoder)):
             self.uh = all_hashes(self.categories)
             self.kind = self.categories.kind
 
@@ -44,9 +46,14 @@ class CategoricalEncoder(Encoder):
                 np.zeros(hi - lo, dtype=self.cat_array.dtype)
             return self.categories.chunk_values(picked, null if self.nulls else None, values,
                                                 mask if self.has_mask else None, want)
+        if self.table is None:
+            self.table = self.categories.value_table()
+        VS.feed(values, mask, *self.table.expand(codes))
+        if not want:
+            return None
+        self.prepare(True)
         h = self.uh.take(np.maximum(codes, 0)) if len(self.uh) else np.zeros(hi - lo, dtype=C.U64)
         h[null] = C.U64(C.NULL)
-        values.update(h.astype("<u8", copy=False))
         return h
 
     def numbers(self, lo: int, hi: int) -> np.ndarray | None:

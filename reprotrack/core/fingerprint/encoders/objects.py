@@ -1,9 +1,9 @@
 """Object columns (strings, mixed Python values): canonical per-value hashes without a Python call per row.
 
-Content of an object column is the little-endian stream of its values' canonical 64-bit hashes
-(``canonical.scalar_hash``; strings by their polynomial hash, every null as ``NULL``), under the content
-kind "object" -- whatever path computed them, so a plain, a factorised and a categorical column with the
-same values agree.
+Content of an object column is the two streams of ``reprotrack.core.fingerprint.valuestream`` (lengths, and the
+strings' UTF-8 bytes with other values' canonical hashes), under the content kind "values" -- whatever path
+wrote them, so a plain, a factorised, an Arrow and a categorical column with the same values agree. Per-row
+64-bit hashes (``canonical.scalar_hash``) are computed only when the fingerprint wants rows or statistics.
 
 Low-cardinality columns are factorised first (exact top values for the statistics, and one hash per distinct
 value instead of one per row). When the column repeats the *same* Python objects (the usual case for
@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from reprotrack.core.fingerprint import canonical as C
+from reprotrack.core.fingerprint import valuestream as VS
 from reprotrack.core.fingerprint.encoders.base import Encoder
 
 PROBE = 4096
@@ -144,9 +145,11 @@ def chunked_factorize(values: np.ndarray, most: int, strings_only: bool = False
 
 
 class ObjectEncoder(Encoder):
-    """Object and string columns: factorised when few distinct values, hashed chunk by chunk otherwise."""
+    """Object and string columns: factorised when few distinct values, hashed chunk by chunk otherwise; the
+    content is the two streams of ``valuestream`` (content kind "values")."""
 
-    content_kind = "object"
+    content_kind = VS.KIND
+    has_mask = True  # the second stream: lengths
 
     def __init__(self, values: np.ndarray, container: Callable[[Any], int] | None = None, factorize: bool = True):
         self.values = values
@@ -156,6 +159,7 @@ class ObjectEncoder(Encoder):
         self._codes: np.ndarray | None = None
         self._uniques: list[Any] = []
         self._uh: np.ndarray | None = None
+        self._table: VS.Table | None = None
         self._prepared = False
         self.kind = "str"  # until a value that is not a string (nor null) shows up
 
@@ -170,24 +174,39 @@ class ObjectEncoder(Encoder):
                 if not all(isinstance(u, str) for u in self._uniques):
                     self.kind = "object"
 
+    def value_table(self) -> VS.Table:
+        """The streams of every value in order (the categories of a Categorical)."""
+        return VS.table_of(self.values.tolist() if hasattr(self.values, "tolist") else list(self.values),
+                           self.container)
+
     def chunk(self, lo: int, hi: int, values: Any, mask: Any, want: bool) -> np.ndarray | None:
         self.prepare()
+        h = None
         if self._codes is not None:
             codes = self._codes[lo:hi]
-            h = self._uh.take(np.maximum(codes, 0)) if len(self._uh) else np.zeros(hi - lo, dtype=C.U64)
-            h[codes < 0] = C.U64(C.NULL)
-        else:
-            chunk = self.values[lo:hi]
+            if self._table is None:
+                self._table = VS.table_of(self._uniques, self.container)
+            VS.feed(values, mask, *self._table.expand(codes))
+            if want:
+                h = self._uh.take(np.maximum(codes, 0)) if len(self._uh) else np.zeros(hi - lo, dtype=C.U64)
+                h[codes < 0] = C.U64(C.NULL)
+            return h
+        chunk = self.values[lo:hi]
+        if want:
             h = np.empty(hi - lo, dtype=C.U64)
-            for a in range(0, hi - lo, C.STR_BATCH):
-                part = chunk[a: a + C.STR_BATCH]
-                try:
-                    h[a: a + len(part)] = C.str_hashes(part.tolist())
-                except TypeError:
+        for a in range(0, hi - lo, C.STR_BATCH):
+            part = chunk[a: a + C.STR_BATCH]
+            items = part.tolist()
+            streams = VS.str_stream(items)
+            if streams is None:
+                streams = VS.object_stream(part, self.container)
+                if self.kind == "str" and not _strings_or_nulls(part):
+                    self.kind = "object"
+                if h is not None:
                     h[a: a + len(part)] = C.object_hashes(part, self.container)
-                    if self.kind == "str" and not _strings_or_nulls(part):
-                        self.kind = "object"
-        values.update(h.astype("<u8", copy=False))
+            elif h is not None:
+                h[a: a + len(part)] = C.str_hashes(items)
+            VS.feed(values, mask, *streams)
         return h
 
     def labels(self) -> tuple[np.ndarray, list[Any]] | None:

@@ -136,15 +136,16 @@ class Fingerprinter:
         rows = a.reshape(1) if a.ndim == 0 else a
         n = len(rows)
         if a.dtype.names:  # structured: one column per field
-            cols = self._columns([(name, rows[name]) for name in a.dtype.names])
+            cols = [Column(colstats.label(name), _dtype(rows[name].dtype),
+                           encoder_for(rows[name], self.nested_hash, streams=False)) for name in a.dtype.names]
             schema["fields"] = [{"name": c.name, "dtype": c.dtype} for c in cols]
         elif rows.ndim == 2 and rows.shape[1] <= 64 and rows.dtype.kind != "O":
-            cols = [Column(j, _dtype(a.dtype), encoder_for(rows[:, j], self.nested_hash))
+            cols = [Column(j, _dtype(a.dtype), encoder_for(rows[:, j], self.nested_hash, streams=False))
                     for j in range(rows.shape[1])]
         elif rows.ndim >= 2:
             cols = [Column(None, _dtype(a.dtype), BlockEncoder(rows, self.nested_hash))]
         else:
-            cols = [Column(None, _dtype(a.dtype), encoder_for(rows, self.nested_hash))]
+            cols = [Column(None, _dtype(a.dtype), encoder_for(rows, self.nested_hash, streams=False))]
         return table_fingerprint(type_=C.type_name(a), shape=shape, schema=schema, form=f"ndarray{a.ndim}",
                                  columns=cols, index=None, index_desc=("shape", *shape), n=n, parts=self.parts,
                                  sample=self.sample)

@@ -51,18 +51,20 @@ class Table:
         width = self.spans[0] if len(lens) else 0
         self.width = int(width) if len(lens) and bool((self.spans == width).all()) else None
 
-    def expand(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The streams of the rows whose values are ``codes`` into this table (-1: null)."""
+    def expand(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """The streams of the rows whose values are ``codes`` into this table (-1: null), and the rows' ends in
+        the data when they come for free."""
         codes = np.asarray(codes)
         null = codes < 0
         any_null = bool(null.any())
         lens = np.append(self.lens, NULL_LEN).take(codes)  # code -1 takes the appended null
         if not len(codes):
-            return lens, _EMPTY
+            return lens, _EMPTY, None
         if self.width is not None and not any_null:  # every value the same number of bytes: a matrix gather
+            row_ends = np.arange(1, len(codes) + 1, dtype=np.int64) * self.width
             if self.width == 0:
-                return lens, _EMPTY
-            return lens, self.data.reshape(len(self.lens), self.width).take(codes, axis=0).reshape(-1)
+                return lens, _EMPTY, row_ends
+            return lens, self.data.reshape(len(self.lens), self.width).take(codes, axis=0).reshape(-1), row_ends
         arrow = self._arrow_dictionary()
         if arrow is not None:
             import pyarrow as pa
@@ -72,14 +74,14 @@ class Table:
             off = np.frombuffer(taken.buffers()[1], dtype=np.int64)[taken.offset: taken.offset + len(taken) + 1]
             buf = taken.buffers()[2]
             data = np.frombuffer(buf, dtype=np.uint8)[off[0]: off[-1]] if buf is not None else _EMPTY
-            return lens, data
+            return lens, data, off[1:] - off[0]
         row_spans = np.append(self.spans, 0).take(codes)
         total = int(row_spans.sum())
         out_starts = np.zeros(len(codes), dtype=np.int64)
         np.cumsum(row_spans[:-1], out=out_starts[1:])
         src = np.arange(total, dtype=np.int64)
         src += np.repeat(np.append(self.starts, 0).take(codes) - out_starts, row_spans)
-        return lens, self.data.take(src)
+        return lens, self.data.take(src), out_starts + row_spans
 
     def _arrow_dictionary(self) -> Any:
         if self._arrow is None:
@@ -103,6 +105,8 @@ def spans(lens: np.ndarray) -> np.ndarray:
 
 def ends(lens: np.ndarray) -> np.ndarray:
     """Each row's end in the data stream (the data of ``lens`` rows starting at 0)."""
+    if not len(lens) or int(lens.min()) >= 0:  # strings only: the lengths are the spans
+        return np.cumsum(lens)
     return np.cumsum(spans(lens))
 
 
@@ -170,9 +174,10 @@ def hashed_stream(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return lens, kept.astype("<u8", copy=False).view(np.uint8)
 
 
-def feed(values: Any, lengths: Any, lens: np.ndarray, data: np.ndarray) -> None:
+def feed(values: Any, lengths: Any, lens: np.ndarray, data: np.ndarray, row_ends: np.ndarray | None = None) -> None:
     """Write a chunk of rows to a column's hashers: ``values`` takes the data stream, ``lengths`` (the column's
-    second stream) the lengths."""
+    second stream) the lengths. ``row_ends``: each row's end in ``data``, when the caller has it (Arrow
+    offsets)."""
     lengths.rows = len(lens)
     lengths.update(lens.astype("<i8", copy=False))
-    values.update_rows(data, ends(lens))
+    values.update_rows(data, ends(lens) if row_ends is None else row_ends)

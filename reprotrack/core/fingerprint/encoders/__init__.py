@@ -18,8 +18,9 @@ __all__ = ["Encoder", "NumberEncoder", "CategoricalEncoder", "BlockEncoder", "Ob
            "encoder_for", "element_hashes", "key_vector", "combine_rows"]
 
 
-def encoder_for(values: Any, container: Callable[[Any], int] | None = None) -> Encoder:
-    """Pick the encoder for a pandas Series/Index/ExtensionArray or a 1-D numpy array."""
+def encoder_for(values: Any, container: Callable[[Any], int] | None = None, streams: bool = True) -> Encoder:
+    """Pick the encoder for a pandas Series/Index/ExtensionArray or a 1-D numpy array; ``streams`` False for
+    numpy arrays (their object values keep the per-value hash content, see ``ObjectEncoder``)."""
     if isinstance(values, (pd.Series, pd.Index)):
         values = values.array if not isinstance(values.dtype, np.dtype) else values.to_numpy()
     dtype = values.dtype
@@ -32,8 +33,8 @@ def encoder_for(values: Any, container: Callable[[Any], int] | None = None) -> E
         if dtype.kind in "fiubcmM":
             return NumberEncoder(arr)
         if dtype.kind == "S":
-            return ObjectEncoder(arr.astype(object), container, factorize=False)
-        return ObjectEncoder(arr.astype(object, copy=False), container)
+            return ObjectEncoder(arr.astype(object), container, factorize=False, streams=streams)
+        return ObjectEncoder(arr.astype(object, copy=False), container, streams=streams)
     if isinstance(dtype, pd.DatetimeTZDtype):
         return NumberEncoder(np.asarray(values.tz_convert("UTC").tz_localize(None)))
     data = arrow_chunks(values)

@@ -95,17 +95,17 @@ def _plain(arr: Any, kind: str) -> Any:
     return arr
 
 
-def arrow_stream(arr: Any, kind: str) -> tuple[np.ndarray, np.ndarray]:
+def arrow_stream(arr: Any, kind: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """The ``valuestream`` streams of one pyarrow Array of strings or binaries (or a dictionary of them): for
     strings, the lengths from the offsets and the data buffer itself, no copy."""
     import pyarrow as pa
 
     if pa.types.is_dictionary(arr.type):
-        table = VS.Table(*arrow_stream(arr.dictionary, kind))
+        table = VS.Table(*arrow_stream(arr.dictionary, kind)[:2])
         codes = arr.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
         return table.expand(codes)
     if kind != "str":
-        return VS.hashed_stream(chunk_hashes(arr, kind))
+        return (*VS.hashed_stream(chunk_hashes(arr, kind)), None)
     arr = _plain(arr, kind)
     n = len(arr)
     if arr.null_count:
@@ -114,13 +114,14 @@ def arrow_stream(arr: Any, kind: str) -> tuple[np.ndarray, np.ndarray]:
         if (np.diff(off)[null] != 0).any():  # null slots may hold bytes (Arrow allows it): not ours
             arr = arr.fill_null("")
     off = _offsets(arr)
+    row_ends = off[1:] - off[0] if len(off) else np.zeros(0, dtype=np.int64)
     lens = np.diff(off).astype(np.int64, copy=False)
     if arr.null_count:
         lens[arr.is_null().to_numpy(zero_copy_only=False)] = VS.NULL_LEN
     data = arr.buffers()[2]
     b = np.frombuffer(data, dtype=np.uint8)[int(off[0]): int(off[-1])] if data is not None and n else \
         np.zeros(0, dtype=np.uint8)
-    return lens, b
+    return lens, b, row_ends
 
 
 def _offsets(arr: Any) -> np.ndarray:
@@ -135,6 +136,7 @@ class ArrowStringEncoder(ObjectEncoder):
 
     def __init__(self, data: Any, hash_kind: str):
         self.values = data  # a pyarrow ChunkedArray
+        self.streams = self.has_mask = True
         self.hash_kind = hash_kind
         self.n = len(data)
         self.container = None
@@ -215,7 +217,7 @@ class ArrowStringEncoder(ObjectEncoder):
         return self._hashes(lo, hi)
 
     def value_table(self) -> VS.Table:
-        streams = [arrow_stream(part, self.hash_kind) for part in self.values.chunks]
+        streams = [arrow_stream(part, self.hash_kind)[:2] for part in self.values.chunks]
         if not streams:
             return VS.Table(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint8))
         return VS.Table(np.concatenate([s[0] for s in streams]), np.concatenate([s[1] for s in streams]))

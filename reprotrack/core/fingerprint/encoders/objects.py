@@ -148,10 +148,13 @@ class ObjectEncoder(Encoder):
     """Object and string columns: factorised when few distinct values, hashed chunk by chunk otherwise; the
     content is the two streams of ``valuestream`` (content kind "values")."""
 
-    content_kind = VS.KIND
-    has_mask = True  # the second stream: lengths
-
-    def __init__(self, values: np.ndarray, container: Callable[[Any], int] | None = None, factorize: bool = True):
+    def __init__(self, values: np.ndarray, container: Callable[[Any], int] | None = None, factorize: bool = True,
+                 streams: bool = True):
+        #: False for numpy arrays (estimators' ``classes_``, ``feature_names_in_``): their content stays the
+        #: stream of per-value hashes (content kind "object", fingerprint format 2), so models and arrays
+        #: fingerprinted by an older reprotrack still compare; pandas columns write the value streams
+        self.streams = streams
+        self.has_mask = streams  # the second stream: lengths
         self.values = values
         self.n = len(values)
         self.container = container
@@ -174,6 +177,10 @@ class ObjectEncoder(Encoder):
                 if not all(isinstance(u, str) for u in self._uniques):
                     self.kind = "object"
 
+    @property
+    def content_kind(self) -> str:
+        return VS.KIND if self.streams else "object"
+
     def value_table(self) -> VS.Table:
         """The streams of every value in order (the categories of a Categorical)."""
         return VS.table_of(self.values.tolist() if hasattr(self.values, "tolist") else list(self.values),
@@ -181,37 +188,47 @@ class ObjectEncoder(Encoder):
 
     def chunk(self, lo: int, hi: int, values: Any, mask: Any, want: bool) -> np.ndarray | None:
         self.prepare()
+        want = want or not self.streams  # per-value hashes are the content of a numpy array
         h = None
         if self._codes is not None:
             codes = self._codes[lo:hi]
-            if self._table is None:
-                self._table = VS.table_of(self._uniques, self.container)
-            VS.feed(values, mask, *self._table.expand(codes))
+            if self.streams:
+                if self._table is None:
+                    self._table = VS.table_of(self._uniques, self.container)
+                VS.feed(values, mask, *self._table.expand(codes))
             if want:
                 h = self._uh.take(np.maximum(codes, 0)) if len(self._uh) else np.zeros(hi - lo, dtype=C.U64)
                 h[codes < 0] = C.U64(C.NULL)
-            return h
-        chunk = self.values[lo:hi]
-        if want:
-            h = np.empty(hi - lo, dtype=C.U64)
-        for a in range(0, hi - lo, C.STR_BATCH):
-            part = chunk[a: a + C.STR_BATCH]
-            items = part.tolist()
-            streams = VS.str_stream(items)
-            if streams is None:
-                streams = VS.object_stream(part, self.container)
-                if self.kind == "str" and not _strings_or_nulls(part):
-                    self.kind = "object"
-                if h is not None:
-                    h[a: a + len(part)] = C.object_hashes(part, self.container)
-            elif h is not None:
-                h[a: a + len(part)] = C.str_hashes(items)
-            VS.feed(values, mask, *streams)
+        else:
+            chunk = self.values[lo:hi]
+            if want:
+                h = np.empty(hi - lo, dtype=C.U64)
+            for a in range(0, hi - lo, C.STR_BATCH):
+                part = chunk[a: a + C.STR_BATCH]
+                items = part.tolist()
+                streams = VS.str_stream(items) if self.streams else None
+                if streams is None and (h is None or not _all_str(items)):
+                    if self.kind == "str" and not _strings_or_nulls(part):
+                        self.kind = "object"
+                    if self.streams:
+                        streams = VS.object_stream(part, self.container)
+                    if h is not None:
+                        h[a: a + len(part)] = C.object_hashes(part, self.container)
+                elif h is not None:
+                    h[a: a + len(part)] = C.str_hashes(items)
+                if streams is not None:
+                    VS.feed(values, mask, *streams)
+        if not self.streams:
+            values.update(h.astype("<u8", copy=False))
         return h
 
     def labels(self) -> tuple[np.ndarray, list[Any]] | None:
         self.prepare()
         return (self._codes, self._uniques) if self._codes is not None else None
+
+
+def _all_str(items: list[Any]) -> bool:
+    return all(isinstance(v, str) for v in items)
 
 
 def _strings_or_nulls(part: np.ndarray) -> bool:

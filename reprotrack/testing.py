@@ -29,6 +29,7 @@ from reprotrack.core.diff.checkpoints import (
     verdict,
     with_rule,
 )
+from reprotrack.core.diff import formats
 from reprotrack.core.lockfile import Lock
 from reprotrack.core.privacy import under
 from reprotrack.core.text import escaped as clean
@@ -61,8 +62,10 @@ class Research:
         if order is not None and order not in ROW_ORDERS:
             raise UsageError(f"order must be one of {', '.join(ROW_ORDERS)}, not {order!r}")
         options = with_rule(self.options, target, rtol=rtol, atol=atol, order=order)
-        findings = checkpoint_differences(self.lock.checkpoints[target], under(fingerprint(obj), self.lock.privacy),
-                                          options.rules[target], options.diff)
+        # a lock written by an older reprotrack: both sides compared on what both formats share
+        research = formats.fingerprint_for(self.lock.checkpoints[target], self.lock)
+        fresh = formats.fingerprint_for(under(fingerprint(obj), self.lock.privacy), self.lock)
+        findings = checkpoint_differences(research, fresh, options.rules[target], options.diff)
         return verdict(findings), findings
 
     def assert_matches(self, name: str, obj: Any, *, rtol: float | None = None, atol: float | None = None,

@@ -29,6 +29,10 @@ from reprotrack.errors import LockfileError
 #: another major version is refused with a clear error.
 LOCKFILE_VERSION = "1.0"
 MAJOR = 1
+#: The canonical format this reprotrack writes fingerprints in (``reprotrack.core.fingerprint.valuestream``:
+#: 3 streams pandas string columns as lengths and UTF-8 bytes). A lock without the key is format 2.
+FINGERPRINT_FORMAT = 3
+OLDEST_FINGERPRINT_FORMAT = 2
 
 #: Keys the diff never looks at: what differs between two honest runs of the same notebook.
 IGNORED_KEYS = frozenset({"run"})
@@ -93,6 +97,7 @@ class Lock:
     privacy: dict[str, str] | None = None
     lockfile_version: str = LOCKFILE_VERSION
     generator: dict[str, str] = field(default_factory=lambda: _generator())
+    fingerprint_format: int = FINGERPRINT_FORMAT
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -109,6 +114,7 @@ class Lock:
     def from_dict(cls, raw: dict[str, Any]) -> Lock:
         known = {f.name for f in fields(cls)}
         kwargs = {k: v for k, v in raw.items() if k in known and k != "cells"}
+        kwargs.setdefault("fingerprint_format", OLDEST_FINGERPRINT_FORMAT)
         lock = cls(**kwargs)
         lock.cells = [CellRecord.from_dict(c) for c in raw.get("cells", [])]
         return lock

@@ -63,3 +63,56 @@ def test_what_format_2_wrote_is_unchanged():
         "xxh3-128:1593f8524027b735fc71f3408f641600"
     s = pd.Series(["a", "bb", None, "é"], dtype=object)
     assert fingerprint(s)["rows"] == "sum128:0eb27015a32231811a18c18fa1e3d5b5"
+
+
+def _format2(obj, monkeypatch):
+    """The fingerprint the format-2 code wrote: every column through the per-value hash stream."""
+    import functools
+
+    from reprotrack.core.fingerprint import engine
+    from reprotrack.core.fingerprint.encoders import encoder_for
+
+    with monkeypatch.context() as m:
+        m.setattr(engine, "encoder_for", functools.partial(encoder_for, streams=False))
+        return fingerprint(obj)
+
+
+def test_a_lock_of_format_2_compares_on_what_both_formats_share(monkeypatch):
+    """A research lock written before format 3 (no ``fingerprint_format``) against a replay of today: equal
+    data with string columns is no finding (one warning says why the comparison is coarser); a changed value
+    is still found; checkpoints alike."""
+    from reprotrack.core.diff.checkpoints import check
+    from reprotrack.core.diff.compare import compare
+    from reprotrack.core.lockfile import Lock
+    from tests.lockbuilders import cell, frame, lock
+
+    old = _format2(pd.Series(["a", "bb", None, "é"], dtype=object), monkeypatch)
+    assert old["content"] == "xxh3-128:af5e5ba337c5fbd56999a75288b23597"  # what format 2 wrote (pinned)
+    assert old["stats"][0]["hash"] == "xxh3-128:be1571cb53d774f9e3613cc1ae805080"
+
+    df = frame(200)
+    df["city"] = pd.Series(["Paris", "Lyon", "Nice", "Brest"] * 50, dtype="str")
+    df.index = [f"row{i}" for i in range(200)]  # a string index too
+    research = Lock.from_dict({**lock(cell(0, "df = load()", data={"df": _format2(df, monkeypatch)}),
+                                      checkpoints={"features": _format2(df, monkeypatch)}).to_dict()})
+    research.fingerprint_format = 2
+    raw = research.to_dict()
+    raw.pop("fingerprint_format")
+    research = Lock.from_dict(raw)  # read as an old lock is read
+    assert research.fingerprint_format == 2 and fingerprint(df)["content"] != research.cells[0].data["df"]["content"]
+
+    def replay(data):
+        return lock(cell(0, "df = load()", data={"df": fingerprint(data)}), checkpoints={"features": fingerprint(data)})
+
+    same = compare(research, replay(df))
+    assert [f.severity for f in same.findings] == ["warning"], [(f.cause, f.message) for f in same.findings]
+    assert same.findings[0].subject == "reprotrack" and "format 2" in same.findings[0].message
+    assert same.status != "differs" or all(f.severity == "warning" for f in same.findings)
+    assert [f.severity for f in check(research, replay(df)).findings] == ["warning"]
+
+    changed = df.copy()
+    changed.loc["row3", "city"] = "Toulouse"
+    report = compare(research, replay(changed))
+    errors = [f for f in report.findings if f.severity == "error"]
+    assert errors and any("city" in f.message for f in errors), [(f.cause, f.message) for f in report.findings]
+    assert [f for f in check(research, replay(changed)).findings if f.severity == "error"]

@@ -29,6 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from reprotrack.core.diff import formats
 from reprotrack.core.diff.cells import without_run
 from reprotrack.core.diff.data import classify
 from reprotrack.core.diff.environment import TOOLING, environment_differences
@@ -179,7 +180,11 @@ def check(research: Lock, production: Lock, options: CheckOptions | None = None,
     """``production`` checked against ``research`` checkpoint by checkpoint (see the module docstring)."""
     options = options or CheckOptions()
     production = lock_under(production, research.privacy)  # its own salt: labels re-keyed to compare
+    across = formats.finding(research, production)
+    research, production = formats.align(research, production)  # another reprotrack: what both formats share
     c = _Check(options)
+    if across is not None:
+        c.add(across)
     for finding in _environment(research, production, options.diff):
         c.add(finding)
         if finding.severity == "error" and c.env_root is None:

@@ -29,6 +29,7 @@ from typing import Any
 
 from reprotrack.core.diff.cells import CellDiff, agree_with_split, compare_pair, data_differences, label, member_of
 from reprotrack.core.diff.environment import environment_differences
+from reprotrack.core.diff import formats
 from reprotrack.core.diff.matching import Pair, order_notes, out_of_order, pair_cells
 from reprotrack.core.diff.model import DiffOptions, Finding, Report
 from reprotrack.core.diff.requirements import requirement_findings
@@ -83,8 +84,12 @@ def compare(research: Lock, replay: Lock, options: DiffOptions | None = None, *,
             execution_error: str | None = None) -> Report:
     options = options or DiffOptions()
     replay = lock_under(replay, research.privacy)  # another salt (two research runs): labels compare again
+    across = formats.finding(research, replay)
+    research, replay = formats.align(research, replay)  # written by another reprotrack: compared on what both share
     b = _Builder(options)
     b.environment = research.environment or {}
+    if across is not None:
+        b.add((-1.0, 0, -1), across)
     if replay.environment:  # a replay that never saved knows nothing of its environment
         for number, finding in enumerate(environment_differences(research.environment, replay.environment, options)):
             if execution_error and finding.cause == "package-missing":

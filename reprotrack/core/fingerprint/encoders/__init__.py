@@ -25,7 +25,7 @@ def encoder_for(values: Any, container: Callable[[Any], int] | None = None, stre
         values = values.array if not isinstance(values.dtype, np.dtype) else values.to_numpy()
     dtype = values.dtype
     if isinstance(dtype, pd.CategoricalDtype):
-        return CategoricalEncoder(values, encoder_for(values.categories, container))
+        return CategoricalEncoder(values, encoder_for(values.categories, container, streams))
     if isinstance(dtype, np.dtype):
         arr = np.asarray(values)
         if arr.ndim > 1:
@@ -41,7 +41,7 @@ def encoder_for(values: Any, container: Callable[[Any], int] | None = None, stre
     if data is not None:
         hash_kind = hashable_type(data.type)
         if hash_kind is not None:  # strings and binaries from the Arrow buffers: no Python object per value
-            return ArrowStringEncoder(data, hash_kind)
+            return ArrowStringEncoder(data, hash_kind, streams)
     kind = getattr(dtype, "kind", "O")
     if isinstance(dtype, pd.api.extensions.ExtensionDtype) and kind in "iufb" and hasattr(values, "isna"):
         mask = np.asarray(values.isna(), dtype=bool)
@@ -52,5 +52,5 @@ def encoder_for(values: Any, container: Callable[[Any], int] | None = None, stre
     if isinstance(dtype, pd.PeriodDtype):
         return NumberEncoder(np.asarray(values.asi8), np.asarray(values.isna()))
     if isinstance(dtype, pd.SparseDtype):
-        return encoder_for(np.asarray(values), container)
-    return ObjectEncoder(np.asarray(values.to_numpy(dtype=object), dtype=object), container)
+        return encoder_for(np.asarray(values), container, streams)
+    return ObjectEncoder(np.asarray(values.to_numpy(dtype=object), dtype=object), container, streams=streams)

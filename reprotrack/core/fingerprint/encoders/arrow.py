@@ -134,9 +134,9 @@ def _offsets(arr: Any) -> np.ndarray:
 class ArrowStringEncoder(ObjectEncoder):
     """Strings or binaries in Arrow memory: the object column's hashes, computed from the buffers."""
 
-    def __init__(self, data: Any, hash_kind: str):
+    def __init__(self, data: Any, hash_kind: str, streams: bool = True):
         self.values = data  # a pyarrow ChunkedArray
-        self.streams = self.has_mask = True
+        self.streams = self.has_mask = streams
         self.hash_kind = hash_kind
         self.n = len(data)
         self.container = None
@@ -205,16 +205,20 @@ class ArrowStringEncoder(ObjectEncoder):
         return out
 
     def chunk(self, lo: int, hi: int, values: Any, mask: Any, want: bool) -> np.ndarray | None:
-        for part in self.values.slice(lo, hi - lo).chunks:
-            VS.feed(values, mask, *arrow_stream(part, self.hash_kind))
-        if not want:
-            return None
+        if self.streams:
+            for part in self.values.slice(lo, hi - lo).chunks:
+                VS.feed(values, mask, *arrow_stream(part, self.hash_kind))
+            if not want:
+                return None
         if self._codes is not None:
             codes = self._codes[lo:hi]
             h = self._uh.take(np.maximum(codes, 0)) if len(self._uh) else np.zeros(hi - lo, dtype=C.U64)
             h[codes < 0] = C.U64(C.NULL)
-            return h
-        return self._hashes(lo, hi)
+        else:
+            h = self._hashes(lo, hi)
+        if not self.streams:
+            values.update(h.astype("<u8", copy=False))
+        return h
 
     def value_table(self) -> VS.Table:
         streams = [arrow_stream(part, self.hash_kind)[:2] for part in self.values.chunks]

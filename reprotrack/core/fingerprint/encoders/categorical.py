@@ -46,14 +46,18 @@ class CategoricalEncoder(Encoder):
                 np.zeros(hi - lo, dtype=self.cat_array.dtype)
             return self.categories.chunk_values(picked, null if self.nulls else None, values,
                                                 mask if self.has_mask else None, want)
-        if self.table is None:
-            self.table = self.categories.value_table()
-        VS.feed(values, mask, *self.table.expand(codes))
-        if not want:
-            return None
+        streams = getattr(self.categories, "streams", False)
+        if streams:
+            if self.table is None:
+                self.table = self.categories.value_table()
+            VS.feed(values, mask, *self.table.expand(codes))
+            if not want:
+                return None
         self.prepare(True)
         h = self.uh.take(np.maximum(codes, 0)) if len(self.uh) else np.zeros(hi - lo, dtype=C.U64)
         h[null] = C.U64(C.NULL)
+        if not streams:
+            values.update(h.astype("<u8", copy=False))
         return h
 
     def numbers(self, lo: int, hi: int) -> np.ndarray | None:

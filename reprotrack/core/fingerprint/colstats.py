@@ -34,7 +34,7 @@ BINS = 10
 TOP = 10
 KMV = 1024
 LABEL_CHARS = 80
-LABEL_STEP = 1 << 18  # codes counted at once (2 MB of intp)
+LABEL_STEP = 1 << 16  # codes counted at once (bincount widens them to intp)
 
 
 def jfloat(x: Any) -> float | str | None:

@@ -28,6 +28,8 @@ from reprotrack.core.fingerprint import valuestream as VS
 from reprotrack.core.fingerprint.encoders.objects import PROBE, ObjectEncoder
 from reprotrack.core.fingerprint.hashing import segment_hashes
 
+ENCODE_STEP = 1 << 16  # rows dictionary-encoded at once: the label codes' temporaries stay small
+
 
 def arrow_chunks(values: Any) -> Any | None:
     """The pyarrow ChunkedArray behind a pandas ExtensionArray, or None when it holds no Arrow data."""
@@ -159,6 +161,9 @@ class ArrowStringEncoder(ObjectEncoder):
             self._codes, self._uniques, self._uh = found
 
     def _dictionary(self) -> tuple[np.ndarray, list[Any], np.ndarray] | None:
+        """Codes (the narrowest integer that holds them, -1 for null) into the distinct values, in order of
+        first appearance, encoded slice by slice (bounded temporaries; equal values in several slices or a
+        dictionary that holds a value twice count as one); None past the label limits."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
@@ -168,33 +173,38 @@ class ArrowStringEncoder(ObjectEncoder):
         probe = self._hashes(0, min(n, PROBE))
         if len(np.unique(probe)) > max(64, min(n, PROBE) // 4):
             return None
-        data = self.values
-        if not pa.types.is_dictionary(data.type):
-            data = pc.dictionary_encode(data)
-        data = data.unify_dictionaries() if data.num_chunks > 1 else data
-        if not data.num_chunks:
-            return None
-        dictionary = data.chunk(0).dictionary
-        if len(dictionary) > max(1024, n // 8) and len(dictionary) > 0:
-            return None
-        codes = np.empty(n, dtype=np.int32)
+        most = max(1024, n // 8)
+        ids: dict[Any, int] = {}
+        distinct: list[Any] = []
+        codes = np.empty(n, dtype=np.int8)
         at = 0
-        for chunk in data.chunks:
-            codes[at: at + len(chunk)] = chunk.indices.fill_null(-1).to_numpy(zero_copy_only=False)
-            at += len(chunk)
-        uh = chunk_hashes(dictionary, self.hash_kind)
-        # a stored dictionary may hold equal values twice, or values no row uses: count by canonical value
-        keep, first, renumber = np.unique(uh, return_index=True, return_inverse=True)
-        null = np.flatnonzero(keep == C.U64(C.NULL))
-        if len(keep) < len(uh) or len(null):
-            valid = keep != C.U64(C.NULL)
-            slot = np.full(len(keep), -1, dtype=np.int32)
-            slot[valid] = np.arange(int(valid.sum()), dtype=np.int32)
-            remap = np.append(slot[renumber.reshape(-1)], np.int32(-1))  # code -1 indexes the last slot
-            codes = remap[codes]
-            uh, first = keep[valid], first[valid]
-            dictionary = dictionary.take(pa.array(first))
-        return codes, dictionary.to_pylist(), uh
+        for lo in range(0, n, ENCODE_STEP):
+            part = self.values.slice(lo, min(ENCODE_STEP, n - lo))
+            if not pa.types.is_dictionary(part.type):
+                part = pc.dictionary_encode(part)
+            for chunk in part.chunks:
+                mapping = np.empty(len(chunk.dictionary) + 1, dtype=np.int32)
+                mapping[-1] = -1  # local code -1 (null) takes the last slot
+                for k, value in enumerate(chunk.dictionary.to_pylist()):
+                    if value is None:
+                        mapping[k] = -1
+                        continue
+                    g = ids.get(value)
+                    if g is None:
+                        g = ids[value] = len(distinct)
+                        distinct.append(value)
+                    mapping[k] = g
+                if len(distinct) > most:
+                    return None
+                while len(distinct) > np.iinfo(codes.dtype).max:
+                    codes = codes.astype(np.int16 if codes.dtype == np.int8 else np.int32)
+                local = chunk.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+                np.take(mapping.astype(codes.dtype), local, out=codes[at: at + len(chunk)])
+                at += len(chunk)
+        if not distinct:
+            return codes, [], np.zeros(0, dtype=C.U64)
+        kind = pa.large_string() if self.hash_kind == "str" else pa.large_binary()
+        return codes, distinct, chunk_hashes(pa.array(distinct, type=kind), self.hash_kind)
 
     def _hashes(self, lo: int, hi: int) -> np.ndarray:
         out = np.empty(hi - lo, dtype=C.U64)

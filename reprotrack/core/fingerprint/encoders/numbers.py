@@ -34,8 +34,17 @@ class NumberEncoder(Encoder):
         self.has_mask = self.mask is not None and self.kind not in ("float", "complex", "datetime", "timedelta")
 
     def canonical(self, v: np.ndarray, m: np.ndarray | None) -> np.ndarray:
-        """A fresh array of canonical values for a slice (``m``: nulls)."""
+        """Canonical values for a slice (``m``: nulls): ``v`` itself when it already is (native float64 with no
+        NaN and no zero, native int64 with no nulls), else a fresh array. Callers never write to it."""
         kind = self.kind
+        native = v.dtype.byteorder in "=<|" and v.flags.c_contiguous
+        if kind == "float" and m is None and native and v.dtype == np.float64 and \
+                not np.isnan(v).any() and not (v == 0.0).any():
+            return v  # nothing to canonicalise (no NaN payloads, no -0.0)
+        if kind == "int" and m is None and native and v.dtype == np.int64:
+            return v
+        if kind == "bool" and m is None and native:
+            return v.view(np.uint8)
         if kind == "float":
             f = np.add(v, 0.0, dtype=np.float64)  # a fresh float64 array, -0.0 turned into 0.0
             nan = np.isnan(f)
@@ -57,6 +66,8 @@ class NumberEncoder(Encoder):
             nat = i == INT64_MIN
             if m is not None:
                 nat |= m
+            if self.factor == 1 and native and not nat.any():
+                return i
             out = i * self.factor if self.factor != 1 else i.copy()
             out[nat] = INT64_MIN
             return out
@@ -86,7 +97,7 @@ class NumberEncoder(Encoder):
             h = canon.astype(C.U64)
         else:
             h = canon.view(C.U64)
-        if m is not None and m.any():  # canon is fresh and already hashed into the content: reuse it
+        if m is not None and m.any():  # canon is fresh (a mask makes it so) and already hashed: reuse it
             h[m] = C.U64(C.NULL)
         return h
 

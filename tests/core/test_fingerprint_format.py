@@ -116,3 +116,22 @@ def test_a_lock_of_format_2_compares_on_what_both_formats_share(monkeypatch):
     errors = [f for f in report.findings if f.severity == "error"]
     assert errors and any("city" in f.message for f in errors), [(f.cause, f.message) for f in report.findings]
     assert [f for f in check(research, replay(changed)).findings if f.severity == "error"]
+
+
+def test_expanding_distinct_values_by_code_is_the_same_with_and_without_pyarrow():
+    """Categoricals and factorised columns write their rows' streams from their distinct values: Arrow's take
+    when pyarrow is there, numpy's otherwise; both equal the streams written row by row."""
+    from reprotrack.core.fingerprint import valuestream as VS
+
+    distinct = ["alpha", "", None, "é", 7, "beta" * 20]
+    codes = np.array([0, 1, 1, -1, 3, 2, 4, 5, 0, -1, 5], dtype=np.int64)
+    rows = np.empty(len(codes), dtype=object)
+    rows[:] = [distinct[c] if c >= 0 else None for c in codes]
+    want_lens, want_data = VS.object_stream(rows)
+    for arrow in (None, False):
+        table = VS.table_of(distinct)
+        table._arrow = arrow  # False: as if pyarrow were absent
+        lens, data, ends = table.expand(codes)
+        assert lens.tolist() == want_lens.tolist() and data.tobytes() == want_data.tobytes()
+        assert ends is None or ends.tolist() == VS.ends(lens).tolist()
+    assert want_lens.tolist() == [5, 0, 0, -1, 2, -1, -2, 80, 5, -1, 80]

@@ -263,9 +263,16 @@ def hash_byte_strings(parts: list[bytes], kind: str) -> np.ndarray:
     return segment_hashes(b, starts, lens, kind)
 
 
-def _str_batch(values: list[str]) -> np.ndarray:
+def join_strs(values: list[str]) -> bytes:
+    """The NUL-terminated UTF-8 of every string, back to back (TypeError if one is not a str): the one buffer
+    a batch of strings is hashed from (and the content stream cut from)."""
+    return ("\x00".join(values) + "\x00").encode("utf-8", "surrogatepass")
+
+
+def _str_batch(values: list[str], buf: bytes | None = None) -> np.ndarray:
     n = len(values)
-    buf = ("\x00".join(values) + "\x00").encode("utf-8", "surrogatepass")  # TypeError if one is not a str
+    if buf is None:
+        buf = join_strs(values)
     b = np.frombuffer(buf, dtype=np.uint8)
     if len(b) - np.count_nonzero(b) != n:  # NULs inside strings: lengths the slow way
         return hash_byte_strings([v.encode("utf-8", "surrogatepass") for v in values], "str")
@@ -283,6 +290,11 @@ def _str_batch(values: list[str]) -> np.ndarray:
     starts[1:] = ends[:-1] + 1
     lens = ends - starts
     return segment_hashes(b, starts, lens, "str")
+
+
+def joined_hashes(values: list[str], buf: bytes) -> np.ndarray:
+    """Hashes of a batch of at most ``STR_BATCH`` strings whose ``join_strs`` is ``buf``."""
+    return _str_batch(values, buf) if values else np.zeros(0, dtype=U64)
 
 
 def str_hashes(values: list[str]) -> np.ndarray:

@@ -29,6 +29,7 @@ from typing import Any, Callable
 import numpy as np
 
 from reprotrack.core.fingerprint import canonical as C
+from reprotrack.core.fingerprint import hashing as H
 
 KIND = "values"
 NULL_LEN = -1
@@ -110,33 +111,45 @@ def ends(lens: np.ndarray) -> np.ndarray:
     return np.cumsum(spans(lens))
 
 
-def str_stream(values: list[Any]) -> tuple[np.ndarray, np.ndarray] | None:
-    """The streams of a list of ``str`` (None when an item is not a ``str``), from one joined buffer."""
+def str_stream(values: list[Any], joined: bytes | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+    """The streams of a list of ``str`` (None when an item is not a ``str``); ``joined``: their
+    ``hashing.join_strs``, when the caller has it (the per-value hashes are made from it too)."""
     n = len(values)
     if not n:
         return np.zeros(0, dtype=np.int64), _EMPTY
     try:
-        buf = ("\x00".join(values) + "\x00").encode("utf-8", "surrogatepass")
+        buf = joined if joined is not None else H.join_strs(values)
+        data = "".join(values).encode("utf-8", "surrogatepass")  # UTF-8 concatenates: the data stream
     except TypeError:
         return None
     b = np.frombuffer(buf, dtype=np.uint8)
-    sep = np.flatnonzero(b == 0)
-    if len(sep) != n:  # NUL characters inside strings: encode them one by one
-        parts = [v.encode("utf-8", "surrogatepass") for v in values]
-        return np.fromiter(map(len, parts), dtype=np.int64, count=n), np.frombuffer(b"".join(parts), np.uint8)
-    lens = np.diff(sep, prepend=-1)
+    if len(b) - np.count_nonzero(b) != n:  # NUL characters inside strings: lengths one by one
+        return np.fromiter((len(v.encode("utf-8", "surrogatepass")) for v in values), dtype=np.int64, count=n), \
+            np.frombuffer(data, np.uint8)
+    width = buf.index(0)
+    if len(b) == n * (width + 1) and not b[width:: width + 1].any():  # all one width (ids, codes)
+        return np.full(n, width, dtype=np.int64), np.frombuffer(data, dtype=np.uint8)
+    lens = np.diff(np.flatnonzero(b == 0), prepend=-1)
     lens -= 1
-    return lens, np.frombuffer(buf.replace(b"\x00", b""), dtype=np.uint8)
+    return lens, np.frombuffer(data, dtype=np.uint8)
 
 
 def object_stream(values: np.ndarray, container: Callable[[Any], int] | None = None
                   ) -> tuple[np.ndarray, np.ndarray]:
     """The streams of an object array of any values (strings vectorised; other values by canonical hash)."""
-    items = np.asarray(values, dtype=object).ravel().tolist()
+    values = np.asarray(values, dtype=object).ravel()
+    items = values.tolist()
     found = str_stream(items)
     if found is not None:
         return found
     n = len(items)
+    null = _nulls(values)
+    if null is not None and null.any():  # strings with nulls (the usual case): still one joined buffer
+        found = str_stream([v for v, missing in zip(items, null.tolist()) if not missing])
+        if found is not None:
+            lens = np.full(n, NULL_LEN, dtype=np.int64)
+            lens[~null] = found[0]
+            return lens, found[1]
     is_str = np.fromiter((isinstance(v, str) for v in items), dtype=bool, count=n)
     lens = np.full(n, HASHED, dtype=np.int64)
     strs = np.flatnonzero(is_str)
@@ -159,6 +172,15 @@ def object_stream(values: np.ndarray, container: Callable[[Any], int] | None = N
                 out += hashed[o].tobytes()
             o += 1
     return lens, np.frombuffer(bytes(out), dtype=np.uint8)
+
+
+def _nulls(values: np.ndarray) -> np.ndarray | None:
+    try:
+        import pandas as pd
+
+        return np.asarray(pd.isna(values), dtype=bool)
+    except Exception:  # noqa: BLE001 - exotic values: the value-by-value path decides
+        return None
 
 
 def table_of(values: list[Any], container: Callable[[Any], int] | None = None) -> Table:

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from reprotrack.core.fingerprint import canonical as C
+from reprotrack.core.fingerprint import hashing as H
 from reprotrack.core.fingerprint import valuestream as VS
 from reprotrack.core.fingerprint.encoders.base import Encoder
 
@@ -163,12 +164,21 @@ class ObjectEncoder(Encoder):
         self._uniques: list[Any] = []
         self._uh: np.ndarray | None = None
         self._table: VS.Table | None = None
+        self._strings: bool | None = None  # the first rows are strings (or nulls)
         self._prepared = False
         self.kind = "str"  # until a value that is not a string (nor null) shows up
 
     def prepare(self, full: bool = True) -> None:
+        """Factorise a low-cardinality column (label statistics, one hash per distinct value). For the content
+        alone a column of strings needs neither: its streams come from joined batches, cheaper than
+        factorising and expanding."""
         if self._prepared:
             return
+        if not full:
+            if self._strings is None:
+                self._strings = _strings_or_nulls(self.values[:PROBE])
+            if self._strings:
+                return  # asked again with ``full`` (labels), it factorises then
         self._prepared = True
         if self.factorize:
             found = factorize_values(self.values, self.container)
@@ -187,7 +197,7 @@ class ObjectEncoder(Encoder):
                            self.container)
 
     def chunk(self, lo: int, hi: int, values: Any, mask: Any, want: bool) -> np.ndarray | None:
-        self.prepare()
+        self.prepare(want)
         want = want or not self.streams  # per-value hashes are the content of a numpy array
         h = None
         if self._codes is not None:
@@ -206,18 +216,22 @@ class ObjectEncoder(Encoder):
             for a in range(0, hi - lo, C.STR_BATCH):
                 part = chunk[a: a + C.STR_BATCH]
                 items = part.tolist()
-                streams = VS.str_stream(items) if self.streams else None
-                if streams is None and (h is None or not _all_str(items)):
+                try:
+                    joined = H.join_strs(items)
+                except TypeError:
+                    joined = None
+                if joined is None:  # not only strings: value by value where it must
                     if self.kind == "str" and not _strings_or_nulls(part):
                         self.kind = "object"
                     if self.streams:
-                        streams = VS.object_stream(part, self.container)
+                        VS.feed(values, mask, *VS.object_stream(part, self.container))
                     if h is not None:
                         h[a: a + len(part)] = C.object_hashes(part, self.container)
-                elif h is not None:
-                    h[a: a + len(part)] = C.str_hashes(items)
-                if streams is not None:
-                    VS.feed(values, mask, *streams)
+                    continue
+                if self.streams:
+                    VS.feed(values, mask, *VS.str_stream(items, joined))
+                if h is not None:
+                    h[a: a + len(part)] = H.joined_hashes(items, joined)
         if not self.streams:
             values.update(h.astype("<u8", copy=False))
         return h
@@ -225,10 +239,6 @@ class ObjectEncoder(Encoder):
     def labels(self) -> tuple[np.ndarray, list[Any]] | None:
         self.prepare()
         return (self._codes, self._uniques) if self._codes is not None else None
-
-
-def _all_str(items: list[Any]) -> bool:
-    return all(isinstance(v, str) for v in items)
 
 
 def _strings_or_nulls(part: np.ndarray) -> bool:

@@ -17,7 +17,8 @@ reordered partition moves bytes between blocks (or block digests in the list).
 ``BlockHasher`` is the single-machine (pandas) path: it streams each block into one xxh3 state, so the cost
 over the old streaming digest is one 16-byte digest per 65 536 rows. Both hashers take the number of rows of
 each ``update`` from ``rows`` (set by the caller before the encoder writes that chunk): bytes per row vary by
-kind (1 for masks and bools, 8 for numbers and hashed objects, 16 for complex, 8 x width for blocks).
+kind (1 for masks and bools, 8 for numbers and hashed objects, 16 for complex, 8 x width for blocks), or come
+row by row (``update_rows``: the UTF-8 bytes of strings, each row's end given).
 Pure: xxhash only.
 """
 

@@ -4,7 +4,8 @@ One pass over row chunks gives, per column, the canonical per-row hashes (``repr
 
 * ``content`` = xxh3-128 over a header (form, rows, columns, index) and the per-column digests; a column's
   digest is xxh3-128 over its content kind and the block digest (``reprotrack.core.fingerprint.blockdigest``: xxh3-128 of the
-  per-2**16-row-block xxh3-128 digests) of its canonical value bytes (and of its null mask, when it has one)
+  per-2**16-row-block xxh3-128 digests) of its canonical value bytes (and of its second stream: the null mask
+  of a column that has one, the lengths of a string column)
   as ``reprotrack.core.fingerprint.encoders.base`` defines them -- order-sensitive, independent of the chunk size *and* of any
   partitioning (so Dask/Spark partitions compute it piecewise, ``reprotrack.core.fingerprint.distributed``), and it names the
   columns that changed (``stats[i]["hash"]``);

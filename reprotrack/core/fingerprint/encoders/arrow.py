@@ -25,7 +25,7 @@ import numpy as np
 
 from reprotrack.core.fingerprint import canonical as C
 from reprotrack.core.fingerprint import valuestream as VS
-from reprotrack.core.fingerprint.encoders.objects import PROBE, ObjectEncoder
+from reprotrack.core.fingerprint.encoders.objects import PROBE, Distinct, ObjectEncoder
 from reprotrack.core.fingerprint.hashing import segment_hashes
 
 ENCODE_STEP = 1 << 16  # rows dictionary-encoded at once: the label codes' temporaries stay small
@@ -174,33 +174,18 @@ class ArrowStringEncoder(ObjectEncoder):
         if len(np.unique(probe)) > max(64, min(n, PROBE) // 4):
             return None
         most = max(1024, n // 8)
-        ids: dict[Any, int] = {}
-        distinct: list[Any] = []
-        codes = np.empty(n, dtype=np.int8)
+        found = Distinct(n)
         at = 0
         for lo in range(0, n, ENCODE_STEP):
             part = self.values.slice(lo, min(ENCODE_STEP, n - lo))
             if not pa.types.is_dictionary(part.type):
                 part = pc.dictionary_encode(part)
             for chunk in part.chunks:
-                mapping = np.empty(len(chunk.dictionary) + 1, dtype=np.int32)
-                mapping[-1] = -1  # local code -1 (null) takes the last slot
-                for k, value in enumerate(chunk.dictionary.to_pylist()):
-                    if value is None:
-                        mapping[k] = -1
-                        continue
-                    g = ids.get(value)
-                    if g is None:
-                        g = ids[value] = len(distinct)
-                        distinct.append(value)
-                    mapping[k] = g
-                if len(distinct) > most:
+                found.add(chunk.dictionary.to_pylist(), chunk.indices.fill_null(-1).to_numpy(zero_copy_only=False), at)
+                if len(found.values) > most:
                     return None
-                while len(distinct) > np.iinfo(codes.dtype).max:
-                    codes = codes.astype(np.int16 if codes.dtype == np.int8 else np.int32)
-                local = chunk.indices.fill_null(-1).to_numpy(zero_copy_only=False)
-                np.take(mapping.astype(codes.dtype), local, out=codes[at: at + len(chunk)])
                 at += len(chunk)
+        codes, distinct = found.codes, found.values
         if not distinct:
             return codes, [], np.zeros(0, dtype=C.U64)
         kind = pa.large_string() if self.hash_kind == "str" else pa.large_binary()

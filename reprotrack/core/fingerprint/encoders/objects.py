@@ -116,33 +116,50 @@ def factorize_values(values: np.ndarray, container: Callable[[Any], int] | None 
 
 
 
+class Distinct:
+    """The distinct values of a column met slice by slice, numbered in order of first appearance; ``codes``
+    holds every row's number in the narrowest integer type that fits (-1: null)."""
+
+    def __init__(self, n: int) -> None:
+        self.ids: dict[Any, int] = {}
+        self.values: list[Any] = []
+        self.codes = np.empty(n, dtype=np.int8)
+
+    def add(self, uniques: list[Any], local: np.ndarray, at: int) -> None:
+        """Rows ``at``.. coded ``local`` into ``uniques`` (-1: null; a None among them is a null too)."""
+        mapping = np.empty(len(uniques) + 1, dtype=np.int64)
+        mapping[-1] = -1  # local code -1 (null) takes the last slot
+        for k, u in enumerate(uniques):
+            if u is None:
+                mapping[k] = -1
+                continue
+            g = self.ids.get(u)
+            if g is None:
+                g = self.ids[u] = len(self.values)
+                self.values.append(u)
+            mapping[k] = g
+        while len(self.values) > np.iinfo(self.codes.dtype).max:
+            self.codes = self.codes.astype(np.int16 if self.codes.dtype == np.int8 else np.int32)
+        np.take(mapping.astype(self.codes.dtype), local, out=self.codes[at: at + len(local)])
+
+
 def chunked_factorize(values: np.ndarray, most: int, strings_only: bool = False
                       ) -> tuple[np.ndarray, list[Any]] | None:
-    """int32 codes (-1 for nulls) numbered in order of first appearance, and the distinct values; None when
+    """Codes (-1 for nulls, the narrowest integer type) numbered in order of first appearance, and the distinct
+    values; None when
     there are more than ``most`` of them (or, with ``strings_only``, a value that is not a str: pandas'
     table would merge 1, 1.0 and True, which are different values here). Chunk by chunk: no int64 array
     of n codes."""
-    n = len(values)
-    codes = np.empty(n, dtype=np.int32)
-    ids: dict[Any, int] = {}
-    distinct: list[Any] = []
-    for lo in range(0, n, FACTORIZE_STEP):
+    found = Distinct(len(values))
+    for lo in range(0, len(values), FACTORIZE_STEP):
         local, uniques = pd.factorize(values[lo: lo + FACTORIZE_STEP], use_na_sentinel=True)
         uniques = uniques.tolist() if hasattr(uniques, "tolist") else list(uniques)
         if strings_only and not all(type(u) is str for u in uniques):
             return None
-        mapping = np.empty(len(uniques) + 1, dtype=np.int32)
-        mapping[-1] = -1  # local code -1 (null) indexes the last slot
-        for k, u in enumerate(uniques):
-            g = ids.get(u)
-            if g is None:
-                g = ids[u] = len(distinct)
-                distinct.append(u)
-            mapping[k] = g
-        if len(distinct) > most:
+        found.add(uniques, local, lo)
+        if len(found.values) > most:
             return None
-        np.take(mapping, local, out=codes[lo: lo + len(local)])
-    return codes, distinct
+    return found.codes, found.values
 
 
 class ObjectEncoder(Encoder):

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from reprotrack import store
 from reprotrack.core import lockfile
-from reprotrack.core.lockfile import Lock
+from reprotrack.core.lockfile import FINGERPRINT_FORMAT, Lock
 from reprotrack.core.text import cell_name, one_line
 from reprotrack.errors import ExecutionError, ReprotrackError
 from reprotrack.kernel.context import is_control_cell
@@ -533,7 +533,7 @@ def _partial_lock(partial: Path, notebook: Path) -> Lock:
     environment, cells = read_partial(partial)
     return Lock.from_dict(
         {"environment": environment, "cells": cells, "notebook": notebook.name, "mode": "replay",
-         "notes": ["partial: the kernel stopped before the replay finished"]}
+         "fingerprint_format": FINGERPRINT_FORMAT, "notes": ["partial: the kernel stopped before the replay finished"]}
     )
 
 

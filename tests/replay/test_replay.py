@@ -10,7 +10,7 @@ from conftest import make_notebook, write_notebook
 
 from reprotrack import store
 from reprotrack.core import lockfile
-from reprotrack.core.lockfile import CellRecord, Lock
+from reprotrack.core.lockfile import FINGERPRINT_FORMAT, CellRecord, Lock
 from reprotrack.replay import driver as replay
 from reprotrack.replay.driver import Step
 from reprotrack.verify import record_notebook
@@ -126,6 +126,7 @@ def test_a_kernel_that_dies_leaves_a_partial_lock_and_no_new_research_lock(tmp_p
     partial = result.replay.lock
     assert [c.index for c in partial.cells] == [0]
     assert partial.cells[0].seeds and partial.environment["packages"]["numpy"]
+    assert partial.fingerprint_format == FINGERPRINT_FORMAT  # written now: compared exactly, not across formats
     assert not (tmp_path / "dies.reprotrack.lock").exists()
 
 

@@ -135,3 +135,20 @@ def test_expanding_distinct_values_by_code_is_the_same_with_and_without_pyarrow(
         assert lens.tolist() == want_lens.tolist() and data.tobytes() == want_data.tobytes()
         assert ends is None or ends.tolist() == VS.ends(lens).tolist()
     assert want_lens.tolist() == [5, 0, 0, -1, 2, -1, -2, 80, 5, -1, 80]
+
+
+def test_arrow_null_slots_that_still_hold_bytes_write_nothing():
+    """Arrow lets a null slot keep bytes (a validity bit cleared over existing data): they are not the
+    column's values, so the content is that of the same values with a clean null."""
+    import pyarrow as pa
+
+    clean = pa.array(["ab", None, "ef"], type=pa.large_string())
+    full = pa.array(["ab", "cd", "ef"], type=pa.large_string())
+    validity = pa.array([True, False, True]).buffers()[1]
+    dirty = pa.Array.from_buffers(pa.large_string(), 3, [validity, *full.buffers()[1:]])
+    assert dirty.to_pylist() == ["ab", None, "ef"] and dirty.buffers()[2].to_pybytes() == b"abcdef"
+
+    def content(arr):
+        return fingerprint(pd.Series(pd.arrays.ArrowExtensionArray(arr)))["content"]
+
+    assert content(dirty) == content(clean) == fingerprint(pd.Series(["ab", None, "ef"], dtype=object))["content"]

@@ -110,16 +110,14 @@ def arrow_stream(arr: Any, kind: str) -> tuple[np.ndarray, np.ndarray, np.ndarra
         return (*VS.hashed_stream(chunk_hashes(arr, kind)), None)
     arr = _plain(arr, kind)
     n = len(arr)
-    if arr.null_count:
-        null = arr.is_null().to_numpy(zero_copy_only=False)
-        off = _offsets(arr)
-        if (np.diff(off)[null] != 0).any():  # null slots may hold bytes (Arrow allows it): not ours
-            arr = arr.fill_null("")
+    null = arr.is_null().to_numpy(zero_copy_only=False) if arr.null_count else None
+    if null is not None and (np.diff(_offsets(arr))[null] != 0).any():
+        arr = arr.fill_null("")  # null slots may keep bytes (Arrow allows it): they are not values
     off = _offsets(arr)
     row_ends = off[1:] - off[0] if len(off) else np.zeros(0, dtype=np.int64)
     lens = np.diff(off).astype(np.int64, copy=False)
-    if arr.null_count:
-        lens[arr.is_null().to_numpy(zero_copy_only=False)] = VS.NULL_LEN
+    if null is not None:
+        lens[null] = VS.NULL_LEN
     data = arr.buffers()[2]
     b = np.frombuffer(data, dtype=np.uint8)[int(off[0]): int(off[-1])] if data is not None and n else \
         np.zeros(0, dtype=np.uint8)

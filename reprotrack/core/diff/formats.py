@@ -39,11 +39,10 @@ def finding(research: Any, other: Any) -> Finding | None:
     a, b = lock_format(research), lock_format(other)
     if a == b:
         return None
-    versions = [str((getattr(lock, "generator", None) or {}).get("version") or "?") for lock in (research, other)]
     return Finding("", None, None, "environment", "package-version", "reprotrack",
-                   f"reprotrack {versions[0]} wrote the research lock's fingerprints in format {a}, "
-                   f"reprotrack {versions[1]} the other lock's in format {b}: pandas data with string columns is "
-                   f"compared by its rows, schema and statistics (a reordering alone is not seen).",
+                   f"The research lock's data fingerprints are format {a}, the other lock's format {b} (written "
+                   f"by another reprotrack): pandas data with string columns is compared by its rows, schema and "
+                   f"statistics (a reordering alone is not seen).",
                    "Record the research lock again with this reprotrack to compare the data exactly.", None,
                    "warning", evidence={"research": a, "replay": b})
 

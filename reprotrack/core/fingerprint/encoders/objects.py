@@ -146,10 +146,9 @@ class Distinct:
 def chunked_factorize(values: np.ndarray, most: int, strings_only: bool = False
                       ) -> tuple[np.ndarray, list[Any]] | None:
     """Codes (-1 for nulls, the narrowest integer type) numbered in order of first appearance, and the distinct
-    values; None when
-    there are more than ``most`` of them (or, with ``strings_only``, a value that is not a str: pandas'
-    table would merge 1, 1.0 and True, which are different values here). Chunk by chunk: no int64 array
-    of n codes."""
+    values; None when there are more than ``most`` of them (or, with ``strings_only``, a value that is not a
+    str: pandas' table would merge 1, 1.0 and True, which are different values here). Chunk by chunk: no
+    int64 array of n codes."""
     found = Distinct(len(values))
     for lo in range(0, len(values), FACTORIZE_STEP):
         local, uniques = pd.factorize(values[lo: lo + FACTORIZE_STEP], use_na_sentinel=True)

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from reprotrack import store
 from reprotrack.core.diff.model import Report
 from reprotrack.core.text import one_line
 from reprotrack.errors import ReprotrackError
@@ -228,6 +229,7 @@ def _worker_start(ready: Any) -> None:
         _STOPPED = _STOPPED or number
         note_signal(number)
 
+    store.skip_slow_format_checkers()  # a worker reads notebooks and locks like the command that spawned it
     try:
         os.setpgrp()
     except (AttributeError, OSError):  # not POSIX

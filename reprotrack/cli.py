@@ -544,18 +544,9 @@ def cmd_expect(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def skip_slow_format_checkers() -> None:
-    """``jsonschema`` (imported by nbformat to read a notebook, and by the lock's validation) imports
-    ``rfc3987_syntax`` whenever it is installed -- JupyterLab's dependencies install it -- and that module compiles
-    some 35 Earley grammars at import: 2-3 s of every command, for the ``iri`` formats that neither the notebook
-    nor the lock schema uses. In the command's own process it is marked absent, so jsonschema leaves that format
-    checker out (the import is guarded by jsonschema itself); kernels and the user's processes are untouched."""
-    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    skip_slow_format_checkers()
+    store.skip_slow_format_checkers()
     try:
         parser = build_parser()
         args = parser.parse_args(argv)

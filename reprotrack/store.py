@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import sys
 import tempfile
 from pathlib import Path
 
@@ -19,6 +20,16 @@ from reprotrack.errors import LockfileError, UsageError
 
 #: Locks larger than this are refused unread: a real lock is kilobytes to a few megabytes.
 MAX_LOCK_BYTES = 256 * 1024 * 1024
+
+
+def skip_slow_format_checkers() -> None:
+    """``jsonschema`` (imported by nbformat to read a notebook, and by the lock's validation) imports
+    ``rfc3987_syntax`` whenever it is installed -- JupyterLab's dependencies install it -- and that module compiles
+    some 35 Earley grammars at import: 2-3 s of every command, for the ``iri`` formats that neither the notebook
+    nor the lock schema uses. In the command's own process it is marked absent, so jsonschema leaves that format
+    checker out (the import is guarded by jsonschema itself). Called by the command and by its ``--jobs`` workers;
+    kernels and the user's processes are untouched."""
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 
 def read_lock(path: str | os.PathLike[str]) -> lockfile.Lock:
@@ -93,8 +104,6 @@ def _descriptor(path: Path) -> int | None:
 
 
 def _write_fd(fd: int, data: bytes) -> None:
-    import sys
-
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

@@ -194,3 +194,9 @@ def test_the_command_does_not_pay_for_iri_grammars_it_never_checks(tmp_path):
                           timeout=120, check=False, env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])})
     assert done.returncode == 0, done.stderr
     assert done.stdout.split()[-1] == "None", done.stdout  # marked absent: never imported
+    # a ``verify --jobs`` worker (a spawned process) leaves it out from its start too
+    worker = ("import sys, multiprocessing; from reprotrack import batch; "
+              "batch._worker_start(multiprocessing.Array('i', 1)); print(sys.modules.get('rfc3987_syntax', 'absent'))")
+    done = subprocess.run([sys.executable, "-c", worker], capture_output=True, text=True, timeout=120, check=False,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])})
+    assert done.returncode == 0 and done.stdout.split()[-1] == "None", done.stdout + done.stderr

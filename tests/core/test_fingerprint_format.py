@@ -120,7 +120,7 @@ def test_a_lock_of_format_2_compares_on_what_both_formats_share(monkeypatch):
 
 def test_expanding_distinct_values_by_code_is_the_same_with_and_without_pyarrow():
     """Categoricals and factorised columns write their rows' streams from their distinct values: Arrow's take
-    when pyarrow is there, numpy's otherwise; both equal the streams written row by row."""
+    when pyarrow is there, the joined bytes of the values otherwise; both equal the streams written row by row."""
     from reprotrack.core.fingerprint import valuestream as VS
 
     distinct = ["alpha", "", None, "é", 7, "beta" * 20]

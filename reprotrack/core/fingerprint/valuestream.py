@@ -48,6 +48,10 @@ class Table:
         self.starts = np.zeros(len(lens), dtype=np.int64)
         if len(lens) > 1:
             np.cumsum(self.spans[:-1], out=self.starts[1:])
+        # one more slot each, taken by code -1 (a null: length NULL_LEN, no bytes)
+        self._lens = np.append(lens, NULL_LEN)
+        self._spans = np.append(self.spans, 0)
+        self._pieces: list[bytes] | None = None
         self._arrow: Any = None
         width = self.spans[0] if len(lens) else 0
         self.width = int(width) if len(lens) and bool((self.spans == width).all()) else None
@@ -56,9 +60,8 @@ class Table:
         """The streams of the rows whose values are ``codes`` into this table (-1: null), and the rows' ends in
         the data when they come for free."""
         codes = np.asarray(codes)
-        null = codes < 0
-        any_null = bool(null.any())
-        lens = np.append(self.lens, NULL_LEN).take(codes)  # code -1 takes the appended null
+        lens = self._lens.take(codes)
+        any_null = bool(len(codes)) and int(codes.min()) < 0
         if not len(codes):
             return lens, _EMPTY, None
         if self.width is not None and not any_null:  # every value the same number of bytes: a matrix gather
@@ -71,18 +74,17 @@ class Table:
             import pyarrow as pa
             import pyarrow.compute as pc
 
-            taken = pc.take(arrow, pa.array(np.where(null, len(self.lens), codes).astype(np.int32, copy=False)))
+            index = np.where(codes < 0, len(self.lens), codes).astype(np.int32) if any_null else codes
+            taken = pc.take(arrow, pa.array(index))
             off = np.frombuffer(taken.buffers()[1], dtype=np.int64)[taken.offset: taken.offset + len(taken) + 1]
             buf = taken.buffers()[2]
             data = np.frombuffer(buf, dtype=np.uint8)[off[0]: off[-1]] if buf is not None else _EMPTY
-            return lens, data, off[1:] - off[0]
-        row_spans = np.append(self.spans, 0).take(codes)
-        total = int(row_spans.sum())
-        out_starts = np.zeros(len(codes), dtype=np.int64)
-        np.cumsum(row_spans[:-1], out=out_starts[1:])
-        src = np.arange(total, dtype=np.int64)
-        src += np.repeat(np.append(self.starts, 0).take(codes) - out_starts, row_spans)
-        return lens, self.data.take(src), out_starts + row_spans
+            return lens, data, off[1:] if off[0] == 0 else off[1:] - off[0]
+        if self._pieces is None:  # no pyarrow: the values' bytes joined in C, one list item per row
+            self._pieces = [self.data[a: a + s].tobytes() for a, s in zip(self.starts.tolist(), self.spans.tolist())]
+            self._pieces.append(b"")  # code -1: a null
+        data = b"".join(map(self._pieces.__getitem__, codes.tolist()))
+        return lens, np.frombuffer(data, dtype=np.uint8), np.cumsum(self._spans.take(codes))
 
     def _arrow_dictionary(self) -> Any:
         if self._arrow is None:

@@ -60,7 +60,6 @@ import decimal
 import fractions
 import os
 import sys
-import threading
 import time
 import types
 from collections.abc import Callable
@@ -69,8 +68,10 @@ from typing import TYPE_CHECKING, Any
 
 from reprotrack.core.attributes import MAX_ATTRIBUTES, public_attributes
 from reprotrack.core.noise.durations import without_durations
+from reprotrack.core.snapshot import Frozen, freeze, shallow_nbytes
 from reprotrack.core.text import exception_text
 from reprotrack.kernel.capture import Capture
+from reprotrack.kernel.capture.deferred import UNCHANGED, Deferred, Job
 from reprotrack.kernel.capture.names import (
     EMPTY,
     CellNames,
@@ -117,6 +118,8 @@ class _Seen:
     fingerprint: dict[str, Any]
     scalar: Any = None
     has_scalar: bool = False
+    #: the pandas value as recorded (copy-on-write snapshot): proves a later value equal without hashing it
+    frozen: Frozen | None = None
 
 
 class DataCapture(Capture):
@@ -132,8 +135,7 @@ class DataCapture(Capture):
         self.session: Session | None = None
         self.lazy: dict[str, Any] = {}  # name -> the Dask/Spark frame last handled (immutable: identity)
         self.told = False
-        self.jobs: list[tuple[str, Any, dict[str, Any], tuple[str, ...] | None, Any]] = []
-        self.worker: threading.Thread | None = None
+        self.deferred = Deferred(self._compute)
         self.events: Any = None
 
     def install(self, session: Session) -> None:
@@ -160,43 +162,56 @@ class DataCapture(Capture):
     def on_save(self, lock: Lock) -> None:
         self.settle()
 
-    # -- full fingerprints in the background -----------------------------------------------------
+    # -- fingerprints finished after the cell (``deferred``) ------------------------------------------
     def settle(self) -> None:
-        """Wait for the background fingerprints: called before any user code runs again and before a save."""
-        worker, self.worker = self.worker, None
-        if worker is None:
-            return
-        t0 = time.perf_counter()
-        worker.join()
+        """Wait for the background fingerprints and put them into their records: called before any user code
+        runs again, before a cell's names are captured, before a save and on stop. The wait counts as the
+        tracker's time."""
+        jobs, waited = self.deferred.settle()
         if self.session is not None and hasattr(self.session, "tracker_seconds"):
-            self.session.tracker_seconds += time.perf_counter() - t0
+            self.session.tracker_seconds += waited
+        for job in jobs:
+            self._apply(job)
 
-    def _start_jobs(self) -> None:
-        jobs, self.jobs = self.jobs, []
-        if jobs:
-            self.worker = threading.Thread(target=self._run_jobs, args=(jobs,), name="reprotrack-fingerprint",
-                                           daemon=True)
-            self.worker.start()
+    def _compute(self, job: Job) -> Any:
+        """On the background thread: the job's fingerprint, or ``UNCHANGED`` when its content is the one last
+        recorded for the name. Reads only the job (a frozen value, or a live one the kernel waits for)."""
+        prior = job.prior
+        if job.content is None and prior is not None and prior.content is not None:
+            content = self.fingerprint(job.value, parts=("content",)).get("content")
+            if content is not None and content == prior.content:
+                return UNCHANGED
+        full = self._full(job.value, job.parts)
+        if job.content is not None and full.get("content") != job.content:
+            raise RuntimeError("the value changed while it was being fingerprinted")
+        return full
 
-    def _run_jobs(self, jobs: list[tuple[str, Any, dict[str, Any], tuple[str, ...] | None, Any]]) -> None:
-        for name, obj, fp, parts, record in jobs:
-            try:
-                full = self._full(obj, parts)
-                if full.get("content") != fp.get("content"):  # changed under us: keep what the cell saw
-                    raise RuntimeError("the value changed while it was being fingerprinted")
-                fp.update(full)
-                stored = record.data.get(name) if record is not None else None
-                if isinstance(stored, dict) and stored is not fp and stored.get("content") == full.get("content"):
-                    # the record holds the session's (privacy-protected) copy: it gets the protected rest
-                    protect = getattr(self.session, "protect_fingerprint", None)
-                    stored.update(protect(full) if protect is not None else full)
-            except Exception as exc:  # noqa: BLE001 - the content stays recorded; the rest is a note
-                _note(record, f"data fingerprint left at its content ({exception_text(exc, 100)})")
+    def _apply(self, job: Job) -> None:
+        """On the kernel's thread: the job's outcome into its record (privacy applied) and into ``seen``."""
+        record, name, outcome = job.record, job.name, job.outcome
+        if outcome == UNCHANGED and isinstance(outcome, str):
+            job.prior.frozen = job.frozen
+            if job.certain:
+                record.data[name] = self._protect(dict(job.prior.fingerprint))
+            return
+        if isinstance(outcome, BaseException):
+            if job.content is not None:  # the content the cell hashed stays recorded
+                _note(record, f"data fingerprint left at its content ({exception_text(outcome, 100)})")
+            else:
+                self.seen.pop(name, None)
+                _note(record, f"data {name!r} not fingerprinted ({exception_text(outcome, 100)})")
+            return
+        self.seen[name] = _Seen(outcome.get("content"), outcome, frozen=job.frozen)
+        record.data[name] = self._protect(dict(outcome))
+
+    def _protect(self, fp: dict[str, Any]) -> dict[str, Any]:
+        protect = getattr(self.session, "protect_fingerprint", None)
+        return protect(fp) if protect is not None else fp
 
     # -- the cell --------------------------------------------------------------------------------
     def before_cell(self, ctx: CellContext) -> None:
         self.settle()
-        self.jobs = []  # left by a cell whose capture failed half-way: its values may change now
+        self.deferred.drop()  # left by a cell whose capture failed half-way: its values may change now
         names = self.names = names_for(ctx)
         ns = ctx.user_ns
         self.snapshot = {k: v for k, v in ns.items() if is_user_name(k)} if names.opaque else None
@@ -240,13 +255,15 @@ class DataCapture(Capture):
             except Exception as exc:  # noqa: BLE001 - a hostile object must not stop the other names
                 _note(ctx.record, f"data {name!r} not fingerprinted ({exception_text(exc, 100)})")
                 continue
+            if fp is PENDING:
+                continue
             if fp is not None:
                 data[name] = fp
             elif name in certain:
                 reason = why_not_data(ns[name])
                 if reason:
                     _note(ctx.record, f"data {name!r} not fingerprinted: {reason}")
-        self._start_jobs()
+        self.deferred.start()
 
     def _capture(self, name: str, obj: Any, certain: bool, record: Any = None) -> dict[str, Any] | None:
         seen = self.seen.get(name)
@@ -275,20 +292,30 @@ class DataCapture(Capture):
 
     def _content_first(self, name: str, obj: Any, certain: bool, seen: _Seen | None,
                        parts: tuple[str, ...] | None, record: Any, background: bool) -> dict[str, Any] | None:
-        """The content now; the last full fingerprint when it is equal, else the rest (in the background for
-        large values)."""
+        """A frame or array: the cheapest proof first. A pandas value compared with its snapshot from last time
+        (``core.snapshot``) needs no hash at all when it is provably the same; a large one that is not is frozen
+        and fingerprinted whole in the background. Else its content now; the last full fingerprint when that is
+        equal, the rest otherwise (in the background for large values)."""
+        frozen = freeze(obj) if parts is None else None  # past max_bytes: never frozen
+        if frozen is not None and seen is not None and seen.frozen is not None and seen.frozen.same_as(obj):
+            seen.frozen = frozen  # the newest snapshot: buffers the cell replaced are let go
+            return dict(seen.fingerprint) if certain else None
+        if frozen is not None and background:
+            self.deferred.submit(Job(name, frozen.value, record, certain, parts, prior=seen, frozen=frozen))
+            return PENDING
         if not background and (seen is None or seen.content is None):  # nothing to reuse: straight to the full
             fp = self._full(obj, parts)
-            self.seen[name] = _Seen(fp.get("content"), fp)
+            self.seen[name] = _Seen(fp.get("content"), fp, frozen=frozen)
             return fp
         fp = self.fingerprint(obj, parts=("content",))
         if seen is not None and fp.get("content") is not None and fp["content"] == seen.content:
+            seen.frozen = frozen
             return dict(seen.fingerprint) if certain else None  # settled: before_cell waited for it
-        if background:
-            self.jobs.append((name, obj, fp, parts, record))
+        if background:  # a live value: the next execution waits for this job (``settle`` on pre_execute)
+            self.deferred.submit(Job(name, obj, record, certain, parts, content=fp.get("content")))
         else:
             fp = self._full(obj, parts)
-        self.seen[name] = _Seen(fp.get("content"), fp)
+        self.seen[name] = _Seen(fp.get("content"), fp, frozen=frozen)
         return fp
 
     def _full(self, obj: Any, parts: tuple[str, ...] | None) -> dict[str, Any]:
@@ -335,6 +362,8 @@ class DataCapture(Capture):
 
 
 _ABSENT = object()
+#: ``_capture``'s answer for a value whose fingerprint the background thread makes (``deferred``).
+PENDING: Any = object()
 
 
 def names_for(ctx: CellContext) -> CellNames:
@@ -480,6 +509,10 @@ def _is_fitted_estimator(obj: Any) -> bool:
 
 def shallow_bytes(obj: Any) -> int:
     """Size of the buffers of a frame or array (object columns count their pointers only): cheap."""
+    if type(obj).__module__.startswith("pandas"):
+        nbytes = shallow_nbytes(obj)  # memory_usage() builds a Series per call: ~0.5 ms on a small frame
+        if nbytes is not None:
+            return nbytes
     try:
         nbytes = getattr(obj, "nbytes", None)
         if isinstance(nbytes, int):

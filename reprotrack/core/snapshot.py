@@ -1,82 +1,73 @@
-"""Frozen copies of pandas values, and proof that a value still equals one, without hashing it.
+"""Frozen copies of pandas and numpy values, and proof that a value still equals one, without hashing it.
 
-Under pandas copy-on-write (always on from pandas 3) a shallow copy is a snapshot: it shares the buffers of
-the original, and any later in-place write through pandas (``df.loc[0, "a"] = 1``, ``fillna(inplace=True)``,
-``df["c"] = ...``) copies the written block or replaces it first, because the snapshot still references it.
-So a ``Frozen`` value describes the object as it was when it was frozen, whatever the user's next cell does
-to the original: it can be fingerprinted later, on another thread, while the user keeps working.
+``freeze`` takes a private copy: numpy buffers are copied (memory speed), Arrow arrays are shared (they are
+immutable: pandas replaces them, never writes into them). Nothing the user does afterwards reaches it — not
+an in-place pandas write, not a write through a numpy array the frame was built on with ``copy=False`` — so
+it describes the value as it was when frozen, and can be fingerprinted later, on another thread.
 
-``Frozen.same_as(obj)`` proves that ``obj`` holds the very values frozen earlier, block by block: a block
-whose storage is still the frozen one (same buffer, shape and strides: the snapshot keeps that buffer alive,
-so its address cannot be reused, and copy-on-write forbids writing into it), or one that is bitwise equal to
-it (numeric numpy blocks), or an immutable Arrow array equal to it (non-float types: Arrow's equality
-calls ``-0.0`` and ``0.0`` equal, and the fingerprint's statistics need not). Labels, index, dtypes and
-the pandas type must be the same too. Equal in that sense means equal canonical values, hence an equal
-fingerprint; anything the proof cannot vouch for (object columns rebuilt, a consolidated block layout, a
-categorical, an unknown extension array) answers False, and the caller hashes as before. The proof is a
-shortcut, never a guess: it can say "not proven" for equal values, never "equal" for different ones.
+``Frozen.same_as(obj)`` proves that ``obj`` holds the very values frozen: the same pandas type, labels,
+index and dtypes, and block by block the same bits (numeric numpy blocks), or equal immutable Arrow arrays
+(non-float types: Arrow's equality calls ``-0.0`` and ``0.0`` equal, and the fingerprint's statistics need
+not). Equal in that sense means equal canonical values, hence an equal fingerprint; anything the proof
+cannot vouch for (object columns, a different block layout, a MultiIndex, an unknown extension array)
+answers False and the caller hashes as before. The proof is a shortcut, never a guess: it may say "not
+proven" for equal values, never "equal" for different ones. It costs a comparison at memory speed, where
+a content hash costs several passes.
 
 This module reads pandas' block manager (``_mgr.blocks``), which is internal: any surprise there is a
-"not proven", never an error. Nothing here imports pandas unless the value is a pandas object.
+"not proven" (or no snapshot), never an error. Nothing here imports pandas or numpy.
 """
 
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-#: Frames and series larger than this are not frozen: a snapshot keeps replaced buffers alive until the next
-#: comparison and makes the user's next in-place write copy the written block once.
-MAX_FROZEN_BYTES = 64 << 20
-
-
-def copy_on_write() -> bool:
-    """Whether pandas is loaded and guarantees that a shallow copy is a snapshot."""
-    pd = sys.modules.get("pandas")
-    if pd is None:
-        return False
-    try:
-        major = int(pd.__version__.split(".", 1)[0])
-    except ValueError:
-        return False
-    if major >= 3:
-        return True
-    try:  # pandas 2.x with copy-on-write switched on by the user
-        return pd.options.mode.copy_on_write is True
-    except AttributeError:
-        return False
+#: Values larger than this are not frozen: the copy costs memory as large as the value's buffers.
+MAX_FROZEN_BYTES = 32 << 20
 
 
 @dataclass
 class Frozen:
-    """A pandas DataFrame or Series as it was when frozen (``value``), and what proving equality needs."""
+    """A pandas DataFrame or Series, or a numpy array, as it was when frozen (``value``, a private copy), and
+    what proving equality needs."""
 
     value: Any
     nbytes: int
-    _blocks: list[tuple[tuple[int, ...], Any]] = field(default_factory=list)
+    #: pandas only: the values of each column of ``value``, in order
+    _columns: list[Any] | None = None
 
     def same_as(self, obj: Any) -> bool:
         """Whether ``obj`` provably holds the frozen values (see the module docstring)."""
         try:
+            if type(self.value) is not type(obj):
+                return False
+            if self._columns is None:  # a numpy array
+                np = sys.modules["numpy"]
+                return _same_ndarray(np, self.value, obj)
             return _same_frame(self, obj)
         except Exception:  # noqa: BLE001 - pandas internals changed: not proven, the caller hashes
             return False
 
 
 def freeze(obj: Any, max_bytes: int = MAX_FROZEN_BYTES) -> Frozen | None:
-    """A snapshot of a pandas DataFrame or Series (None for anything else, without copy-on-write, or past
-    ``max_bytes``)."""
+    """A private copy of a pandas DataFrame or Series or a numeric numpy array (None for anything else, or
+    past ``max_bytes``)."""
+    np = sys.modules.get("numpy")
+    if np is not None and type(obj) is np.ndarray:
+        if obj.dtype.hasobject or obj.dtype.kind == "V" or obj.nbytes > max_bytes:
+            return None
+        return Frozen(value=obj.copy(order="C"), nbytes=obj.nbytes)
     pd = sys.modules.get("pandas")
-    if pd is None or type(obj) not in (pd.DataFrame, pd.Series) or not copy_on_write():
+    if pd is None or type(obj) not in (pd.DataFrame, pd.Series):
         return None
     try:
-        blocks = _blocks(obj)
-        nbytes = sum(_nbytes(values) for _, values in blocks) + _nbytes(obj.index)
+        nbytes = sum(_nbytes(values) for _, values in _blocks(obj)) + _nbytes(obj.index)
         if nbytes > max_bytes:
             return None
-        value = obj.copy(deep=False)
-        return Frozen(value=value, nbytes=nbytes, _blocks=_blocks(value))
+        value = obj.copy(deep=True)
+        return Frozen(value=value, nbytes=nbytes, _columns=_columns(value))
     except Exception:  # noqa: BLE001 - an unusual frame: no snapshot, hashed as before
         return None
 
@@ -93,6 +84,22 @@ def shallow_nbytes(obj: Any) -> int | None:
 def _blocks(obj: Any) -> list[tuple[tuple[int, ...], Any]]:
     mgr = obj._mgr
     return [(tuple(int(i) for i in block.mgr_locs.as_array), block.values) for block in mgr.blocks]
+
+
+def _columns(obj: Any) -> list[Any]:
+    """The values of each column, whatever the block layout (a deep copy consolidates blocks): 1-D numpy
+    views of 2-D blocks, extension arrays as they are."""
+    blocks = obj._mgr.blocks
+    if obj.ndim == 1:
+        return [blocks[0].values]
+    out: list[Any] = [None] * obj.shape[1]
+    for block in blocks:
+        values = block.values
+        for j, position in enumerate(block.mgr_locs.as_array):
+            out[int(position)] = values[j] if getattr(values, "ndim", 1) == 2 else values
+    if any(column is None for column in out):
+        raise ValueError("a column in no block")
+    return out
 
 
 def _nbytes(values: Any) -> int:
@@ -117,11 +124,9 @@ def _same_frame(frozen: Frozen, obj: Any) -> bool:
         return False
     if not _same_index(old.index, obj.index):
         return False
-    blocks = _blocks(obj)
-    if len(blocks) != len(frozen._blocks):
-        return False
-    return all(locs == old_locs and _same_values(old_values, values)
-               for (old_locs, old_values), (locs, values) in zip(frozen._blocks, blocks))
+    columns = _columns(obj)
+    return len(columns) == len(frozen._columns) and all(
+        _same_values(old, new) for old, new in zip(frozen._columns, columns))
 
 
 def _same_label(a: Any, b: Any) -> bool:
@@ -197,14 +202,14 @@ def _nested(pa: Any, type_: Any) -> bool:
 
 
 def _same_ndarray(np: Any, old: Any, new: Any) -> bool:
+    """Bit for bit. ``old`` is always a frozen copy, so sharing a buffer with ``new`` proves nothing."""
     if old.dtype != new.dtype or old.shape != new.shape:
         return False
-    if old.__array_interface__["data"][0] == new.__array_interface__["data"][0] and old.strides == new.strides:
-        return True  # the frozen buffer itself: alive (the snapshot holds it) and never written (copy-on-write)
     if old.dtype.hasobject or old.dtype.kind == "V":
         return False  # Python objects compare by value (1 == 1.0 == True), not by what the fingerprint sees
-    if not (old.flags.c_contiguous and new.flags.c_contiguous):
-        return False
+    old, new = np.ascontiguousarray(old), np.ascontiguousarray(new)  # a column of an F-ordered block: copied
+    if old.nbytes == 0:
+        return True
     width = next(w for w in (8, 4, 2, 1) if old.nbytes % w == 0)  # wide words compare ~2x faster than bytes
     unsigned = np.dtype(f"u{width}")
     return bool(np.array_equal(old.reshape(-1).view(np.uint8).view(unsigned),

@@ -1,5 +1,6 @@
-"""``core.snapshot``: a frozen pandas value survives in-place changes of the original, and ``same_as`` proves
-equality only when the fingerprint must be equal (never "same" for different values)."""
+"""``core.snapshot``: a frozen value survives every change of the original (pandas in place, numpy through a
+shared buffer), and ``same_as`` proves equality only when the fingerprint must be equal (never "same" for
+different values)."""
 
 from __future__ import annotations
 
@@ -50,8 +51,7 @@ def test_equal_values_rebuilt_are_proven_same():
     assert fingerprint(a) == fingerprint(frozen.value)
     assert frozen.same_as(b)  # built again from the same seed: numbers by their bits, strings by Arrow
     mixed = pd.Series([1, 2.0, "x"], dtype=object)
-    assert freeze(mixed).same_as(mixed)
-    assert not freeze(mixed).same_as(pd.Series([1, 2.0, "x"], dtype=object))  # Python objects: identity only
+    assert not freeze(mixed).same_as(mixed)  # Python objects (1 == 1.0, mutable lists): never proven
 
 
 @pytest.mark.parametrize("other", [
@@ -85,8 +85,34 @@ def test_extension_arrays_compare_by_their_own_values():
     assert not freeze(text).same_as(pd.Series(["p", "q", "r"], dtype="str"))
 
 
-def test_only_pandas_frames_and_series_within_the_size_cap_are_frozen():
-    assert freeze(np.arange(3)) is None
+def test_a_frame_built_on_a_numpy_array_without_a_copy_is_frozen_apart_from_it():
+    values = np.zeros(10)
+    shared = pd.Series(values, copy=False)
+    frozen = freeze(shared)
+    values[0] = 9.0  # a write pandas cannot see: the series changes, the snapshot does not
+    assert shared.iloc[0] == 9.0 and frozen.value.iloc[0] == 0.0
+    assert not frozen.same_as(shared)
+
+
+def test_numeric_arrays_are_frozen_and_compared_by_their_bits():
+    a = np.arange(12.0).reshape(3, 4)
+    frozen = freeze(a)
+    assert frozen.same_as(a.copy()) and not frozen.same_as(a.astype("float32"))
+    a[1, 1] = -1.0
+    assert not frozen.same_as(a)
+    assert fingerprint(frozen.value) == fingerprint(np.arange(12.0).reshape(3, 4))
+    assert freeze(np.arange(4.0).reshape(2, 2).T).same_as(np.arange(4.0).reshape(2, 2).T)  # F-ordered too
+    two_d = pd.DataFrame(np.arange(6.0).reshape(3, 2), columns=["p", "q"])  # one 2-D block, copied or not
+    assert freeze(two_d).same_as(pd.DataFrame({"p": [0.0, 2.0, 4.0], "q": [1.0, 3.0, 5.0]}))
+    assert freeze(np.zeros(0)).same_as(np.zeros(0))
+    assert not freeze(pd.DataFrame()).same_as(np.zeros(0))
+
+
+def test_only_frames_series_and_numeric_arrays_within_the_size_cap_are_frozen():
+    assert freeze(np.array([1, "a"], dtype=object)) is None
     assert freeze([1, 2]) is None
     assert freeze(pd.Index([1, 2])) is None
     assert freeze(frame(), max_bytes=100) is None
+    assert freeze(np.zeros(100), max_bytes=100) is None
+    empty = freeze(pd.DataFrame())
+    assert empty is not None and empty.same_as(pd.DataFrame()) and not empty.same_as(pd.DataFrame({"a": []}))

@@ -13,6 +13,7 @@ from reprotrack.core import lockfile
 from reprotrack.core.fingerprint import fingerprint
 from reprotrack.core.privacy import protect
 from reprotrack.kernel import session
+from reprotrack.kernel.capture import data
 from reprotrack.kernel.capture.data import BACKGROUND_BYTES, DataCapture
 
 ROWS = BACKGROUND_BYTES // 8 + 1000  # one float column is past the threshold
@@ -112,7 +113,7 @@ def test_a_frame_changed_by_a_notebook_function_is_recorded(ip):
     assert "df" not in cells[-1].data
 
 
-def test_a_failing_background_fingerprint_keeps_the_content_and_notes_it(ip):
+def test_a_failing_background_fingerprint_keeps_the_content_and_notes_it(ip, monkeypatch):
     ok(ip, "import numpy as np\nimport pandas as pd")
     run(ip, "%reprotrack start")
     capture = next(c for c in session.active().captures if isinstance(c, DataCapture))
@@ -123,7 +124,9 @@ def test_a_failing_background_fingerprint_keeps_the_content_and_notes_it(ip):
         return fingerprint(obj, **kwargs)
 
     capture._fingerprint = broken
+    monkeypatch.setattr(data, "FROZEN_BUDGET", 0)  # no room for a copy: the array stays live
     ok(ip, f"arr = np.ones({ROWS})")  # a live array: its content is hashed in the cell
+    monkeypatch.undo()
     ok(ip, f"df = pd.DataFrame({{'a': np.ones({ROWS})}})")  # a frozen frame: all of it was left to the thread
     ok(ip, "pass")
     arr_record, df_record = session.active().cells[-3:-1]
@@ -132,3 +135,15 @@ def test_a_failing_background_fingerprint_keeps_the_content_and_notes_it(ip):
     assert any("left at its content" in note for note in arr_record.notes)
     assert "df" not in df_record.data
     assert any("'df' not fingerprinted" in note and "no room" in note for note in df_record.notes)
+
+
+def test_a_write_through_a_numpy_buffer_shared_with_a_series_is_seen(ip):
+    ok(ip, "import numpy as np\nimport pandas as pd")
+    run(ip, "%reprotrack start")
+    ok(ip, f"values = np.zeros({ROWS})\ns = pd.Series(values, copy=False)\ndef peek(v):\n    return len(v)")
+    ok(ip, "values[0] = 7.0\nn = peek(s)")  # pandas never sees this write; the frozen copy tells
+    ok(ip, "pass")
+    cells = session.active().cells
+    assert cells[-2].data["s"] == stored(fingerprint(ip.user_ns["s"]))
+    assert cells[-2].data["s"]["content"] != cells[-3].data["s"]["content"]
+    assert cells[-2].data["values"] == stored(fingerprint(ip.user_ns["values"]))

@@ -40,13 +40,19 @@ Not data, though they look like it: clock readings (``start = time.perf_counter(
 is fingerprinted without its timing keys/columns (``reprotrack.core.noise.durations``; named under the ignored ``run``
 key): two honest runs never take equally long.
 
-Content first: a frame or array gets its ``content`` hash first; when that equals the content last recorded for
-the name (a cell re-run, a value rebuilt the same), the full fingerprint recorded then is reused -- equal
-content, equal values, equal fingerprint. Otherwise the full fingerprint (rows, approx, stats) follows: in the
-cell for small values, and from ``BACKGROUND_BYTES`` on, on one background thread while the kernel is idle,
-into the dict already in the record (updated in place, no key ever missing). That thread never races the user's next
-code: IPython's ``pre_execute`` event (every execution, control and silent ones too) and ``on_save``/stop
-wait for it first, and the wait counts in the session's ``tracker_seconds``.
+Cheapest proof first. A pandas DataFrame/Series or numeric numpy array that is recorded is also frozen: a
+private copy (``reprotrack.core.snapshot``: numpy buffers copied, immutable Arrow arrays shared; up to
+``MAX_FROZEN_BYTES`` each and ``FROZEN_BUDGET`` per session). Next time the name is a candidate, the value is
+compared with that copy at memory speed: the same bits (same labels, index and dtypes) reuse the fingerprint
+recorded then, with nothing hashed -- a cell run again, a frame passed to ``fit``, a column rebuilt the same.
+Otherwise the value is frozen anew and, from ``BACKGROUND_BYTES`` on, fingerprinted whole (content, rows,
+approx, stats) on one background thread, from the copy, so nothing the next cell does can change what is
+recorded (``deferred``); its content decides, as in the cell, whether a possible candidate is recorded. The
+thread never races the user's next code: IPython's ``pre_execute`` event (every execution, control and silent
+ones too), ``on_save`` and stop wait for it and put its results into the records on the kernel's thread; the
+wait counts in the session's ``tracker_seconds``. A value that cannot be frozen (too large, object dtype, other
+types) gets its ``content`` hash in the cell; when equal to the content last recorded, the fingerprint
+recorded then is reused, else the rest follows (in the background from ``BACKGROUND_BYTES`` on).
 
 Objects larger than ``REPROTRACK_MAX_BYTES`` (default 1 GiB, shallow size) get only ``content`` and
 ``stats`` (``rows`` and ``approx`` skipped, listed under ``skipped``): the fingerprint engine hashes in
@@ -68,7 +74,7 @@ from typing import TYPE_CHECKING, Any
 
 from reprotrack.core.attributes import MAX_ATTRIBUTES, public_attributes
 from reprotrack.core.noise.durations import without_durations
-from reprotrack.core.snapshot import Frozen, freeze, shallow_nbytes
+from reprotrack.core.snapshot import MAX_FROZEN_BYTES, Frozen, freeze, shallow_nbytes
 from reprotrack.core.text import exception_text
 from reprotrack.kernel.capture import Capture
 from reprotrack.kernel.capture.deferred import UNCHANGED, Deferred, Job
@@ -88,7 +94,9 @@ MAX_ITEMS = 10_000
 MAX_NESTING = 3
 MAX_SCALAR_BYTES = 1 << 20
 DEFAULT_MAX_BYTES = 1 << 30
-BACKGROUND_BYTES = 1 << 20  # frames and arrays from this size on: content now, the rest in the background
+BACKGROUND_BYTES = 1 << 20  # frames and arrays from this size on: fingerprinted in the background
+#: What the private copies of recorded frames and arrays (``core.snapshot``) may hold in all, per session.
+FROZEN_BUDGET = 256 << 20
 #: Names IPython puts into the user namespace (besides those starting with ``_``).
 IPYTHON_NAMES = frozenset({"In", "Out", "exit", "quit", "get_ipython"})
 #: The fingerprint recorded for a name the cell deleted.
@@ -291,15 +299,15 @@ class DataCapture(Capture):
         return fp
 
     def _content_first(self, name: str, obj: Any, certain: bool, seen: _Seen | None,
-                       parts: tuple[str, ...] | None, record: Any, background: bool) -> dict[str, Any] | None:
-        """A frame or array: the cheapest proof first. A pandas value compared with its snapshot from last time
-        (``core.snapshot``) needs no hash at all when it is provably the same; a large one that is not is frozen
-        and fingerprinted whole in the background. Else its content now; the last full fingerprint when that is
-        equal, the rest otherwise (in the background for large values)."""
-        frozen = freeze(obj) if parts is None else None  # past max_bytes: never frozen
-        if frozen is not None and seen is not None and seen.frozen is not None and seen.frozen.same_as(obj):
-            seen.frozen = frozen  # the newest snapshot: buffers the cell replaced are let go
+                       parts: tuple[str, ...] | None, record: Any, background: bool) -> Any:
+        """A frame or array: the cheapest proof first. Compared with the private copy frozen when it was last
+        recorded (``core.snapshot``), a value with the same bits needs no hash at all. Otherwise it is frozen
+        anew, and a large one is fingerprinted whole in the background (``PENDING``). A value too large to
+        freeze gets its content now: the last full fingerprint when that is equal, else the rest (in the
+        background for large values, the kernel waiting for it before any more code runs)."""
+        if seen is not None and seen.frozen is not None and seen.frozen.same_as(obj):
             return dict(seen.fingerprint) if certain else None
+        frozen = self._freeze(name, obj) if parts is None else None  # past max_bytes: never copied
         if frozen is not None and background:
             self.deferred.submit(Job(name, frozen.value, record, certain, parts, prior=seen, frozen=frozen))
             return PENDING
@@ -317,6 +325,11 @@ class DataCapture(Capture):
             fp = self._full(obj, parts)
         self.seen[name] = _Seen(fp.get("content"), fp, frozen=frozen)
         return fp
+
+    def _freeze(self, name: str, obj: Any) -> Frozen | None:
+        """A private copy of ``obj`` within what the session's copies may hold in all (``FROZEN_BUDGET``)."""
+        held = sum(s.frozen.nbytes for n, s in self.seen.items() if s.frozen is not None and n != name)
+        return freeze(obj, min(MAX_FROZEN_BYTES, FROZEN_BUDGET - held))
 
     def _full(self, obj: Any, parts: tuple[str, ...] | None) -> dict[str, Any]:
         """The full fingerprint (or, past ``max_bytes``, all but ``_SKIPPED_WHEN_LARGE``)."""

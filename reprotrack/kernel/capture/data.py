@@ -126,7 +126,7 @@ class _Seen:
     fingerprint: dict[str, Any]
     scalar: Any = None
     has_scalar: bool = False
-    #: the pandas value as recorded (copy-on-write snapshot): proves a later value equal without hashing it
+    #: a private copy of the frame or array as recorded: proves a later value equal without hashing it
     frozen: Frozen | None = None
 
 
@@ -199,6 +199,7 @@ class DataCapture(Capture):
         record, name, outcome = job.record, job.name, job.outcome
         if outcome == UNCHANGED and isinstance(outcome, str):
             job.prior.frozen = job.frozen
+            self.seen[name] = job.prior
             if job.certain:
                 record.data[name] = self._protect(dict(job.prior.fingerprint))
             return
@@ -329,7 +330,10 @@ class DataCapture(Capture):
     def _freeze(self, name: str, obj: Any) -> Frozen | None:
         """A private copy of ``obj`` within what the session's copies may hold in all (``FROZEN_BUDGET``)."""
         held = sum(s.frozen.nbytes for n, s in self.seen.items() if s.frozen is not None and n != name)
-        return freeze(obj, min(MAX_FROZEN_BYTES, FROZEN_BUDGET - held))
+        try:
+            return freeze(obj, min(MAX_FROZEN_BYTES, FROZEN_BUDGET - held))
+        except Exception:  # noqa: BLE001 - no room for a copy (MemoryError): hashed in the cell instead
+            return None
 
     def _full(self, obj: Any, parts: tuple[str, ...] | None) -> dict[str, Any]:
         """The full fingerprint (or, past ``max_bytes``, all but ``_SKIPPED_WHEN_LARGE``)."""

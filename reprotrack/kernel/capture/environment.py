@@ -15,11 +15,11 @@ from __future__ import annotations
 import os
 import platform
 import sys
-import threading
 from importlib import metadata
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 from reprotrack.kernel.capture import Capture, userpackages
+from reprotrack.kernel.capture.owners import distribution_owners, warm_up
 
 if TYPE_CHECKING:  # pragma: no cover
     from reprotrack.core.lockfile import Lock
@@ -61,60 +61,6 @@ def platform_facts() -> dict[str, str]:
 #: the first completion request). Whether they are imported says how a run went, not what it computed: a
 #: research run with one traceback would otherwise differ from a clean replay by four "missing" packages.
 SHELL_TOOLING = frozenset({"stack-data", "executing", "asttokens", "pure-eval", "jedi", "parso"})
-
-
-_OWNERS: dict[str, Any] = {"stamp": None, "owners": None}
-_OWNERS_LOCK = threading.Lock()
-
-
-#: ``sys.path`` folder → (its mtime, the distribution metadata folders in it) when last listed.
-_LISTED: dict[str, tuple[int, frozenset[str]]] = {}
-_METADATA_SUFFIXES = (".dist-info", ".egg-info")
-
-
-def _path_stamp() -> tuple[tuple[str, frozenset[str] | None], ...]:
-    """What ``packages_distributions()`` depends on: the distribution metadata in each ``sys.path`` folder.
-    A folder is listed again only when its mtime moved, and a new file that is not metadata (a notebook writing
-    its results into its own folder, which is ``sys.path[0]`` in a kernel) leaves the stamp as it was: ~0.3 s
-    of every save otherwise."""
-    stamp = []
-    for entry in list(sys.path):
-        folder = entry or "."
-        try:
-            mtime = os.stat(folder).st_mtime_ns
-        except OSError:
-            stamp.append((entry, None))
-            continue
-        listed = _LISTED.get(folder)
-        if listed is None or listed[0] != mtime:
-            try:
-                names = frozenset(n for n in os.listdir(folder) if n.endswith(_METADATA_SUFFIXES))
-            except OSError:  # a zip file on sys.path, an unreadable folder
-                names = frozenset({str(mtime)})
-            listed = _LISTED[folder] = (mtime, names)
-        stamp.append((entry, listed[1]))
-    return tuple(stamp)
-
-
-def distribution_owners() -> Mapping[str, list[str]]:
-    """``metadata.packages_distributions()``, cached until a ``sys.path`` folder changes."""
-    stamp = _path_stamp()
-    with _OWNERS_LOCK:  # a caller arriving while the warm-up computes waits for it instead of computing twice
-        if _OWNERS["owners"] is None or _OWNERS["stamp"] != stamp:
-            _OWNERS["owners"] = metadata.packages_distributions()
-            _OWNERS["stamp"] = stamp
-        return _OWNERS["owners"]
-
-
-def warm_up() -> None:
-    """Compute ``distribution_owners`` on a background thread (it reads files only, never user objects)."""
-    def run() -> None:
-        try:
-            distribution_owners()
-        except Exception:  # noqa: BLE001 - the save computes it again and reports what goes wrong there
-            pass
-
-    threading.Thread(target=run, name="reprotrack-distributions", daemon=True).start()
 
 
 def imported_distributions(modules: dict[str, Any] | None = None) -> dict[str, str]:

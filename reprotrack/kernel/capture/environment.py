@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from reprotrack.kernel.capture import Capture, userpackages
 from reprotrack.kernel.capture.owners import distribution_owners, warm_up
+from reprotrack.kernel.capture.owners import version as installed_version
 
 if TYPE_CHECKING:  # pragma: no cover
     from reprotrack.core.lockfile import Lock
@@ -77,7 +78,7 @@ def imported_distributions(modules: dict[str, Any] | None = None) -> dict[str, s
             if _canonical(dist_name) in SHELL_TOOLING:
                 continue
             try:
-                found[_canonical(dist_name)] = metadata.version(dist_name)
+                found[_canonical(dist_name)] = installed_version(dist_name)
             except metadata.PackageNotFoundError:
                 continue
     return dict(sorted(found.items()))

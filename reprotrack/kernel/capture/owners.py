@@ -10,11 +10,14 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from collections.abc import Mapping
 from importlib import metadata
-from typing import Any, Mapping
+from typing import Any
 
 _OWNERS: dict[str, Any] = {"stamp": None, "owners": None}
 _OWNERS_LOCK = threading.Lock()
+#: distribution name → version, for the owners computed last
+_VERSIONS: dict[str, str] = {}
 
 
 #: ``sys.path`` folder → (its mtime, the distribution metadata folders in it) when last listed.
@@ -53,7 +56,18 @@ def distribution_owners() -> Mapping[str, list[str]]:
         if _OWNERS["owners"] is None or _OWNERS["stamp"] != stamp:
             _OWNERS["owners"] = metadata.packages_distributions()
             _OWNERS["stamp"] = stamp
+            _VERSIONS.clear()
         return _OWNERS["owners"]
+
+
+def version(dist: str) -> str:
+    """``metadata.version(dist)``, kept until the owners are computed again (parsing a distribution's
+    METADATA costs ~1 ms; a save asks for every imported distribution, twice in a replay). Raises
+    ``metadata.PackageNotFoundError`` as ``metadata.version`` does."""
+    found = _VERSIONS.get(dist)
+    if found is None:
+        found = _VERSIONS[dist] = metadata.version(dist)
+    return found
 
 
 def warm_up() -> None:

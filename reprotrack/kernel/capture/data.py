@@ -208,6 +208,7 @@ class DataCapture(Capture):
                 _note(record, f"data fingerprint left at its content ({exception_text(outcome, 100)})")
             else:
                 self.seen.pop(name, None)
+                record.data.pop(name, None)  # the place a certain name held
                 _note(record, f"data {name!r} not fingerprinted ({exception_text(outcome, 100)})")
             return
         self.seen[name] = _Seen(outcome.get("content"), outcome, frozen=job.frozen)
@@ -264,7 +265,9 @@ class DataCapture(Capture):
             except Exception as exc:  # noqa: BLE001 - a hostile object must not stop the other names
                 _note(ctx.record, f"data {name!r} not fingerprinted ({exception_text(exc, 100)})")
                 continue
-            if fp is PENDING:
+            if fp is PENDING:  # a certain name holds its place (the panel counts it); the thread fills it
+                if name in certain:
+                    data[name] = {"pending": True}
                 continue
             if fp is not None:
                 data[name] = fp

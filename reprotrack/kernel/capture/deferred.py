@@ -1,8 +1,9 @@
 """Fingerprints finished after the cell: one background thread per cell, results applied on the kernel's thread.
 
-A ``Job`` is one value the data capture could not settle in the cell at little cost: a frozen pandas value
-(``reprotrack.core.snapshot``: its content and the rest of its fingerprint are both left to the thread), or
-a large array whose content the cell hashed and whose rows, approx and stats follow. The thread only
+A ``Job`` is one value the data capture could not settle in the cell at little cost: a frozen frame or array
+(``reprotrack.core.snapshot``, a private copy: its content and the rest of its fingerprint are both left to
+the thread), or a value too large to copy whose content the cell hashed and whose rows, approx and stats
+follow. The thread only
 computes; it never writes into a cell record, which the session, the panel and the privacy policy read on
 the kernel's thread. Results are applied by ``Deferred.settle`` on the kernel's thread, which the data
 capture calls before any user code runs again (IPython's ``pre_execute``), before a cell's names are

@@ -171,11 +171,27 @@ def protect(fp: dict, policy: str, salt: str) -> dict:
     """A copy of fingerprint ``fp`` with its labels treated by ``policy`` (see the module docstring).
     ``values`` returns an unchanged copy; labels already keyed are left as they are (idempotent)."""
     check_policy(policy)
-    out = copy.deepcopy(fp)
+    out = plain_copy(fp)
     if policy == "values" or not isinstance(out, dict):
         return out
     _walk(out, policy, salt)
     return out
+
+
+def plain_copy(value: Any) -> Any:
+    """A deep copy of JSON-like data (dicts, lists, tuples of scalars): what a fingerprint is made of, copied
+    ~5x faster than ``copy.deepcopy`` (which every tracked cell paid per recorded value). Anything else is
+    deep-copied the general way."""
+    cls = type(value)
+    if cls is dict:
+        return {k: plain_copy(v) for k, v in value.items()}
+    if cls is list:
+        return [plain_copy(v) for v in value]
+    if value is None or cls in (str, int, float, bool):
+        return value
+    if cls is tuple:
+        return tuple(plain_copy(v) for v in value)
+    return copy.deepcopy(value)
 
 
 def _walk(fp: dict[str, Any], policy: str, salt: str) -> None:

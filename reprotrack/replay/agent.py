@@ -29,7 +29,7 @@ from reprotrack.kernel.capture.environment import environment_facts
 from reprotrack.kernel.magics import ReprotrackMagics
 from reprotrack.kernel.session import Session, active
 
-_STATE: dict[str, Any] = {"partial": None, "modules": -1, "session": None, "lock_out": None}
+_STATE: dict[str, Any] = {"partial": None, "modules": -1, "session": None, "lock_out": None, "unwritten": []}
 
 
 def setup(
@@ -57,10 +57,14 @@ def setup(
     session = Session(shell, mode=mode, lock_path=lock_out, notebook=notebook, privacy=policy, salt=salt)
     session.driven = True
     session.start()
-    _STATE.update(partial=Path(partial) if partial else None, modules=-1, session=session, lock_out=Path(lock_out))
+    _STATE.update(partial=Path(partial) if partial else None, modules=-1, session=session, lock_out=Path(lock_out),
+                  unwritten=[])
     if partial:
         Path(partial).write_text("", encoding="utf-8")
         session.listeners.append(_append_partial)
+        # registered after the session's captures: the data capture has put its background fingerprints into
+        # the records by the time a record is written (it settles on pre_execute too)
+        shell.events.register("pre_execute", _write_partial)
     if pins and mode == "replay":
         _install_pins(session, pins)
 
@@ -82,6 +86,7 @@ def finish() -> str:
     if current is None:
         raise RuntimeError("reprotrack.replay.agent.setup was not called in this kernel")
     current.paused = False
+    _write_partial()
     target = _STATE["lock_out"]
     written = current.save(target)
     if written is None:
@@ -90,19 +95,33 @@ def finish() -> str:
 
 
 def _append_partial(session: Session, record: Any) -> None:
-    """Session listener: one JSON line per finished cell, plus the environment whenever imports changed."""
-    path = _STATE["partial"]
-    if path is None or record is None:
-        return
-    lines = []
-    if len(sys.modules) != _STATE["modules"]:
-        _STATE["modules"] = len(sys.modules)
+    """Session listener: a finished cell record, written to the side file before the next execution."""
+    if _STATE["partial"] is not None and record is not None:
+        _STATE["unwritten"].append(record)
 
-        lines.append(json.dumps({"environment": environment_facts()}, default=str))
-    lines.append(json.dumps({"cell": asdict(record)}, default=str))
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write("\n".join(lines) + "\n")
-        fh.flush()
+
+def _write_partial(*_: Any) -> None:
+    """One JSON line per finished cell, plus the environment whenever imports changed. Run before every
+    execution (IPython's ``pre_execute``) and at ``finish``: a record is complete by then (its large values'
+    fingerprints are made after the cell, see ``capture.deferred``), and the kernel has not yet run the code
+    that may kill it. Never raises: an event handler's exception would be printed into the user's cell."""
+    path, records = _STATE["partial"], _STATE["unwritten"]
+    if path is None or not records:
+        return
+    _STATE["unwritten"] = []
+    try:
+        lines = []
+        if len(sys.modules) != _STATE["modules"]:
+            _STATE["modules"] = len(sys.modules)
+            lines.append(json.dumps({"environment": environment_facts()}, default=str))
+        lines.extend(json.dumps({"cell": asdict(record)}, default=str) for record in records)
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write("\n".join(lines) + "\n")
+            fh.flush()
+    except Exception as exc:  # noqa: BLE001 - a full disk must not break the replay's cells
+        session = _STATE["session"]
+        if session is not None:
+            session.warn(f"could not write the partial record ({type(exc).__name__}: {exc})")
 
 
 def read_partial(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:

@@ -34,6 +34,15 @@ def test_outside_a_repository_is_none(tmp_path):
     assert git_facts(tmp_path) is None
 
 
+def test_outside_a_repository_gitpython_is_not_even_imported(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.delenv("GIT_DIR", raising=False)
+    monkeypatch.delitem(sys.modules, "git", raising=False)
+    assert git_facts(tmp_path) is None
+    assert "git" not in sys.modules
+
+
 def test_detached_head_and_empty_repository(git_repo, tmp_path):
     import git
 

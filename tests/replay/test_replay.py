@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+import pandas as pd
 import pytest
 from conftest import make_notebook, write_notebook
 
 from reprotrack import store
 from reprotrack.core import lockfile
+from reprotrack.core.fingerprint import fingerprint
 from reprotrack.core.lockfile import FINGERPRINT_FORMAT, CellRecord, Lock
 from reprotrack.replay import driver as replay
 from reprotrack.replay.driver import Step
@@ -118,7 +121,8 @@ def test_record_writes_one_record_per_cell_with_ids_positions_and_order(tmp_path
 
 @pytest.mark.kernel
 def test_a_kernel_that_dies_leaves_a_partial_lock_and_no_new_research_lock(tmp_path):
-    nb = write_notebook(tmp_path / "dies.ipynb", ["import numpy as np\nnp.random.seed(1)", "import os\nos._exit(1)", "z = 1"])
+    first = "import numpy as np\nimport pandas as pd\nnp.random.seed(1)\ndf = pd.DataFrame({'a': np.arange(300_000.0)})"
+    nb = write_notebook(tmp_path / "dies.ipynb", [first, "import os\nos._exit(1)", "z = 1"])
     result = record_notebook(nb)
     assert result.exit_code == 3
     assert "died while running cell 2" in result.replay.execution_error
@@ -127,6 +131,10 @@ def test_a_kernel_that_dies_leaves_a_partial_lock_and_no_new_research_lock(tmp_p
     assert [c.index for c in partial.cells] == [0]
     assert partial.cells[0].seeds and partial.environment["packages"]["numpy"]
     assert partial.fingerprint_format == FINGERPRINT_FORMAT  # written now: compared exactly, not across formats
+    # the frame's fingerprint, made after its cell on the background thread, reached the side file too
+    expected = fingerprint(pd.DataFrame({"a": np.arange(300_000.0)}))
+    assert {k: partial.cells[0].data["df"][k] for k in ("content", "rows", "approx")} == \
+        {k: expected[k] for k in ("content", "rows", "approx")}
     assert not (tmp_path / "dies.reprotrack.lock").exists()
 
 

@@ -40,13 +40,19 @@ Not data, though they look like it: clock readings (``start = time.perf_counter(
 is fingerprinted without its timing keys/columns (``reprotrack.core.noise.durations``; named under the ignored ``run``
 key): two honest runs never take equally long.
 
-Content first: a frame or array gets its ``content`` hash first; when that equals the content last recorded for
-the name (a cell re-run, a value rebuilt the same), the full fingerprint recorded then is reused -- equal
-content, equal values, equal fingerprint. Otherwise the full fingerprint (rows, approx, stats) follows: in the
-cell for small values, and from ``BACKGROUND_BYTES`` on, on one background thread while the kernel is idle,
-into the dict already in the record (updated in place, no key ever missing). That thread never races the user's next
-code: IPython's ``pre_execute`` event (every execution, control and silent ones too) and ``on_save``/stop
-wait for it first, and the wait counts in the session's ``tracker_seconds``.
+Cheapest proof first. A pandas DataFrame/Series or numeric numpy array that is recorded is also frozen: a
+private copy (``reprotrack.core.snapshot``: numpy buffers copied, immutable Arrow arrays shared; up to
+``MAX_FROZEN_BYTES`` each and ``FROZEN_BUDGET`` per session). Next time the name is a candidate, the value is
+compared with that copy at memory speed: the same bits (same labels, index and dtypes) reuse the fingerprint
+recorded then, with nothing hashed -- a cell run again, a frame passed to ``fit``, a column rebuilt the same.
+Otherwise the value is frozen anew and, from ``BACKGROUND_BYTES`` on, fingerprinted whole (content, rows,
+approx, stats) on one background thread, from the copy, so nothing the next cell does can change what is
+recorded (``deferred``); its content decides, as in the cell, whether a possible candidate is recorded. The
+thread never races the user's next code: IPython's ``pre_execute`` event (every execution, control and silent
+ones too), ``on_save`` and stop wait for it and put its results into the records on the kernel's thread; the
+wait counts in the session's ``tracker_seconds``. A value that cannot be frozen (too large, object dtype, other
+types) gets its ``content`` hash in the cell; when equal to the content last recorded, the fingerprint
+recorded then is reused, else the rest follows (in the background from ``BACKGROUND_BYTES`` on).
 
 Objects larger than ``REPROTRACK_MAX_BYTES`` (default 1 GiB, shallow size) get only ``content`` and
 ``stats`` (``rows`` and ``approx`` skipped, listed under ``skipped``): the fingerprint engine hashes in
@@ -60,7 +66,6 @@ import decimal
 import fractions
 import os
 import sys
-import threading
 import time
 import types
 from collections.abc import Callable
@@ -69,8 +74,10 @@ from typing import TYPE_CHECKING, Any
 
 from reprotrack.core.attributes import MAX_ATTRIBUTES, public_attributes
 from reprotrack.core.noise.durations import without_durations
+from reprotrack.core.snapshot import MAX_FROZEN_BYTES, Frozen, freeze, shallow_nbytes
 from reprotrack.core.text import exception_text
 from reprotrack.kernel.capture import Capture
+from reprotrack.kernel.capture.deferred import UNCHANGED, Deferred, Job
 from reprotrack.kernel.capture.names import (
     EMPTY,
     CellNames,
@@ -87,7 +94,9 @@ MAX_ITEMS = 10_000
 MAX_NESTING = 3
 MAX_SCALAR_BYTES = 1 << 20
 DEFAULT_MAX_BYTES = 1 << 30
-BACKGROUND_BYTES = 1 << 20  # frames and arrays from this size on: content now, the rest in the background
+BACKGROUND_BYTES = 1 << 20  # frames and arrays from this size on: fingerprinted in the background
+#: What the private copies of recorded frames and arrays (``core.snapshot``) may hold in all, per session.
+FROZEN_BUDGET = 256 << 20
 #: Names IPython puts into the user namespace (besides those starting with ``_``).
 IPYTHON_NAMES = frozenset({"In", "Out", "exit", "quit", "get_ipython"})
 #: The fingerprint recorded for a name the cell deleted.
@@ -117,6 +126,8 @@ class _Seen:
     fingerprint: dict[str, Any]
     scalar: Any = None
     has_scalar: bool = False
+    #: a private copy of the frame or array as recorded: proves a later value equal without hashing it
+    frozen: Frozen | None = None
 
 
 class DataCapture(Capture):
@@ -132,8 +143,7 @@ class DataCapture(Capture):
         self.session: Session | None = None
         self.lazy: dict[str, Any] = {}  # name -> the Dask/Spark frame last handled (immutable: identity)
         self.told = False
-        self.jobs: list[tuple[str, Any, dict[str, Any], tuple[str, ...] | None, Any]] = []
-        self.worker: threading.Thread | None = None
+        self.deferred = Deferred(self._compute)
         self.events: Any = None
 
     def install(self, session: Session) -> None:
@@ -160,43 +170,58 @@ class DataCapture(Capture):
     def on_save(self, lock: Lock) -> None:
         self.settle()
 
-    # -- full fingerprints in the background -----------------------------------------------------
+    # -- fingerprints finished after the cell (``deferred``) ------------------------------------------
     def settle(self) -> None:
-        """Wait for the background fingerprints: called before any user code runs again and before a save."""
-        worker, self.worker = self.worker, None
-        if worker is None:
-            return
-        t0 = time.perf_counter()
-        worker.join()
+        """Wait for the background fingerprints and put them into their records: called before any user code
+        runs again, before a cell's names are captured, before a save and on stop. The wait counts as the
+        tracker's time."""
+        jobs, waited = self.deferred.settle()
         if self.session is not None and hasattr(self.session, "tracker_seconds"):
-            self.session.tracker_seconds += time.perf_counter() - t0
+            self.session.tracker_seconds += waited
+        for job in jobs:
+            self._apply(job)
 
-    def _start_jobs(self) -> None:
-        jobs, self.jobs = self.jobs, []
-        if jobs:
-            self.worker = threading.Thread(target=self._run_jobs, args=(jobs,), name="reprotrack-fingerprint",
-                                           daemon=True)
-            self.worker.start()
+    def _compute(self, job: Job) -> Any:
+        """On the background thread: the job's fingerprint, or ``UNCHANGED`` when its content is the one last
+        recorded for the name. Reads only the job (a frozen value, or a live one the kernel waits for)."""
+        prior = job.prior
+        if job.content is None and prior is not None and prior.content is not None:
+            content = self.fingerprint(job.value, parts=("content",)).get("content")
+            if content is not None and content == prior.content:
+                return UNCHANGED
+        full = self._full(job.value, job.parts)
+        if job.content is not None and full.get("content") != job.content:
+            raise RuntimeError("the value changed while it was being fingerprinted")
+        return full
 
-    def _run_jobs(self, jobs: list[tuple[str, Any, dict[str, Any], tuple[str, ...] | None, Any]]) -> None:
-        for name, obj, fp, parts, record in jobs:
-            try:
-                full = self._full(obj, parts)
-                if full.get("content") != fp.get("content"):  # changed under us: keep what the cell saw
-                    raise RuntimeError("the value changed while it was being fingerprinted")
-                fp.update(full)
-                stored = record.data.get(name) if record is not None else None
-                if isinstance(stored, dict) and stored is not fp and stored.get("content") == full.get("content"):
-                    # the record holds the session's (privacy-protected) copy: it gets the protected rest
-                    protect = getattr(self.session, "protect_fingerprint", None)
-                    stored.update(protect(full) if protect is not None else full)
-            except Exception as exc:  # noqa: BLE001 - the content stays recorded; the rest is a note
-                _note(record, f"data fingerprint left at its content ({exception_text(exc, 100)})")
+    def _apply(self, job: Job) -> None:
+        """On the kernel's thread: the job's outcome into its record (privacy applied) and into ``seen``."""
+        record, name, outcome = job.record, job.name, job.outcome
+        if outcome == UNCHANGED and isinstance(outcome, str):
+            job.prior.frozen = job.frozen
+            self.seen[name] = job.prior
+            if job.certain:
+                record.data[name] = self._protect(dict(job.prior.fingerprint))
+            return
+        if isinstance(outcome, BaseException):
+            if job.content is not None:  # the content the cell hashed stays recorded
+                _note(record, f"data fingerprint left at its content ({exception_text(outcome, 100)})")
+            else:
+                self.seen.pop(name, None)
+                record.data.pop(name, None)  # the place a certain name held
+                _note(record, f"data {name!r} not fingerprinted ({exception_text(outcome, 100)})")
+            return
+        self.seen[name] = _Seen(outcome.get("content"), outcome, frozen=job.frozen)
+        record.data[name] = self._protect(dict(outcome))
+
+    def _protect(self, fp: dict[str, Any]) -> dict[str, Any]:
+        protect = getattr(self.session, "protect_fingerprint", None)
+        return protect(fp) if protect is not None else fp
 
     # -- the cell --------------------------------------------------------------------------------
     def before_cell(self, ctx: CellContext) -> None:
         self.settle()
-        self.jobs = []  # left by a cell whose capture failed half-way: its values may change now
+        self.deferred.drop()  # left by a cell whose capture failed half-way: its values may change now
         names = self.names = names_for(ctx)
         ns = ctx.user_ns
         self.snapshot = {k: v for k, v in ns.items() if is_user_name(k)} if names.opaque else None
@@ -240,13 +265,17 @@ class DataCapture(Capture):
             except Exception as exc:  # noqa: BLE001 - a hostile object must not stop the other names
                 _note(ctx.record, f"data {name!r} not fingerprinted ({exception_text(exc, 100)})")
                 continue
+            if fp is PENDING:  # a certain name holds its place (the panel counts it); the thread fills it
+                if name in certain:
+                    data[name] = {"pending": True}
+                continue
             if fp is not None:
                 data[name] = fp
             elif name in certain:
                 reason = why_not_data(ns[name])
                 if reason:
                     _note(ctx.record, f"data {name!r} not fingerprinted: {reason}")
-        self._start_jobs()
+        self.deferred.start()
 
     def _capture(self, name: str, obj: Any, certain: bool, record: Any = None) -> dict[str, Any] | None:
         seen = self.seen.get(name)
@@ -274,22 +303,40 @@ class DataCapture(Capture):
         return fp
 
     def _content_first(self, name: str, obj: Any, certain: bool, seen: _Seen | None,
-                       parts: tuple[str, ...] | None, record: Any, background: bool) -> dict[str, Any] | None:
-        """The content now; the last full fingerprint when it is equal, else the rest (in the background for
-        large values)."""
+                       parts: tuple[str, ...] | None, record: Any, background: bool) -> Any:
+        """A frame or array: the cheapest proof first. Compared with the private copy frozen when it was last
+        recorded (``core.snapshot``), a value with the same bits needs no hash at all. Otherwise it is frozen
+        anew, and a large one is fingerprinted whole in the background (``PENDING``). A value too large to
+        freeze gets its content now: the last full fingerprint when that is equal, else the rest (in the
+        background for large values, the kernel waiting for it before any more code runs)."""
+        if seen is not None and seen.frozen is not None and seen.frozen.same_as(obj):
+            return dict(seen.fingerprint) if certain else None
+        frozen = self._freeze(name, obj) if parts is None else None  # past max_bytes: never copied
+        if frozen is not None and background:
+            self.deferred.submit(Job(name, frozen.value, record, certain, parts, prior=seen, frozen=frozen))
+            return PENDING
         if not background and (seen is None or seen.content is None):  # nothing to reuse: straight to the full
             fp = self._full(obj, parts)
-            self.seen[name] = _Seen(fp.get("content"), fp)
+            self.seen[name] = _Seen(fp.get("content"), fp, frozen=frozen)
             return fp
         fp = self.fingerprint(obj, parts=("content",))
         if seen is not None and fp.get("content") is not None and fp["content"] == seen.content:
+            seen.frozen = frozen
             return dict(seen.fingerprint) if certain else None  # settled: before_cell waited for it
-        if background:
-            self.jobs.append((name, obj, fp, parts, record))
+        if background:  # a live value: the next execution waits for this job (``settle`` on pre_execute)
+            self.deferred.submit(Job(name, obj, record, certain, parts, content=fp.get("content")))
         else:
             fp = self._full(obj, parts)
-        self.seen[name] = _Seen(fp.get("content"), fp)
+        self.seen[name] = _Seen(fp.get("content"), fp, frozen=frozen)
         return fp
+
+    def _freeze(self, name: str, obj: Any) -> Frozen | None:
+        """A private copy of ``obj`` within what the session's copies may hold in all (``FROZEN_BUDGET``)."""
+        held = sum(s.frozen.nbytes for n, s in self.seen.items() if s.frozen is not None and n != name)
+        try:
+            return freeze(obj, min(MAX_FROZEN_BYTES, FROZEN_BUDGET - held))
+        except Exception:  # noqa: BLE001 - no room for a copy (MemoryError): hashed in the cell instead
+            return None
 
     def _full(self, obj: Any, parts: tuple[str, ...] | None) -> dict[str, Any]:
         """The full fingerprint (or, past ``max_bytes``, all but ``_SKIPPED_WHEN_LARGE``)."""
@@ -335,6 +382,8 @@ class DataCapture(Capture):
 
 
 _ABSENT = object()
+#: ``_capture``'s answer for a value whose fingerprint the background thread makes (``deferred``).
+PENDING: Any = object()
 
 
 def names_for(ctx: CellContext) -> CellNames:
@@ -480,6 +529,10 @@ def _is_fitted_estimator(obj: Any) -> bool:
 
 def shallow_bytes(obj: Any) -> int:
     """Size of the buffers of a frame or array (object columns count their pointers only): cheap."""
+    if type(obj).__module__.startswith("pandas"):
+        nbytes = shallow_nbytes(obj)  # memory_usage() builds a Series per call: ~0.5 ms on a small frame
+        if nbytes is not None:
+            return nbytes
     try:
         nbytes = getattr(obj, "nbytes", None)
         if isinstance(nbytes, int):

@@ -15,11 +15,12 @@ from __future__ import annotations
 import os
 import platform
 import sys
-import threading
 from importlib import metadata
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 from reprotrack.kernel.capture import Capture, userpackages
+from reprotrack.kernel.capture.owners import distribution_owners, warm_up
+from reprotrack.kernel.capture.owners import version as installed_version
 
 if TYPE_CHECKING:  # pragma: no cover
     from reprotrack.core.lockfile import Lock
@@ -63,41 +64,6 @@ def platform_facts() -> dict[str, str]:
 SHELL_TOOLING = frozenset({"stack-data", "executing", "asttokens", "pure-eval", "jedi", "parso"})
 
 
-_OWNERS: dict[str, Any] = {"stamp": None, "owners": None}
-_OWNERS_LOCK = threading.Lock()
-
-
-def _path_stamp() -> tuple[tuple[str, int | None], ...]:
-    stamp = []
-    for entry in list(sys.path):
-        try:
-            stamp.append((entry, os.stat(entry or ".").st_mtime_ns))
-        except OSError:
-            stamp.append((entry, None))
-    return tuple(stamp)
-
-
-def distribution_owners() -> Mapping[str, list[str]]:
-    """``metadata.packages_distributions()``, cached until a ``sys.path`` folder changes."""
-    stamp = _path_stamp()
-    with _OWNERS_LOCK:  # a caller arriving while the warm-up computes waits for it instead of computing twice
-        if _OWNERS["owners"] is None or _OWNERS["stamp"] != stamp:
-            _OWNERS["owners"] = metadata.packages_distributions()
-            _OWNERS["stamp"] = stamp
-        return _OWNERS["owners"]
-
-
-def warm_up() -> None:
-    """Compute ``distribution_owners`` on a background thread (it reads files only, never user objects)."""
-    def run() -> None:
-        try:
-            distribution_owners()
-        except Exception:  # noqa: BLE001 - the save computes it again and reports what goes wrong there
-            pass
-
-    threading.Thread(target=run, name="reprotrack-distributions", daemon=True).start()
-
-
 def imported_distributions(modules: dict[str, Any] | None = None) -> dict[str, str]:
     """Distribution name → version for every distribution one of whose top-level modules is imported
     (the shell's own lazily imported helpers, ``SHELL_TOOLING``, left out)."""
@@ -112,7 +78,7 @@ def imported_distributions(modules: dict[str, Any] | None = None) -> dict[str, s
             if _canonical(dist_name) in SHELL_TOOLING:
                 continue
             try:
-                found[_canonical(dist_name)] = metadata.version(dist_name)
+                found[_canonical(dist_name)] = installed_version(dist_name)
             except metadata.PackageNotFoundError:
                 continue
     return dict(sorted(found.items()))

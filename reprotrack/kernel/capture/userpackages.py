@@ -29,7 +29,9 @@ import types
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
+
+from reprotrack.kernel.capture.owners import distribution_owners
 
 #: Never a user package, whatever imports it: the tracker itself.
 SELF = frozenset({"reprotrack"})
@@ -184,9 +186,8 @@ def versions(names: Iterable[str]) -> dict[str, str]:
     return out
 
 
-@lru_cache(maxsize=1)
-def _owners() -> dict[str, list[str]]:
-    return metadata.packages_distributions()
+def _owners() -> Mapping[str, list[str]]:
+    return distribution_owners()
 
 
 @lru_cache(maxsize=1024)
@@ -218,6 +219,5 @@ def _requirements(dist: str) -> tuple[str, ...]:
 
 def forget_installed() -> None:
     """Drop what was learnt of the installed distributions (after a ``pip install`` in the kernel)."""
-    _owners.cache_clear()
     _version.cache_clear()
     _requirements.cache_clear()

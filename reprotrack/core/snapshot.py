@@ -24,8 +24,10 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-#: Values larger than this are not frozen: the copy costs memory as large as the value's buffers.
-MAX_FROZEN_BYTES = 32 << 20
+#: Values larger than this are not frozen: the copy costs memory as large as the value's buffers. 8 MB holds the
+#: frames a cell usually changes (100k rows x 10 columns); larger ones are content-hashed in the cell instead
+#: (format 3: a few GB/s, so ~3 ms for 8 MB), which costs no memory.
+MAX_FROZEN_BYTES = 8 << 20
 
 
 @dataclass

@@ -66,7 +66,7 @@ def digest_header(*parts: Any) -> bytes:
 
 def chunk_rows(width: int) -> int:
     """Rows per chunk: about a million values (8 MB per temporary array) whatever the width."""
-    return int(max(16, min(1 << 16, (1 << 19) // max(1, width))))
+    return int(max(16, min(1 << 16, (1 << 20) // max(1, width))))
 
 
 def _le(h: np.ndarray) -> np.ndarray:

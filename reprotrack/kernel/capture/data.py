@@ -96,7 +96,7 @@ MAX_SCALAR_BYTES = 1 << 20
 DEFAULT_MAX_BYTES = 1 << 30
 BACKGROUND_BYTES = 1 << 20  # frames and arrays from this size on: fingerprinted in the background
 #: What the private copies of recorded frames and arrays (``core.snapshot``) may hold in all, per session.
-FROZEN_BUDGET = 256 << 20
+FROZEN_BUDGET = 64 << 20  # what the copies of a session may hold in all: the memory a user pays for them
 #: Names IPython puts into the user namespace (besides those starting with ``_``).
 IPYTHON_NAMES = frozenset({"In", "Out", "exit", "quit", "get_ipython"})
 #: The fingerprint recorded for a name the cell deleted.

@@ -34,13 +34,10 @@ class NumberEncoder(Encoder):
         self.has_mask = self.mask is not None and self.kind not in ("float", "complex", "datetime", "timedelta")
 
     def canonical(self, v: np.ndarray, m: np.ndarray | None) -> np.ndarray:
-        """Canonical values for a slice (``m``: nulls): ``v`` itself when it already is (native float64 with no
-        NaN and no zero, native int64 with no nulls), else a fresh array. Callers never write to it."""
+        """Canonical values for a slice (``m``: nulls): ``v`` itself when it already is (native int64 or bool,
+        nanosecond times without NaT, no nulls), else a fresh array. Callers never write to it."""
         kind = self.kind
         native = v.dtype.byteorder in "=<|" and v.flags.c_contiguous
-        if kind == "float" and m is None and native and v.dtype == np.float64 and \
-                not np.isnan(v).any() and not (v == 0.0).any():
-            return v  # nothing to canonicalise (no NaN payloads, no -0.0)
         if kind == "int" and m is None and native and v.dtype == np.int64:
             return v
         if kind == "bool" and m is None and native:

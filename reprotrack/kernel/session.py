@@ -29,7 +29,7 @@ from reprotrack.core.lockfile import CellRecord, Lock
 from reprotrack.core.text import one_line, redact
 from reprotrack.errors import ReprotrackError
 from reprotrack.kernel.capture import Capture, load_captures
-from reprotrack.kernel.capture.data import distributed_text
+from reprotrack.kernel.capture.datakinds import distributed_text
 from reprotrack.kernel.context import CellContext, active, is_control_cell, set_active
 from reprotrack.kernel.notebook_path import current_notebook, find_notebook
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from reprotrack.core.text import cell_name
-from reprotrack.kernel.capture.data import distributed_text
+from reprotrack.kernel.capture.datakinds import distributed_text
 from reprotrack.kernel.context import active
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -6,7 +6,7 @@ from conftest import run
 
 from reprotrack.core.fingerprint import fingerprint, members
 from reprotrack.kernel import session
-from reprotrack.kernel.capture import data as data_capture
+from reprotrack.kernel.capture import datakinds as data_capture
 
 DATASET = (
     "class Dataset(dict):  # statsmodels' shape: a dict whose attributes are its keys\n"

@@ -274,7 +274,7 @@ def under(fp: Any, privacy: dict[str, Any] | None, own: dict[str, Any] | None = 
     policy = (privacy or {}).get("policy") or "values"
     own_policy = (own or {}).get("policy") or "values"
     salt = str((privacy or {}).get("salt") or "")
-    out = copy.deepcopy(fp)
+    out = plain_copy(fp)
     if own_policy != "values":  # labels compare by text (research keeps values) or are re-keyed below
         _drop_foreign_keys(out)
     if policy != "values":

@@ -15,7 +15,6 @@ the report. Pure: no I/O.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import json
 from typing import Any
@@ -24,6 +23,7 @@ import xxhash
 
 from reprotrack.core.diff.model import Finding
 from reprotrack.core.lockfile import FINGERPRINT_FORMAT, OLDEST_FINGERPRINT_FORMAT as OLDEST
+from reprotrack.core.privacy import plain_copy
 _NUMERIC = ("int", "uint", "float", "bool", "datetime", "timedelta", "complex", "Int", "UInt", "Float", "boolean",
             "period", "Period", "double", "halffloat", "timestamp", "date", "time", "duration", "decimal")
 
@@ -58,11 +58,7 @@ def align(research: Any, other: Any) -> tuple[Any, Any]:
 def fingerprint_for(fp: Any, lock: Any) -> Any:
     """A fingerprint of ``lock`` or a fresh one (this reprotrack's format), ready to compare with the other:
     ``fp`` itself when the lock's format is this reprotrack's."""
-    if lock_format(lock) == FINGERPRINT_FORMAT or not isinstance(fp, dict):
-        return fp
-    out = copy.deepcopy(fp)
-    _align(out)
-    return out
+    return fp if lock_format(lock) == FINGERPRINT_FORMAT else _aligned(fp)
 
 
 def _lock(lock: Any) -> Any:
@@ -80,7 +76,7 @@ def _lock(lock: Any) -> Any:
 def _aligned(fp: Any) -> Any:
     if not isinstance(fp, dict):
         return fp
-    out = copy.deepcopy(fp)
+    out = plain_copy(fp)
     _align(out)
     return out
 

@@ -263,38 +263,65 @@ def hash_byte_strings(parts: list[bytes], kind: str) -> np.ndarray:
     return segment_hashes(b, starts, lens, kind)
 
 
-def join_strs(values: list[str]) -> bytes:
-    """The NUL-terminated UTF-8 of every string, back to back (TypeError if one is not a str): the one buffer
-    a batch of strings is hashed from (and the content stream cut from)."""
-    return ("\x00".join(values) + "\x00").encode("utf-8", "surrogatepass")
+class Joined:
+    """A non-empty batch of strings as one buffer, each string's UTF-8 NUL-terminated, and where each string lies
+    in it: the one pass over a batch that its per-value hashes and its content stream are both cut from.
+    TypeError if an item is not a str."""
+
+    def __init__(self, values: list[str]) -> None:
+        self.n = n = len(values)
+        self.buf = ("\x00".join(values) + "\x00").encode("utf-8", "surrogatepass")
+        self.b = b = np.frombuffer(self.buf, dtype=np.uint8)
+        self.width: int | None = None  # every string this many bytes
+        self.starts: np.ndarray | None = None
+        self.lens: np.ndarray | None = None
+        #: a string holds NUL characters: the separators do not say where strings end
+        self.nul_inside = len(b) - np.count_nonzero(b) != n
+        if self.nul_inside:
+            self.lens = np.fromiter((len(v.encode("utf-8", "surrogatepass")) for v in values), dtype=np.int64,
+                                    count=n)
+            return
+        width = self.buf.index(0)
+        if len(b) == n * (width + 1) and not b[width:: width + 1].any():
+            self.width = width
+            return
+        ends = np.flatnonzero(b == 0)
+        self.starts = np.empty(n, dtype=np.int64)
+        self.starts[0] = 0
+        self.starts[1:] = ends[:-1] + 1
+        self.lens = ends - self.starts
+
+    def lengths(self) -> np.ndarray:
+        """Each string's UTF-8 length."""
+        return np.full(self.n, self.width, dtype=np.int64) if self.width is not None else self.lens
+
+    def segments(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each string's start and length in ``b`` (not for a batch with NULs inside)."""
+        if self.width is not None:
+            return np.arange(self.n, dtype=np.int64) * (self.width + 1), self.lengths()
+        return self.starts, self.lens
 
 
-def _str_batch(values: list[str], buf: bytes | None = None) -> np.ndarray:
-    n = len(values)
-    if buf is None:
-        buf = join_strs(values)
-    b = np.frombuffer(buf, dtype=np.uint8)
-    if len(b) - np.count_nonzero(b) != n:  # NULs inside strings: lengths the slow way
+def _str_batch(values: list[str], joined: Joined | None = None) -> np.ndarray:
+    if joined is None:
+        joined = Joined(values)
+    if joined.nul_inside:
         return hash_byte_strings([v.encode("utf-8", "surrogatepass") for v in values], "str")
-    width = buf.index(0)
-    if width <= FIXED_WIDTH_MAX and len(b) == n * (width + 1) and not b[width:: width + 1].any():
-        m = b.reshape(n, width + 1)
+    n, width = joined.n, joined.width
+    if width is not None and width <= FIXED_WIDTH_MAX:
+        m = joined.b.reshape(n, width + 1)
         fwd, _ = POWERS.get(width + 1)
         poly = np.zeros(n, dtype=U64)
         for k in range(width):
             poly += m[:, k] * fwd[k]
         return finish_poly(poly, np.full(n, width, dtype=np.int64), "str")
-    ends = np.flatnonzero(b == 0)
-    starts = np.empty(n, dtype=np.int64)
-    starts[0] = 0
-    starts[1:] = ends[:-1] + 1
-    lens = ends - starts
-    return segment_hashes(b, starts, lens, "str")
+    starts, lens = joined.segments()
+    return segment_hashes(joined.b, starts, lens, "str")
 
 
-def joined_hashes(values: list[str], buf: bytes) -> np.ndarray:
-    """Hashes of a batch of at most ``STR_BATCH`` strings whose ``join_strs`` is ``buf``."""
-    return _str_batch(values, buf) if values else np.zeros(0, dtype=U64)
+def joined_hashes(values: list[str], joined: Joined) -> np.ndarray:
+    """Hashes of a batch of at most ``STR_BATCH`` strings, from their ``Joined`` buffer."""
+    return _str_batch(values, joined) if values else np.zeros(0, dtype=U64)
 
 
 def str_hashes(values: list[str]) -> np.ndarray:

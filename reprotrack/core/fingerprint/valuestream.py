@@ -113,27 +113,18 @@ def ends(lens: np.ndarray) -> np.ndarray:
     return np.cumsum(spans(lens))
 
 
-def str_stream(values: list[Any], joined: bytes | None = None) -> tuple[np.ndarray, np.ndarray] | None:
-    """The streams of a list of ``str`` (None when an item is not a ``str``); ``joined``: their
-    ``hashing.join_strs``, when the caller has it (the per-value hashes are made from it too)."""
-    n = len(values)
-    if not n:
+def str_stream(values: list[Any], joined: H.Joined | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+    """The streams of a list of ``str`` (None when an item is not a ``str``); ``joined``: the batch's
+    ``hashing.Joined``, when the caller has it (the per-value hashes are cut from it too)."""
+    if not values:
         return np.zeros(0, dtype=np.int64), _EMPTY
     try:
-        buf = joined if joined is not None else H.join_strs(values)
+        if joined is None:
+            joined = H.Joined(values)
         data = "".join(values).encode("utf-8", "surrogatepass")  # UTF-8 concatenates: the data stream
     except TypeError:
         return None
-    b = np.frombuffer(buf, dtype=np.uint8)
-    if len(b) - np.count_nonzero(b) != n:  # NUL characters inside strings: lengths one by one
-        return np.fromiter((len(v.encode("utf-8", "surrogatepass")) for v in values), dtype=np.int64, count=n), \
-            np.frombuffer(data, np.uint8)
-    width = buf.index(0)
-    if len(b) == n * (width + 1) and not b[width:: width + 1].any():  # all one width (ids, codes)
-        return np.full(n, width, dtype=np.int64), np.frombuffer(data, dtype=np.uint8)
-    lens = np.diff(np.flatnonzero(b == 0), prepend=-1)
-    lens -= 1
-    return lens, np.frombuffer(data, dtype=np.uint8)
+    return joined.lengths(), np.frombuffer(data, dtype=np.uint8)
 
 
 def object_stream(values: np.ndarray, container: Callable[[Any], int] | None = None

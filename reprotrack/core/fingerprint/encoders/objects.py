@@ -233,7 +233,7 @@ class ObjectEncoder(Encoder):
                 part = chunk[a: a + C.STR_BATCH]
                 items = part.tolist()
                 try:
-                    joined = H.join_strs(items)
+                    joined = H.Joined(items)
                 except TypeError:
                     joined = None
                 if joined is None:  # not only strings: value by value where it must

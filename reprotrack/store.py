@@ -33,6 +33,20 @@ def skip_slow_format_checkers() -> None:
 
 
 def read_lock(path: str | os.PathLike[str]) -> lockfile.Lock:
+    """The lock at ``path``; every way it can be wrong is one ``LockfileError`` sentence."""
+    return lockfile.loads(read_lock_bytes(path), source=_display(Path(path)))
+
+
+def read_written_lock(path: str | os.PathLike[str]) -> tuple[lockfile.Lock, str]:
+    """The lock a replay kernel's agent has just written, and its text (``relocated`` copies it): reprotrack's
+    own writer, so not held against the JSON Schema again (see ``lockfile.loads``)."""
+    data = read_lock_bytes(path)
+    lock = lockfile.loads(data, source=_display(Path(path)), schema_check=False)
+    return lock, data.decode("utf-8")
+
+
+def read_lock_bytes(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of the lock file at ``path``, bounded; a missing, special or oversized file is a ``LockfileError``."""
     p = Path(path)
     name = _display(p)
     try:
@@ -55,7 +69,7 @@ def read_lock(path: str | os.PathLike[str]) -> lockfile.Lock:
         raise LockfileError(f"cannot read {name}: {exc.strerror or exc}.") from None
     if len(data) > MAX_LOCK_BYTES:
         raise LockfileError(f"{name} is larger than any reprotrack lock ({MAX_LOCK_BYTES} bytes max).")
-    return lockfile.loads(data, source=name)
+    return data
 
 
 def write_lock(path: str | os.PathLike[str], lock: lockfile.Lock) -> Path:

@@ -26,6 +26,7 @@ from reprotrack.core.diff import (
     compare,
     environment_differences,
 )
+from reprotrack.core import lockfile
 from reprotrack.core.lockfile import Lock
 from reprotrack.core.privacy import check_policy
 from reprotrack.errors import LockfileError, ReprotrackError, UsageError
@@ -98,9 +99,9 @@ def record_notebook(
     written, backup = None, None
     refused = not allow_errors and any(r.status == "error" for r in result.runs)
     if result.ok and result.lock is not None and not refused:
-        result.lock.run["lock_path"] = str(lock_path)
+        text = lockfile.relocated(result.lock_text or "", result.lock, str(lock_path))
         backup = store.back_up_lock(lock_path)
-        store.write_lock(lock_path, result.lock)
+        store.write_text_atomic(lock_path, text)
         written = result.lock
     return RecordResult(lock_path, written, result, backup, refused)
 

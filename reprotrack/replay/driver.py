@@ -71,6 +71,8 @@ class ReplayResult:
     interrupted: int | None = None
     #: background processes the notebook left running, ended with the kernel (``replay.leftovers``)
     ended: list[str] = field(default_factory=list)
+    #: the text of ``lock`` as the kernel wrote it (None for a partial lock)
+    lock_text: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -325,7 +327,7 @@ async def _run(job: ReplayJob, progress: Progress | None) -> ReplayResult:
                 await _silent(client, "__import__('reprotrack.replaying').replaying.finish()", "saving the lock",
                               timeout=30 if timed_out or result.interrupted else SILENT_TIMEOUT)
 
-                result.lock = store.read_lock(job.lock_out)
+                result.lock, result.lock_text = store.read_written_lock(job.lock_out)
     except NoSuchKernel:
         raise ReprotrackError(f"no kernel named {name!r}; see `jupyter kernelspec list`") from None
     except ExecutionError as exc:

@@ -104,3 +104,40 @@ def test_a_newer_minor_version_with_unknown_keys_still_loads():
     raw["cells"][0]["also_new"] = [1]
     lock = lockfile.from_raw(raw)
     assert lock.cells[0].id == "c1"
+
+
+@pytest.mark.parametrize("new", ["/data/final.reprotrack.lock", '/tmp/with "quotes" and ünïcode\\.lock'])
+def test_relocated_changes_only_the_lock_path_and_equals_serialising_again(new):
+    lock = sample_lock()
+    lock.run = {"lock_path": "/tmp/reprotrack-record-x/record.lock", "notebook_path": "/tmp/nb.ipynb"}
+    text = lockfile.dumps(lock)
+    moved = lockfile.relocated(text, lock, new)
+    assert lock.run["lock_path"] == new
+    assert moved == lockfile.dumps(lock)
+    assert lockfile.loads(moved).run["lock_path"] == new
+
+
+def test_relocated_serialises_again_when_the_text_is_another_writers():
+    lock = sample_lock()
+    lock.run = {"lock_path": "/tmp/a.lock"}
+    lock.generator = {"name": "reprotrack", "version": "0.0.1"}  # a kernel of another version wrote the text
+    stale = lockfile.dumps(lock).replace('"checkpoints"', '"unknown_key": 1,\n  "checkpoints"')
+    moved = lockfile.relocated(stale, lock, "/data/b.lock")
+    assert moved == lockfile.dumps(lock) and "unknown_key" not in moved
+    lock.generator = lockfile.Lock().generator  # same version, but the value is held twice: serialised again
+    lock.checkpoints["x"] = {"lock_path": "/tmp/a.lock"}
+    lock.run["lock_path"] = "/tmp/a.lock"
+    assert lockfile.relocated(lockfile.dumps(lock), lock, "/data/b.lock") == lockfile.dumps(lock)
+    assert lock.checkpoints["x"]["lock_path"] == "/tmp/a.lock"
+
+
+def test_a_lock_read_without_the_schema_is_still_checked_for_version_and_shape():
+    text = lockfile.dumps(sample_lock())
+    assert lockfile.loads(text, schema_check=False) == sample_lock()
+    raw = json.loads(text)
+    raw["cells"] = [1, 2]
+    with pytest.raises(LockfileError, match="not shaped like a reprotrack lock"):
+        lockfile.loads(json.dumps(raw), schema_check=False)
+    raw["lockfile_version"] = "99.0"
+    with pytest.raises(LockfileError, match="lockfile_version 99.0"):
+        lockfile.loads(json.dumps(raw), schema_check=False)

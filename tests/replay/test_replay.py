@@ -116,6 +116,8 @@ def test_record_writes_one_record_per_cell_with_ids_positions_and_order(tmp_path
     assert lock.cells[3].error["type"] == "ZeroDivisionError"
     assert lock.notebook == "study.ipynb" and lock.mode == "record"
     assert lock.run["lock_path"] == str(tmp_path / "study.reprotrack.lock")
+    # the kernel's text with its lock path changed in place (``lockfile.relocated``) is the canonical text
+    assert (tmp_path / "study.reprotrack.lock").read_text("utf-8") == lockfile.dumps(lock)
     assert seen == [(1, 5, "ok"), (2, 5, "ok"), (3, 5, "ok"), (4, 5, "error"), (5, 5, "ok")]
 
 

@@ -159,8 +159,11 @@ class Session:
                 record.index = self._position(record)
             ctx = CellContext(record=record, source=source, shell=self.shell)
             self.current = ctx
-            for capture in self._before:
-                self.guard(capture.before_cell, ctx, what=f"{capture.name} before cell", cell=record)
+            for capture in self._before:  # ``guard``, inlined: ~1 µs a hook on every cell
+                try:
+                    capture.before_cell(ctx)
+                except Exception as exc:  # noqa: BLE001
+                    self._hook_failed(f"{capture.name} before cell", exc, record)
         except Exception as exc:  # noqa: BLE001 - never break the user's cell
             self._internal_error("pre_run_cell", exc)
         finally:
@@ -183,7 +186,10 @@ class Session:
                 record.status = "error"
                 record.error = _error_summary(result.error_in_exec)
             for capture in self._after:
-                self.guard(capture.after_cell, ctx, what=f"{capture.name} after cell", cell=record)
+                try:
+                    capture.after_cell(ctx)
+                except Exception as exc:  # noqa: BLE001
+                    self._hook_failed(f"{capture.name} after cell", exc, record)
             if self.guard(self.protect_record, record, what="privacy", cell=record) is None:
                 record.data, record.outputs = {}, {}  # fail closed: nothing unprotected reaches the lock
                 record.error = {"type": (record.error or {}).get("type", ""), "message": ""} if record.error else None
@@ -390,9 +396,12 @@ class Session:
         try:
             result = func(*args)
         except Exception as exc:  # noqa: BLE001
-            self.warn(f"internal error in {what} ({type(exc).__name__}: {one_line(exc, 200)}); tracking continues", cell)
+            self._hook_failed(what, exc, cell)
             return None
         return True if result is None else result
+
+    def _hook_failed(self, what: str, exc: Exception, cell: CellRecord | None = None) -> None:
+        self.warn(f"internal error in {what} ({type(exc).__name__}: {one_line(exc, 200)}); tracking continues", cell)
 
     def _internal_error(self, where: str, exc: BaseException) -> None:
         try:

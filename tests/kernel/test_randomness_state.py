@@ -33,3 +33,23 @@ def test_a_replaced_global_generator_falls_back_to_getstate(monkeypatch):
     monkeypatch.setattr(random, "_inst", Custom(3))
     state = randomness.python_state()
     assert isinstance(state, tuple) and state == random._inst.getstate()
+
+
+def test_the_views_read_in_place_follow_a_replaced_generator(monkeypatch):
+    import numpy as np
+
+    randomness.python_state(), randomness.numpy_fingerprint()  # the views are made
+    fresh = random.Random(11)
+    monkeypatch.setattr(random, "_inst", fresh)  # another plain Random: read in place, from its own memory
+    state = randomness.python_state()
+    assert isinstance(state, randomness.RawState) and randomness.state_tuple(state) == fresh.getstate()
+    fresh.random()
+    assert randomness.state_tuple(randomness.python_state()) == fresh.getstate()
+
+    replacement = np.random.RandomState(5)  # numpy's global generator replaced by another RandomState
+    monkeypatch.setattr(np.random.mtrand, "_rand", replacement)
+    raw = randomness.numpy_fingerprint()
+    keys = replacement.get_state(legacy=False)["state"]["key"]
+    assert raw[:len(keys) * 4] == keys.astype("<u4").tobytes()
+    replacement.random_sample()
+    assert randomness.numpy_fingerprint() != raw

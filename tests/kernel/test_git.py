@@ -34,13 +34,44 @@ def test_outside_a_repository_is_none(tmp_path):
     assert git_facts(tmp_path) is None
 
 
-def test_outside_a_repository_gitpython_is_not_even_imported(tmp_path, monkeypatch):
+def test_gitpython_is_never_imported_and_a_missing_git_is_none(git_repo, tmp_path, monkeypatch):
     import sys
 
     monkeypatch.delenv("GIT_DIR", raising=False)
     monkeypatch.delitem(sys.modules, "git", raising=False)
     assert git_facts(tmp_path) is None
-    assert "git" not in sys.modules
+    assert git_facts(git_repo.working_tree_dir)["commit"] == git_repo.head.commit.hexsha
+    assert "git" not in sys.modules  # importing GitPython cost 0.1-0.2 s of every save
+    monkeypatch.setenv("PATH", str(tmp_path))  # no git executable at all
+    assert git_facts(git_repo.working_tree_dir) is None
+
+
+def test_the_facts_are_what_gitpython_reads(git_repo):
+    """GitPython as the independent oracle, on a repository with every kind of status entry: a staged rename
+    (its original path is a field of its own in ``status -z``), nested and non-ASCII untracked files, a file
+    that is not UTF-8, and remotes with two URLs and a dotted name."""
+    import hashlib
+
+    root = Path(git_repo.working_tree_dir)
+    (root / "latin.txt").write_bytes(b"caf\xe9\n")
+    (root / "? odd name").write_text("renamed below: its old name is a field of its own that reads like an entry\n")
+    git_repo.index.add(["latin.txt", "? odd name"])
+    git_repo.index.commit("latin")
+    (root / "latin.txt").write_bytes(b"caf\xe8\n")
+    git_repo.git.mv("? odd name", "moved")
+    (root / "sub" / "deep").mkdir(parents=True)
+    (root / "sub" / "deep" / "u.txt").write_text("u")
+    (root / "ünï cödé.txt").write_text("u")
+    git_repo.create_remote("origin", "https://example.invalid/a.git")
+    git_repo.git.config("--add", "remote.origin.url", "https://second.invalid/a.git")
+    git_repo.create_remote("my.fork", "git@example.invalid:b.git")
+    facts = git_facts(root / "sub")
+    diff = git_repo.git.diff("HEAD", "--no-color", "--no-ext-diff")
+    assert facts["commit"] == git_repo.head.commit.hexsha and facts["branch"] == git_repo.active_branch.name
+    assert facts["untracked"] == len(git_repo.untracked_files) == 2
+    assert facts["diff_sha256"] == hashlib.sha256(diff.encode("utf-8", "surrogateescape")).hexdigest()
+    assert facts["remotes"] == {r.name: next(iter(r.urls)) for r in git_repo.remotes}
+    assert facts["root"] == ".."
 
 
 def test_detached_head_and_empty_repository(git_repo, tmp_path):

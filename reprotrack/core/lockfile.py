@@ -214,10 +214,37 @@ def schema() -> dict[str, Any]:
 
 @lru_cache(maxsize=1)
 def _validator():
+    """The schema's validator, with one shortcut: an array whose items must be plain numbers or integers (the
+    statistics of every fingerprint: ~80 % of a notebook lock's nodes) is checked by one loop; only when an item
+    is not a plain ``int``/``float`` does jsonschema's own ``items`` run (so the error is its own). 0.19 s → 0.04 s
+    for the quickstart's lock."""
     import jsonschema
 
     cls = jsonschema.validators.validator_for(schema())
-    return cls(schema())
+    default_items = cls.VALIDATORS["items"]
+
+    def items(validator: Any, subschema: Any, instance: Any, where: dict[str, Any]) -> Any:
+        if type(instance) is list and not where.get("prefixItems") and type(subschema) is dict and len(subschema) == 1:
+            plain = _PLAIN_ITEMS.get(subschema.get("type"))  # type: ignore[arg-type]
+            if plain is not None and all(map(plain, instance)):
+                return
+        yield from default_items(validator, subschema, instance, where)
+
+    return jsonschema.validators.extend(cls, {"items": items})(schema())
+
+
+def _plain_number(value: Any) -> bool:
+    kind = type(value)
+    return kind is float or kind is int
+
+
+def _plain_integer(value: Any) -> bool:
+    kind = type(value)
+    return kind is int or (kind is float and value.is_integer())
+
+
+#: ``{"type": T}`` item schemas checked by a loop: a subset of what jsonschema accepts as T (never ``bool``).
+_PLAIN_ITEMS = {"number": _plain_number, "integer": _plain_integer}
 
 
 def _refuse_constant(name: str) -> Any:

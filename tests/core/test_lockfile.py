@@ -141,3 +141,29 @@ def test_a_lock_read_without_the_schema_is_still_checked_for_version_and_shape()
     raw["lockfile_version"] = "99.0"
     with pytest.raises(LockfileError, match="lockfile_version 99.0"):
         lockfile.loads(json.dumps(raw), schema_check=False)
+
+
+@pytest.mark.parametrize("bad", ["x", True, None, 1.5, [1], {"a": 1}, 2.0, float(2**60)])
+def test_the_numeric_items_shortcut_judges_as_jsonschema_does(bad):
+    import jsonschema
+    import numpy as np
+    import pandas as pd
+
+    from reprotrack.core.fingerprint import fingerprint
+
+    lock = sample_lock()
+    frame = pd.DataFrame({"a": np.arange(50.0), "n": np.arange(50)})
+    lock.cells[0].data["frame"] = fingerprint(frame)
+    raw = json.loads(lockfile.dumps(lock))
+    stats = raw["cells"][0]["data"]["frame"]["stats"]
+    stats[0]["cdf_grid"][0] = bad  # items of type number
+    stats[1]["histogram"]["counts"][0] = bad  # items of type integer
+    plain = jsonschema.validators.validator_for(lockfile.schema())(lockfile.schema())
+
+    def verdict(validator):
+        error = jsonschema.exceptions.best_match(validator.iter_errors(raw))
+        return error and (error.message, list(error.absolute_path))
+
+    assert verdict(lockfile._validator()) == verdict(plain)
+    accepted = (2.0, float(2**60))  # integral floats are integers to JSON Schema; 1.5 is no integer count
+    assert (verdict(plain) is None) == (type(bad) is float and bad in accepted)

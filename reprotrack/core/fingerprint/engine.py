@@ -7,6 +7,7 @@ package docstring (``reprotrack.core.fingerprint``); tables go through ``table.p
 from __future__ import annotations
 
 import struct
+import sys
 from collections import deque
 from itertools import islice
 from typing import Any, Iterable
@@ -56,18 +57,18 @@ class Fingerprinter:
 
     # -- dispatch ----------------------------------------------------------------------------------------
     def run(self, obj: Any) -> dict[str, Any]:
-        import pandas as pd
-
-        if isinstance(obj, pd.DataFrame):
-            return self.frame(obj)
-        if isinstance(obj, pd.Series):
-            return self.series(obj)
-        if isinstance(obj, pd.Index):
-            return self.index(obj)
-        if isinstance(obj, pd.api.extensions.ExtensionArray):
-            fp = self.series(pd.Series(obj, copy=False))
-            fp["type"] = C.type_name(obj)
-            return fp
+        pd = sys.modules.get("pandas")  # not imported: no value can be a pandas object (and none is loaded)
+        if pd is not None and hasattr(pd, "api"):
+            if isinstance(obj, pd.DataFrame):
+                return self.frame(obj)
+            if isinstance(obj, pd.Series):
+                return self.series(obj)
+            if isinstance(obj, pd.Index):
+                return self.index(obj)
+            if isinstance(obj, pd.api.extensions.ExtensionArray):
+                fp = self.series(pd.Series(obj, copy=False))
+                fp["type"] = C.type_name(obj)
+                return fp
         if isinstance(obj, np.ndarray):
             return self.array(obj)
         if is_estimator(obj):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import numpy as np
-import pandas as pd
 
 from reprotrack.core.fingerprint.encoders.arrow import ArrowStringEncoder, arrow_chunks, hashable_type
 from reprotrack.core.fingerprint.encoders.base import Encoder, combine_rows, key_vector
@@ -20,21 +19,19 @@ __all__ = ["Encoder", "NumberEncoder", "CategoricalEncoder", "BlockEncoder", "Ob
 
 def encoder_for(values: Any, container: Callable[[Any], int] | None = None, streams: bool = True) -> Encoder:
     """Pick the encoder for a pandas Series/Index/ExtensionArray or a 1-D numpy array; ``streams`` False for
-    numpy arrays (their object values keep the per-value hash content, see ``ObjectEncoder``)."""
+    numpy arrays (their object values keep the per-value hash content, see ``ObjectEncoder``). pandas is
+    imported only for values that are not numpy arrays (a notebook without pandas never loads it)."""
+    if isinstance(values, np.ndarray):
+        return _numpy_encoder(np.asarray(values), container, streams)  # np.matrix and friends: plain ndarray
+    import pandas as pd
+
     if isinstance(values, (pd.Series, pd.Index)):
         values = values.array if not isinstance(values.dtype, np.dtype) else values.to_numpy()
     dtype = values.dtype
     if isinstance(dtype, pd.CategoricalDtype):
         return CategoricalEncoder(values, encoder_for(values.categories, container, streams))
     if isinstance(dtype, np.dtype):
-        arr = np.asarray(values)
-        if arr.ndim > 1:
-            return BlockEncoder(arr, container)
-        if dtype.kind in "fiubcmM":
-            return NumberEncoder(arr)
-        if dtype.kind == "S":
-            return ObjectEncoder(arr.astype(object), container, factorize=False, streams=streams)
-        return ObjectEncoder(arr.astype(object, copy=False), container, streams=streams)
+        return _numpy_encoder(np.asarray(values), container, streams)
     if isinstance(dtype, pd.DatetimeTZDtype):
         return NumberEncoder(np.asarray(values.tz_convert("UTC").tz_localize(None)))
     data = arrow_chunks(values)
@@ -54,3 +51,13 @@ def encoder_for(values: Any, container: Callable[[Any], int] | None = None, stre
     if isinstance(dtype, pd.SparseDtype):
         return encoder_for(np.asarray(values), container, streams)
     return ObjectEncoder(np.asarray(values.to_numpy(dtype=object), dtype=object), container, streams=streams)
+
+
+def _numpy_encoder(arr: np.ndarray, container: Callable[[Any], int] | None, streams: bool) -> Encoder:
+    if arr.ndim > 1:
+        return BlockEncoder(arr, container)
+    if arr.dtype.kind in "fiubcmM":
+        return NumberEncoder(arr)
+    if arr.dtype.kind == "S":
+        return ObjectEncoder(arr.astype(object), container, factorize=False, streams=streams)
+    return ObjectEncoder(arr.astype(object, copy=False), container, streams=streams)

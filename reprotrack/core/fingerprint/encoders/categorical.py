@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from reprotrack.core.fingerprint import canonical as C
 from reprotrack.core.fingerprint import valuestream as VS
 from reprotrack.core.fingerprint.encoders.base import Encoder, all_hashes
 from reprotrack.core.fingerprint.encoders.numbers import NumberEncoder
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 
 class CategoricalEncoder(Encoder):

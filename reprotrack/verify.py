@@ -19,6 +19,7 @@ from typing import Any
 
 from reprotrack import store
 from reprotrack.config import load_options as _load
+from reprotrack.core import lockfile
 from reprotrack.core.diff import (
     DiffOptions,
     Finding,
@@ -26,7 +27,6 @@ from reprotrack.core.diff import (
     compare,
     environment_differences,
 )
-from reprotrack.core import lockfile
 from reprotrack.core.lockfile import Lock
 from reprotrack.core.privacy import check_policy
 from reprotrack.errors import LockfileError, ReprotrackError, UsageError

@@ -264,32 +264,40 @@ def hash_byte_strings(parts: list[bytes], kind: str) -> np.ndarray:
 
 
 class Joined:
-    """A non-empty batch of strings as one buffer, each string's UTF-8 NUL-terminated, and where each string lies
-    in it: the one pass over a batch that its per-value hashes and its content stream are both cut from.
-    TypeError if an item is not a str."""
+    """A non-empty batch of strings as one buffer, their UTF-8 separated by single NULs, and where each string
+    lies in it: the one pass over a batch that its per-value hashes and its content stream are both cut from.
+    TypeError if an item is not a str.
+
+    No NUL after the last string: appending one would copy the whole joined text once more. A batch whose
+    strings all have the same number of bytes is a (rows, width) byte matrix seen in place (row stride
+    width + 1), the layout of fixed-width ids; its content stream is that matrix copied row by row in C."""
 
     def __init__(self, values: list[str]) -> None:
         self.n = n = len(values)
-        self.buf = ("\x00".join(values) + "\x00").encode("utf-8", "surrogatepass")
+        self.values = values
+        self.buf = "\x00".join(values).encode("utf-8", "surrogatepass")
         self.b = b = np.frombuffer(self.buf, dtype=np.uint8)
         self.width: int | None = None  # every string this many bytes
         self.starts: np.ndarray | None = None
         self.lens: np.ndarray | None = None
         #: a string holds NUL characters: the separators do not say where strings end
-        self.nul_inside = len(b) - np.count_nonzero(b) != n
+        self.nul_inside = len(b) - np.count_nonzero(b) != n - 1
         if self.nul_inside:
             self.lens = np.fromiter((len(v.encode("utf-8", "surrogatepass")) for v in values), dtype=np.int64,
                                     count=n)
             return
-        width = self.buf.index(0)
-        if len(b) == n * (width + 1) and not b[width:: width + 1].any():
+        width = self.buf.find(0)
+        width = len(b) if width < 0 else width  # one string: no separator
+        if len(b) == n * (width + 1) - 1 and not b[width:: width + 1].any():
             self.width = width
             return
-        ends = np.flatnonzero(b == 0)
+        seps = np.flatnonzero(b == 0)
         self.starts = np.empty(n, dtype=np.int64)
         self.starts[0] = 0
-        self.starts[1:] = ends[:-1] + 1
-        self.lens = ends - self.starts
+        self.starts[1:] = seps + 1
+        self.lens = np.empty(n, dtype=np.int64)
+        self.lens[:-1] = seps - self.starts[:-1]
+        self.lens[-1] = len(b) - self.starts[-1]
 
     def lengths(self) -> np.ndarray:
         """Each string's UTF-8 length."""
@@ -301,6 +309,22 @@ class Joined:
             return np.arange(self.n, dtype=np.int64) * (self.width + 1), self.lengths()
         return self.starts, self.lens
 
+    def matrix(self) -> np.ndarray:
+        """The (n, width) bytes of a fixed-width batch, in place (rows ``width + 1`` bytes apart)."""
+        assert self.width is not None
+        return np.ndarray(shape=(self.n, self.width), dtype=np.uint8, buffer=self.buf, strides=(self.width + 1, 1))
+
+    def data(self) -> np.ndarray:
+        """The strings' UTF-8 back to back (the content's data stream): a fixed-width batch is copied out of
+        the joined buffer one row per ``memcpy`` (its rows seen as ``V<width>`` items); otherwise the strings
+        are joined once more with no separator, cheaper than cutting the separators out."""
+        if self.width is not None:
+            if not self.width:
+                return np.zeros(0, dtype=np.uint8)
+            rows = np.ndarray(shape=(self.n,), dtype=f"V{self.width}", buffer=self.buf, strides=(self.width + 1,))
+            return np.ascontiguousarray(rows).view(np.uint8)
+        return np.frombuffer("".join(self.values).encode("utf-8", "surrogatepass"), dtype=np.uint8)
+
 
 def _str_batch(values: list[str], joined: Joined | None = None) -> np.ndarray:
     if joined is None:
@@ -309,12 +333,7 @@ def _str_batch(values: list[str], joined: Joined | None = None) -> np.ndarray:
         return hash_byte_strings([v.encode("utf-8", "surrogatepass") for v in values], "str")
     n, width = joined.n, joined.width
     if width is not None and width <= FIXED_WIDTH_MAX:
-        m = joined.b.reshape(n, width + 1)
-        fwd, _ = POWERS.get(width + 1)
-        poly = np.zeros(n, dtype=U64)
-        for k in range(width):
-            poly += m[:, k] * fwd[k]
-        return finish_poly(poly, np.full(n, width, dtype=np.int64), "str")
+        return finish_poly(_matrix_poly(joined.matrix()), np.full(n, width, dtype=np.int64), "str")
     starts, lens = joined.segments()
     return segment_hashes(joined.b, starts, lens, "str")
 

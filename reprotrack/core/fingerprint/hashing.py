@@ -152,19 +152,20 @@ def _segments(b: np.ndarray, starts: np.ndarray, lens: np.ndarray) -> np.ndarray
 
 
 def _matrix_poly(m: np.ndarray, rows: int = 1 << 16) -> np.ndarray:
-    """Raw polynomials of the rows of an (n, L) uint8 matrix (any strides), one byte column at a time, in
-    row blocks that keep the temporaries in cache."""
+    """Raw polynomials of the rows of an (n, L) uint8 matrix (any strides), by Horner's rule from the last byte
+    column to the first (one in-place multiply and add per column, no table of powers, no temporary), in row
+    blocks that keep the running sums in cache."""
     n, width = m.shape
-    fwd, _ = POWERS.get(width + 1)
-    powers = [fwd[k] for k in range(width)]
     poly = np.zeros(n, dtype=U64)
-    tmp = np.empty(min(n, rows), dtype=U64)
+    if not width:
+        return poly
+    r = U64(POLY_R)
     for lo in range(0, n, rows):
         block, out = m[lo: lo + rows], poly[lo: lo + rows]
-        t = tmp[: len(block)]
-        for k in range(width):
-            np.multiply(block[:, k], powers[k], out=t, dtype=U64)
-            out += t
+        out += block[:, width - 1]
+        for k in range(width - 2, -1, -1):
+            out *= r
+            out += block[:, k]
     return poly
 
 

@@ -173,15 +173,15 @@ def _spec_rows_streams(values: list) -> tuple[list[int], bytes]:
 
 
 @pytest.mark.parametrize("distinct", [
-    ["alpha", "", None, "é", 7, "a\x00b", "\ud800", "x" * 16],  # short values: the padded gather
+    ["alpha", "", None, "é", 7, "a\x00b", "\ud800", "x" * 16],  # NUL inside, lone surrogate, a number
     ["id-00000001", "id-00000002", "id-00000003"],  # one width, nulls among the rows
     [""],  # a table of one empty string
     [None],  # nothing but the nulls' slot
 ])
 @pytest.mark.parametrize("dtype", [np.int8, np.int64])
-def test_short_distinct_values_expand_by_code_as_the_definition_writes_them(distinct, dtype):
-    """Values of at most 16 bytes expand through a zero-padded table and a byte mask: the rows' streams are
-    those written value by value, code -1 (a null) included, whatever the width of the codes."""
+def test_distinct_values_expand_by_code_as_the_definition_writes_them(distinct, dtype):
+    """The rows' streams expanded from the distinct values are those written value by value, code -1 (a
+    null) included, whatever the width of the codes (categoricals hold int8 codes)."""
     from reprotrack.core.fingerprint import valuestream as VS
 
     rng = np.random.default_rng(7)

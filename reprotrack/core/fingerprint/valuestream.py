@@ -35,9 +35,6 @@ KIND = "values"
 NULL_LEN = -1
 HASHED = -2
 _EMPTY = np.zeros(0, dtype=np.uint8)
-#: values of at most this many bytes expand by code through a zero-padded table and a byte mask (numpy's
-#: gather and compress beat Arrow's take on short values, the usual labels)
-PADDED_MAX = 16
 
 
 class Table:
@@ -58,8 +55,6 @@ class Table:
         self._arrow: Any = None
         width = self.spans[0] if len(lens) else 0
         self.width = int(width) if len(lens) and bool((self.spans == width).all()) else None
-        self.top = int(self.spans.max()) if len(lens) else 0  # the most bytes one value writes
-        self._padded: tuple[np.ndarray, np.ndarray] | None = None
 
     def expand(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """The streams of the rows whose values are ``codes`` into this table (-1: null), and the rows' ends in
@@ -74,12 +69,6 @@ class Table:
             if self.width == 0:
                 return lens, _EMPTY, row_ends
             return lens, self.data.reshape(len(self.lens), self.width).take(codes, axis=0).reshape(-1), row_ends
-        if self.top <= PADDED_MAX:  # short values (words, codes, hashed numbers): a padded gather
-            pad, own = self._padded_rows()
-            if pad.shape[1] == 1:
-                pad, own = pad.ravel(), own.ravel()
-            kept = own.take(codes, axis=0).view(bool).reshape(-1)
-            return lens, np.compress(kept, pad.take(codes, axis=0).view(np.uint8).reshape(-1)), None
         arrow = self._arrow_dictionary()
         if arrow is not None:
             import pyarrow as pa
@@ -96,17 +85,6 @@ class Table:
             self._pieces.append(b"")  # code -1: a null
         data = b"".join(map(self._pieces.__getitem__, codes.tolist()))
         return lens, np.frombuffer(data, dtype=np.uint8), np.cumsum(self._spans.take(codes))
-
-    def _padded_rows(self) -> tuple[np.ndarray, np.ndarray]:
-        """Each value's bytes zero-padded to whole 64-bit words, and a mask of the bytes that are its own, as
-        (values + 1, words) uint64 rows; the last row is the nulls' slot (no bytes), which code -1 takes."""
-        if self._padded is None:
-            words = max(1, (self.top + 7) // 8)
-            own = np.arange(8 * words)[None, :] < self._spans[:, None]
-            pad = np.zeros(own.shape, dtype=np.uint8)
-            pad[own] = self.data  # row-major: each value's bytes, in order, at the start of its row
-            self._padded = pad.view(np.uint64), own.view(np.uint64)
-        return self._padded
 
     def _arrow_dictionary(self) -> Any:
         if self._arrow is None:

@@ -10,8 +10,9 @@ value instead of one per row). When the column repeats the *same* Python objects
 strings built in memory or taken from a small list), the factorisation runs on the object pointers -- an
 integer hash table, several times faster than hashing strings -- and the distinct objects are then grouped
 by their canonical hash, so equal values held by different objects still count as one. Other low-cardinality
-string columns (e.g. read from a file, one object per row) use pandas' factorize. High-cardinality columns
-are hashed chunk by chunk (``hashing.str_hashes``: one joined buffer per batch).
+string columns (e.g. read from a file, one object per row) use pandas' string hash table
+(``_string_factorize``). High-cardinality columns are hashed chunk by chunk (``hashing.str_hashes``: one
+joined buffer per batch).
 
 Pure: numpy, pandas and ctypes (only to view the pointer values of an array we hold; objects are always
 taken from the array itself, never rebuilt from a pointer), no I/O.

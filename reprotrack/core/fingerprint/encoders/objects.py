@@ -152,8 +152,8 @@ def chunked_factorize(values: np.ndarray, most: int, strings_only: bool = False
     int64 array of n codes."""
     found = Distinct(len(values))
     for lo in range(0, len(values), FACTORIZE_STEP):
-        # sized for the distinct values, not the rows: pandas' default (a table as large as the input) costs
-        # a third more in cache misses, and the table grows when it must
+        # sized for the distinct values, not the rows (pandas' default: a table as large as the input, mostly
+        # empty cache lines); the table grows when it must
         hint = min(FACTORIZE_STEP, max(1024, 2 * len(found.values)))
         part = values[lo: lo + FACTORIZE_STEP]
         done = _string_factorize(part, hint) if strings_only else None

@@ -162,3 +162,20 @@ def test_low_cardinality_strings_with_numbers_or_bytes_among_them():
     codes, uniques = objects.chunked_factorize(strings.to_numpy(), 1000, strings_only=True)
     assert uniques == ["a", "b"] and codes[:5].tolist() == [0, -1, 1, -1, -1]
     assert fingerprint(strings)["stats"][0]["top"] == [["a", 600], ["b", 600]]
+
+
+def test_byte_matrix_hash_with_constant_columns():
+    """Fixed-width values hash a byte column at a time; a column that is the same in every row of a block (an
+    id's prefix, a date's dashes) adds one constant instead: the hashes still equal each string's own, in
+    blocks where a column is constant and in blocks where the same column varies after the first rows."""
+    rng = np.random.default_rng(5)
+    m = rng.integers(0, 256, (5000, 12), dtype=np.uint8)
+    m[:, [0, 3, 11]] = [ord("u"), 0, ord("-")]  # constant everywhere (a NUL byte too)
+    m[:2500, 5] = 7  # constant in the first blocks only
+    m[100, 6] = m[0, 6] + 1  # one row past the first 64 differs
+    m[:100, 6] = m[0, 6]
+    want = [hashing.poly_one(row.tobytes()) for row in m]
+    for rows in (1 << 16, 1000, 64, 1):
+        assert hashing._matrix_poly(m, rows=rows).tolist() == want
+    ids = [f"2024-01-{d:02d}T{h:02d}" for d in range(1, 29) for h in range(24)]
+    assert_same(ids)

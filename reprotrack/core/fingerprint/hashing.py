@@ -152,20 +152,38 @@ def _segments(b: np.ndarray, starts: np.ndarray, lens: np.ndarray) -> np.ndarray
 
 
 def _matrix_poly(m: np.ndarray, rows: int = 1 << 16) -> np.ndarray:
-    """Raw polynomials of the rows of an (n, L) uint8 matrix (any strides), by Horner's rule from the last byte
-    column to the first (one in-place multiply and add per column, no table of powers, no temporary), in row
-    blocks that keep the running sums in cache."""
+    """Raw polynomials of the rows of an (n, L) uint8 matrix (any strides), in row blocks that keep the running
+    sums in cache. A byte column that holds one value over the whole block (the prefix of ``user-0000123``,
+    the dashes of a date, leading zeros) adds one constant to every row; the other columns go by Horner's rule
+    from the last to the first (one in-place multiply and add each, by R to the power of the gap between
+    them), with no table of powers and no temporary."""
     n, width = m.shape
     poly = np.zeros(n, dtype=U64)
     if not width:
         return poly
-    r = U64(POLY_R)
     for lo in range(0, n, rows):
         block, out = m[lo: lo + rows], poly[lo: lo + rows]
-        out += block[:, width - 1]
-        for k in range(width - 2, -1, -1):
-            out *= r
-            out += block[:, k]
+        first = block[0]
+        same = np.flatnonzero((block[:64] == first).all(axis=0))  # a few rows say which columns may be constant
+        constant = np.zeros(width, dtype=bool)
+        if len(same):
+            sub = block[:, same]
+            constant[same[sub.min(axis=0) == sub.max(axis=0)]] = True
+        offset = 0
+        for k in np.flatnonzero(constant).tolist():
+            offset = (offset + int(first[k]) * pow(POLY_R, k, 1 << 64)) & MASK
+        varying = np.flatnonzero(~constant).tolist()
+        if varying:
+            top = varying[-1]
+            out += block[:, top]
+            for k in reversed(varying[:-1]):
+                out *= U64(pow(POLY_R, top - k, 1 << 64))
+                out += block[:, k]
+                top = k
+            if top:
+                out *= U64(pow(POLY_R, top, 1 << 64))
+        if offset:
+            out += U64(offset)
     return poly
 
 

@@ -152,3 +152,43 @@ def test_arrow_null_slots_that_still_hold_bytes_write_nothing():
         return fingerprint(pd.Series(pd.arrays.ArrowExtensionArray(arr)))["content"]
 
     assert content(dirty) == content(clean) == fingerprint(pd.Series(["ab", None, "ef"], dtype=object))["content"]
+
+
+def _spec_rows_streams(values: list) -> tuple[list[int], bytes]:
+    """The two streams of rows of strings, nulls and other values, from the written definition."""
+    from reprotrack.core.fingerprint import canonical
+
+    lens, data = [], b""
+    for v in values:
+        if v is None:
+            lens.append(-1)
+        elif isinstance(v, str):
+            raw = v.encode("utf-8", "surrogatepass")
+            lens.append(len(raw))
+            data += raw
+        else:
+            lens.append(-2)
+            data += struct.pack("<Q", canonical.scalar_hash(v))
+    return lens, data
+
+
+@pytest.mark.parametrize("distinct", [
+    ["alpha", "", None, "é", 7, "a\x00b", "\ud800", "x" * 16],  # NUL inside, lone surrogate, a number
+    ["id-00000001", "id-00000002", "id-00000003"],  # one width, nulls among the rows
+    [""],  # a table of one empty string
+    [None],  # nothing but the nulls' slot
+])
+@pytest.mark.parametrize("dtype", [np.int8, np.int64])
+def test_distinct_values_expand_by_code_as_the_definition_writes_them(distinct, dtype):
+    """The rows' streams expanded from the distinct values are those written value by value, code -1 (a
+    null) included, whatever the width of the codes (categoricals hold int8 codes)."""
+    from reprotrack.core.fingerprint import valuestream as VS
+
+    rng = np.random.default_rng(7)
+    codes = rng.integers(-1, len(distinct), 3000).astype(dtype)
+    codes[:len(distinct)] = np.arange(len(distinct))
+    table = VS.table_of(distinct)
+    lens, data, ends = table.expand(codes)
+    want_lens, want_data = _spec_rows_streams([distinct[c] if c >= 0 else None for c in codes.tolist()])
+    assert lens.tolist() == want_lens and data.tobytes() == want_data
+    assert ends is None or ends.tolist() == VS.ends(lens).tolist()

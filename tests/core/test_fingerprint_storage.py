@@ -114,3 +114,68 @@ def test_dictionary_with_duplicate_and_unused_entries():
     fp = fingerprint(s)
     assert fp["content"] == ref["content"] and fp["rows"] == ref["rows"]
     assert fp["stats"][0]["top"] == ref["stats"][0]["top"] == [["x", 600], ["y", 200]]
+
+
+@pytest.mark.parametrize("values", [
+    ["solo"],  # a batch of one string: no separator at all
+    ["", "", ""],  # nothing but empty strings
+    ["a\x00b", "\x00", "cd", ""],  # NULs inside the strings: the separators do not say where they end
+    ["ab\x00", "cd\x00"],  # NUL-ended, fixed width
+    ["é" * 5, "ab", "日本語", "😀"],  # multi-byte UTF-8: byte lengths, not character counts
+    ["x" * 49] * 3 + ["y" * 49],  # fixed width beyond the byte-matrix hash
+    ["z" * 100_000, "", "q"],  # one very long string
+])
+def test_object_string_batches_equal_every_other_storage(values):
+    """An object column's batch is one NUL-separated join (no trailing NUL) seen as a byte matrix when its
+    strings have one width: content, rows and statistics equal those of the Arrow buffers, and its per-value
+    hashes those of each string alone."""
+    assert_same(values)
+    got = hashing.str_hashes(values)
+    assert got.tolist() == [hashing.bytes_scalar_hash(v.encode("utf-8", "surrogatepass"), "str") for v in values]
+
+
+def test_fixed_width_batches_across_batch_and_chunk_edges(monkeypatch):
+    """Ids of one width in several batches (a batch of a single id at the end), with a null and a row of
+    another width between them: every storage agrees."""
+    monkeypatch.setattr(hashing, "STR_BATCH", 1000)
+    values = [f"user-{i:010d}" for i in range(4001)]
+    values[1500] = None
+    values[2500] = "short"
+    assert_same(values)
+
+
+def test_low_cardinality_strings_with_numbers_or_bytes_among_them():
+    """pandas' string table codes a value that is not a str as a null: such a column still factorises as
+    pd.factorize does (the number is a value of its own, never a null), whatever the path."""
+    from reprotrack.core.fingerprint.encoders import objects
+
+    for odd in (7, 2.5, b"x", True):
+        values = np.empty(3000, dtype=object)
+        values[:] = [["a", "b", None, "a"][i % 4] for i in range(3000)]
+        values[1233] = odd  # in place of a "b"
+        s = pd.Series(values, dtype=object)
+        fp = fingerprint(s)
+        assert fp["stats"][0]["nulls"] == 750 and fp["stats"][0]["count"] == 2250
+        public = objects.chunked_factorize(values, 1000)  # pd.factorize only
+        assert public is not None and odd in public[1] and objects.chunked_factorize(values, 1000, True) is None
+    strings = pd.Series(["a", None, "b", float("nan"), pd.NA] * 600, dtype=object)
+    codes, uniques = objects.chunked_factorize(strings.to_numpy(), 1000, strings_only=True)
+    assert uniques == ["a", "b"] and codes[:5].tolist() == [0, -1, 1, -1, -1]
+    assert fingerprint(strings)["stats"][0]["top"] == [["a", 600], ["b", 600]]
+
+
+def test_byte_matrix_hash_with_constant_columns():
+    """Fixed-width values hash a byte column at a time; a column that is the same in every row of a block (an
+    id's prefix, a date's dashes) adds one constant instead: the hashes still equal each string's own, in
+    blocks where a column is constant and in blocks where the same column varies after the first rows."""
+    rng = np.random.default_rng(5)
+    m = rng.integers(0, 256, (5000, 12), dtype=np.uint8)
+    m[:, [0, 3, 11]] = [ord("u"), 0, ord("-")]  # constant everywhere (a NUL byte too)
+    m[:2500, 5] = 7  # constant in the first blocks only
+    m[100, 6] = m[0, 6] + 1  # one row past the first 64 differs
+    m[:100, 6] = m[0, 6]
+    want = [hashing.poly_one(row.tobytes()) for row in m]
+    for rows in (1 << 16, 1000, 64, 1):
+        assert hashing._matrix_poly(m, rows=rows).tolist() == want
+    ids = [f"2024-01-{d:02d}T{h:02d}" for d in range(1, 29) for h in range(24)]
+    assert_same(ids)

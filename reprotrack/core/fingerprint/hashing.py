@@ -152,19 +152,38 @@ def _segments(b: np.ndarray, starts: np.ndarray, lens: np.ndarray) -> np.ndarray
 
 
 def _matrix_poly(m: np.ndarray, rows: int = 1 << 16) -> np.ndarray:
-    """Raw polynomials of the rows of an (n, L) uint8 matrix (any strides), one byte column at a time, in
-    row blocks that keep the temporaries in cache."""
+    """Raw polynomials of the rows of an (n, L) uint8 matrix (any strides), in row blocks that keep the running
+    sums in cache. A byte column that holds one value over the whole block (the prefix of ``user-0000123``,
+    the dashes of a date, leading zeros) adds one constant to every row; the other columns go by Horner's rule
+    from the last to the first (one in-place multiply and add each, by R to the power of the gap between
+    them), with no table of powers and no temporary."""
     n, width = m.shape
-    fwd, _ = POWERS.get(width + 1)
-    powers = [fwd[k] for k in range(width)]
     poly = np.zeros(n, dtype=U64)
-    tmp = np.empty(min(n, rows), dtype=U64)
+    if not width:
+        return poly
     for lo in range(0, n, rows):
         block, out = m[lo: lo + rows], poly[lo: lo + rows]
-        t = tmp[: len(block)]
-        for k in range(width):
-            np.multiply(block[:, k], powers[k], out=t, dtype=U64)
-            out += t
+        first = block[0]
+        same = np.flatnonzero((block[:64] == first).all(axis=0))  # a few rows say which columns may be constant
+        constant = np.zeros(width, dtype=bool)
+        if len(same):
+            sub = block[:, same]
+            constant[same[sub.min(axis=0) == sub.max(axis=0)]] = True
+        offset = 0
+        for k in np.flatnonzero(constant).tolist():
+            offset = (offset + int(first[k]) * pow(POLY_R, k, 1 << 64)) & MASK
+        varying = np.flatnonzero(~constant).tolist()
+        if varying:
+            top = varying[-1]
+            out += block[:, top]
+            for k in reversed(varying[:-1]):
+                out *= U64(pow(POLY_R, top - k, 1 << 64))
+                out += block[:, k]
+                top = k
+            if top:
+                out *= U64(pow(POLY_R, top, 1 << 64))
+        if offset:
+            out += U64(offset)
     return poly
 
 
@@ -264,32 +283,40 @@ def hash_byte_strings(parts: list[bytes], kind: str) -> np.ndarray:
 
 
 class Joined:
-    """A non-empty batch of strings as one buffer, each string's UTF-8 NUL-terminated, and where each string lies
-    in it: the one pass over a batch that its per-value hashes and its content stream are both cut from.
-    TypeError if an item is not a str."""
+    """A non-empty batch of strings as one buffer, their UTF-8 separated by single NULs, and where each string
+    lies in it: the one pass over a batch that its per-value hashes and its content stream are both cut from.
+    TypeError if an item is not a str.
+
+    No NUL after the last string: appending one would copy the whole joined text once more. A batch whose
+    strings all have the same number of bytes is a (rows, width) byte matrix seen in place (row stride
+    width + 1), the layout of fixed-width ids; its content stream is that matrix copied row by row in C."""
 
     def __init__(self, values: list[str]) -> None:
         self.n = n = len(values)
-        self.buf = ("\x00".join(values) + "\x00").encode("utf-8", "surrogatepass")
+        self.values = values
+        self.buf = "\x00".join(values).encode("utf-8", "surrogatepass")
         self.b = b = np.frombuffer(self.buf, dtype=np.uint8)
         self.width: int | None = None  # every string this many bytes
         self.starts: np.ndarray | None = None
         self.lens: np.ndarray | None = None
         #: a string holds NUL characters: the separators do not say where strings end
-        self.nul_inside = len(b) - np.count_nonzero(b) != n
+        self.nul_inside = len(b) - np.count_nonzero(b) != n - 1
         if self.nul_inside:
             self.lens = np.fromiter((len(v.encode("utf-8", "surrogatepass")) for v in values), dtype=np.int64,
                                     count=n)
             return
-        width = self.buf.index(0)
-        if len(b) == n * (width + 1) and not b[width:: width + 1].any():
+        width = self.buf.find(0)
+        width = len(b) if width < 0 else width  # one string: no separator
+        if len(b) == n * (width + 1) - 1 and not b[width:: width + 1].any():
             self.width = width
             return
-        ends = np.flatnonzero(b == 0)
+        seps = np.flatnonzero(b == 0)
         self.starts = np.empty(n, dtype=np.int64)
         self.starts[0] = 0
-        self.starts[1:] = ends[:-1] + 1
-        self.lens = ends - self.starts
+        self.starts[1:] = seps + 1
+        self.lens = np.empty(n, dtype=np.int64)
+        self.lens[:-1] = seps - self.starts[:-1]
+        self.lens[-1] = len(b) - self.starts[-1]
 
     def lengths(self) -> np.ndarray:
         """Each string's UTF-8 length."""
@@ -301,6 +328,22 @@ class Joined:
             return np.arange(self.n, dtype=np.int64) * (self.width + 1), self.lengths()
         return self.starts, self.lens
 
+    def matrix(self) -> np.ndarray:
+        """The (n, width) bytes of a fixed-width batch, in place (rows ``width + 1`` bytes apart)."""
+        assert self.width is not None
+        return np.ndarray(shape=(self.n, self.width), dtype=np.uint8, buffer=self.buf, strides=(self.width + 1, 1))
+
+    def data(self) -> np.ndarray:
+        """The strings' UTF-8 back to back (the content's data stream): a fixed-width batch is copied out of
+        the joined buffer one row per ``memcpy`` (its rows seen as ``V<width>`` items); otherwise the strings
+        are joined once more with no separator, cheaper than cutting the separators out."""
+        if self.width is not None:
+            if not self.width:
+                return np.zeros(0, dtype=np.uint8)
+            rows = np.ndarray(shape=(self.n,), dtype=f"V{self.width}", buffer=self.buf, strides=(self.width + 1,))
+            return np.ascontiguousarray(rows).view(np.uint8)
+        return np.frombuffer("".join(self.values).encode("utf-8", "surrogatepass"), dtype=np.uint8)
+
 
 def _str_batch(values: list[str], joined: Joined | None = None) -> np.ndarray:
     if joined is None:
@@ -309,12 +352,7 @@ def _str_batch(values: list[str], joined: Joined | None = None) -> np.ndarray:
         return hash_byte_strings([v.encode("utf-8", "surrogatepass") for v in values], "str")
     n, width = joined.n, joined.width
     if width is not None and width <= FIXED_WIDTH_MAX:
-        m = joined.b.reshape(n, width + 1)
-        fwd, _ = POWERS.get(width + 1)
-        poly = np.zeros(n, dtype=U64)
-        for k in range(width):
-            poly += m[:, k] * fwd[k]
-        return finish_poly(poly, np.full(n, width, dtype=np.int64), "str")
+        return finish_poly(_matrix_poly(joined.matrix()), np.full(n, width, dtype=np.int64), "str")
     starts, lens = joined.segments()
     return segment_hashes(joined.b, starts, lens, "str")
 

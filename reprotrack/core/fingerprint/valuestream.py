@@ -118,13 +118,12 @@ def str_stream(values: list[Any], joined: H.Joined | None = None) -> tuple[np.nd
     ``hashing.Joined``, when the caller has it (the per-value hashes are cut from it too)."""
     if not values:
         return np.zeros(0, dtype=np.int64), _EMPTY
-    try:
-        if joined is None:
+    if joined is None:
+        try:
             joined = H.Joined(values)
-        data = "".join(values).encode("utf-8", "surrogatepass")  # UTF-8 concatenates: the data stream
-    except TypeError:
-        return None
-    return joined.lengths(), np.frombuffer(data, dtype=np.uint8)
+        except TypeError:
+            return None
+    return joined.lengths(), joined.data()  # UTF-8 concatenates: the data stream
 
 
 def object_stream(values: np.ndarray, container: Callable[[Any], int] | None = None

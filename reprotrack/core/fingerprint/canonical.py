@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as _dt
 import decimal
 import fractions
+import sys
 from typing import Any, Callable
 
 import numpy as np
@@ -118,13 +119,9 @@ def is_null(v: Any) -> bool:
         return True
     if isinstance(v, float):
         return v != v
-    try:
-        import pandas as pd
-
-        if v is pd.NA or v is pd.NaT:
-            return True
-    except ImportError:  # pragma: no cover
-        pass
+    pd = sys.modules.get("pandas")  # not imported: no value can be pandas' NA or NaT (and none is loaded)
+    if pd is not None and (v is getattr(pd, "NA", None) or v is getattr(pd, "NaT", None)):
+        return True
     if isinstance(v, (complex, np.floating, np.complexfloating)):
         return bool(np.isnan(v))
     if isinstance(v, (np.datetime64, np.timedelta64)):
@@ -198,9 +195,9 @@ def object_hashes(values: np.ndarray, container: Callable[[Any], int] | None = N
         except OverflowError:
             pass
     if str in kinds:  # strings with nulls: still one vector pass
-        import pandas as pd
-
-        null = np.asarray(pd.isna(values), dtype=bool)
+        pd = sys.modules.get("pandas")  # a pandas column comes with pandas; a list of a notebook without it
+        null = (np.asarray(pd.isna(values), dtype=bool) if pd is not None
+                else np.fromiter(map(is_null, items), dtype=bool, count=len(items)))
         if null.any():
             out = np.full(len(values), NULL, dtype=U64)
             try:

@@ -23,7 +23,6 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import numpy as np
-import pandas as pd
 
 from reprotrack.core.fingerprint import canonical as C
 from reprotrack.core.fingerprint import hashing as H
@@ -67,6 +66,8 @@ def _first_positions(codes: np.ndarray, k: int, step: int = 1 << 20) -> np.ndarr
 def _by_value(codes: np.ndarray, objects: np.ndarray,
               container: Callable[[Any], int] | None) -> tuple[np.ndarray, list[Any], np.ndarray]:
     """Merge distinct objects with equal canonical values; nulls get code -1."""
+    import pandas as pd  # here, not at the top: a notebook without pandas never loads it
+
     oh = C.object_hashes(objects, container)
     vcodes, vh = pd.factorize(oh)
     vh = np.asarray(vh, dtype=C.U64)
@@ -89,6 +90,8 @@ def _by_value(codes: np.ndarray, objects: np.ndarray,
 def factorize_values(values: np.ndarray, container: Callable[[Any], int] | None = None
                      ) -> tuple[np.ndarray, list[Any], np.ndarray] | None:
     """(codes, distinct values, their hashes) for a low-cardinality object column, else None."""
+    import pandas as pd
+
     n = len(values)
     if not n:
         return None
@@ -150,6 +153,8 @@ def chunked_factorize(values: np.ndarray, most: int, strings_only: bool = False
     values; None when there are more than ``most`` of them (or, with ``strings_only``, a value that is not a
     str: pandas' table would merge 1, 1.0 and True, which are different values here). Chunk by chunk: no
     int64 array of n codes."""
+    import pandas as pd
+
     found = Distinct(len(values))
     for lo in range(0, len(values), FACTORIZE_STEP):
         # sized for the distinct values, not the rows (pandas' default: a table as large as the input, mostly
@@ -171,6 +176,8 @@ def _string_factorize(values: np.ndarray, hint: int) -> tuple[np.ndarray, np.nda
     """pandas' string hash table without the pass ``pd.factorize`` makes first to check that every value is a
     ``str`` (a quarter of its time on short labels). That table codes any value that is not a ``str`` as a
     null, so the rows it coded -1 must all be nulls; else None, and ``pd.factorize`` decides."""
+    import pandas as pd
+
     try:
         from pandas._libs.hashtable import StringHashTable
 

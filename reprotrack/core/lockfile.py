@@ -147,10 +147,16 @@ def _view(lock: Lock) -> dict[str, Any]:
     """``lock.to_dict()`` without its deep copy (``asdict`` copies every fingerprint: a third of the time of
     writing a lock), for serialising only: it shares the lock's values and must not be changed."""
     out = {f.name: getattr(lock, f.name) for f in fields(lock)}
-    out["cells"] = [{f.name: getattr(cell, f.name) for f in fields(cell)} for cell in lock.cells]
+    out["cells"] = [cell_view(cell) for cell in lock.cells]
     if out.get("privacy") is None:
         out.pop("privacy", None)
     return out
+
+
+def cell_view(cell: CellRecord) -> dict[str, Any]:
+    """A cell record as JSON-ready fields, sharing its values (``asdict`` would deep-copy every fingerprint):
+    for serialising only, never to be changed."""
+    return {f.name: getattr(cell, f.name) for f in fields(cell)}
 
 
 def loads(text: str | bytes, *, source: str = "lockfile", schema_check: bool = True) -> Lock:

@@ -20,16 +20,20 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from reprotrack.core.lockfile import cell_view
 from reprotrack.kernel.capture import randomness
-from reprotrack.kernel.capture.environment import environment_facts
+from reprotrack.kernel.capture.environment import (
+    environment_facts,
+    imported_distributions,
+)
 from reprotrack.kernel.magics import ReprotrackMagics
 from reprotrack.kernel.session import Session, active
 
-_STATE: dict[str, Any] = {"partial": None, "modules": -1, "session": None, "lock_out": None, "unwritten": []}
+_STATE: dict[str, Any] = {"partial": None, "modules": -1, "packages": None, "session": None, "lock_out": None,
+                          "unwritten": []}
 
 
 def setup(
@@ -57,8 +61,8 @@ def setup(
     session = Session(shell, mode=mode, lock_path=lock_out, notebook=notebook, privacy=policy, salt=salt)
     session.driven = True
     session.start()
-    _STATE.update(partial=Path(partial) if partial else None, modules=-1, session=session, lock_out=Path(lock_out),
-                  unwritten=[])
+    _STATE.update(partial=Path(partial) if partial else None, modules=-1, packages=None, session=session,
+                  lock_out=Path(lock_out), unwritten=[])
     if partial:
         Path(partial).write_text("", encoding="utf-8")
         session.listeners.append(_append_partial)
@@ -111,10 +115,13 @@ def _write_partial(*_: Any) -> None:
     _STATE["unwritten"] = []
     try:
         lines = []
-        if len(sys.modules) != _STATE["modules"]:
+        if len(sys.modules) != _STATE["modules"]:  # new modules: the environment again, if they brought packages
             _STATE["modules"] = len(sys.modules)
-            lines.append(json.dumps({"environment": environment_facts()}, default=str))
-        lines.extend(json.dumps({"cell": asdict(record)}, default=str) for record in records)
+            packages = imported_distributions()
+            if packages != _STATE["packages"]:
+                _STATE["packages"] = packages
+                lines.append(json.dumps({"environment": environment_facts()}, default=str))
+        lines.extend(json.dumps({"cell": cell_view(record)}, default=str) for record in records)
         with open(path, "a", encoding="utf-8") as fh:
             fh.write("\n".join(lines) + "\n")
             fh.flush()

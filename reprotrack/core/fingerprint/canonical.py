@@ -157,11 +157,7 @@ def scalar_hash(v: Any, container: Callable[[Any], int] | None = None) -> int:
         return int(h[0])
     if isinstance(v, _dt.datetime) or isinstance(v, _dt.timedelta):
         try:
-            import pandas as pd
-
-            arr = np.array([pd.Timestamp(v).tz_convert("UTC").tz_localize(None) if getattr(v, "tzinfo", None)
-                            else pd.Timestamp(v) if isinstance(v, _dt.datetime) else pd.Timedelta(v)])
-            h, _ = time_hashes(arr.astype("M8[ns]" if isinstance(v, _dt.datetime) else "m8[ns]"))
+            h, _ = time_hashes(_time_ns(v))
             return int(h[0])
         except Exception:  # noqa: BLE001 - out of range: fall back to the ISO text
             return bytes_scalar_hash(str(v).encode(), "datetime-text")
@@ -174,6 +170,37 @@ def scalar_hash(v: Any, container: Callable[[Any], int] | None = None) -> int:
     if container is not None:
         return container(v)
     return bytes_scalar_hash(type_name(v).encode(), "object")
+
+
+_EPOCH = _dt.datetime(1970, 1, 1)
+_MICROSECOND = _dt.timedelta(microseconds=1)
+
+
+def _time_ns(v: _dt.datetime | _dt.timedelta) -> np.ndarray:
+    """A datetime (aware ones in UTC) or timedelta as a one-item ``M8[ns]``/``m8[ns]`` array; OverflowError
+    outside the nanoseconds' range (the caller falls back to the text). A pandas Timestamp/Timedelta may hold
+    nanoseconds and is converted by pandas; a Python one by hand, so a notebook without pandas never loads it.
+    (numpy wraps around silently when a unit conversion overflows: pandas 3 keeps a year-1 Timestamp in
+    microseconds, which ``astype("M8[ns]")`` turned into 1754; the round trip below refuses that.)"""
+    pd = sys.modules.get("pandas")
+    if pd is not None and isinstance(v, (pd.Timestamp, pd.Timedelta)):
+        if isinstance(v, pd.Timestamp) and v.tzinfo is not None:
+            v = v.tz_convert("UTC").tz_localize(None)
+        raw = np.asarray(v.to_numpy())
+        ns = raw.astype("M8[ns]" if raw.dtype.kind == "M" else "m8[ns]")
+        if ns.astype(raw.dtype) != raw:
+            raise OverflowError("outside the nanosecond range")
+        return ns.reshape(1)
+    if isinstance(v, _dt.datetime):
+        if v.tzinfo is not None and v.utcoffset() is not None:
+            v = v.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+        micros, kind = (v.replace(tzinfo=None) - _EPOCH) // _MICROSECOND, "M8[ns]"
+    else:
+        micros, kind = v // _MICROSECOND, "m8[ns]"
+    nanos = micros * 1000
+    if not -(1 << 63) < nanos < (1 << 63):
+        raise OverflowError("outside the nanosecond range")
+    return np.array([nanos], dtype=np.int64).view(kind)
 
 
 def object_hashes(values: np.ndarray, container: Callable[[Any], int] | None = None) -> np.ndarray:

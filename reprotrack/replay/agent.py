@@ -120,7 +120,7 @@ def _write_partial(*_: Any) -> None:
             packages = imported_distributions()
             if packages != _STATE["packages"]:
                 _STATE["packages"] = packages
-                lines.append(json.dumps({"environment": environment_facts()}, default=str))
+                lines.append(json.dumps({"environment": environment_facts(packages)}, default=str))
         lines.extend(json.dumps({"cell": cell_view(record)}, default=str) for record in records)
         with open(path, "a", encoding="utf-8") as fh:
             fh.write("\n".join(lines) + "\n")

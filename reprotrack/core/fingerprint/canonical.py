@@ -203,6 +203,15 @@ def _time_ns(v: _dt.datetime | _dt.timedelta) -> np.ndarray:
     return np.array([nanos], dtype=np.int64).view(kind)
 
 
+def null_mask(values: np.ndarray) -> np.ndarray:
+    """Which items of a 1-D object array are nulls (``is_null``): pandas' vectorised ``isna`` when pandas is
+    loaded (a pandas column comes with it), else value by value (a list in a notebook without pandas)."""
+    pd = sys.modules.get("pandas")
+    if pd is not None:
+        return np.asarray(pd.isna(values), dtype=bool)
+    return np.fromiter(map(is_null, values.tolist()), dtype=bool, count=len(values))
+
+
 def object_hashes(values: np.ndarray, container: Callable[[Any], int] | None = None) -> np.ndarray:
     """Hash an object array: all strings (with or without nulls) in one vector pass, else value by value
     with str/float/int/bool values still vectorised by group."""
@@ -222,9 +231,7 @@ def object_hashes(values: np.ndarray, container: Callable[[Any], int] | None = N
         except OverflowError:
             pass
     if str in kinds:  # strings with nulls: still one vector pass
-        pd = sys.modules.get("pandas")  # a pandas column comes with pandas; a list of a notebook without it
-        null = (np.asarray(pd.isna(values), dtype=bool) if pd is not None
-                else np.fromiter(map(is_null, items), dtype=bool, count=len(items)))
+        null = null_mask(values)
         if null.any():
             out = np.full(len(values), NULL, dtype=U64)
             try:

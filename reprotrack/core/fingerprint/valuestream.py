@@ -168,9 +168,7 @@ def object_stream(values: np.ndarray, container: Callable[[Any], int] | None = N
 
 def _nulls(values: np.ndarray) -> np.ndarray | None:
     try:
-        import pandas as pd
-
-        return np.asarray(pd.isna(values), dtype=bool)
+        return C.null_mask(values)
     except Exception:  # noqa: BLE001 - exotic values: the value-by-value path decides
         return None
 

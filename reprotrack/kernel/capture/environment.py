@@ -118,10 +118,11 @@ def result_variables(environ: dict[str, str] | None = None) -> dict[str, str]:
     return {name: environ[name] for name in RESULT_VARIABLES if name in environ}
 
 
-def environment_facts() -> dict[str, Any]:
+def environment_facts(packages: dict[str, str] | None = None) -> dict[str, Any]:
+    """The environment now; ``packages``: ``imported_distributions()`` when the caller has just computed it."""
     facts: dict[str, Any] = python_facts()
     facts["platform"] = platform_facts()
-    facts["packages"] = imported_distributions()
+    facts["packages"] = imported_distributions() if packages is None else packages
     facts["threadpools"] = threadpools()
     facts["variables"] = result_variables()
     return facts

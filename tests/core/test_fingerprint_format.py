@@ -82,7 +82,7 @@ def test_a_lock_of_format_2_compares_on_what_both_formats_share(monkeypatch):
     data with string columns is no finding (one warning says why the comparison is coarser); a changed value
     is still found; checkpoints alike."""
     from reprotrack.core.diff.checkpoints import check
-    from reprotrack.core.diff.compare import compare
+    from reprotrack.core.diff.causality import compare
     from reprotrack.core.lockfile import Lock
     from tests.lockbuilders import cell, frame, lock
 

@@ -10,7 +10,7 @@ from lockbuilders import cell, lock
 from sklearn.datasets import load_digits
 from sklearn.utils import Bunch
 
-from reprotrack.core.diff.compare import compare
+from reprotrack.core.diff.causality import compare
 from reprotrack.core.diff.data import classify
 from reprotrack.core.fingerprint import content_hash, fingerprint, members
 

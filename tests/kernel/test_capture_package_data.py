@@ -9,7 +9,7 @@ import sklearn
 import xxhash
 from conftest import run
 
-from reprotrack.core.diff.compare import compare
+from reprotrack.core.diff.causality import compare
 from reprotrack.kernel import session
 from reprotrack.kernel.capture.files import is_data_file
 

@@ -17,7 +17,7 @@ import pytest
 from conftest import ROOT, run
 
 from reprotrack import store
-from reprotrack.core.diff.compare import compare
+from reprotrack.core.diff.causality import compare
 from reprotrack.kernel import session
 from reprotrack.kernel.capture.imports import WATCHER
 

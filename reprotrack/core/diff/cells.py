@@ -3,7 +3,7 @@ status, data, splits and outputs.
 
 ``compare_pair`` sorts each difference into ``causes`` (changes of what the cell was given: its source,
 the seeds it set, the files it read) and ``effects`` (changes of what it produced: an error, data, splits,
-printed or returned values). ``reprotrack.core.diff.compare`` then decides which cause explains which effect.
+printed or returned values). ``reprotrack.core.diff.causality`` then decides which cause explains which effect.
 Data goes through ``reprotrack.core.diff.data.classify`` and outputs through
 ``reprotrack.core.diff.outputs.compare_outputs``; both are imported lazily so this module stays importable alone.
 Keys named ``run`` are never looked at. Pure.

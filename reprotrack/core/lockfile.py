@@ -33,6 +33,9 @@ MAJOR = 1
 #: 3 streams pandas string columns as lengths and UTF-8 bytes). A lock without the key is format 2.
 FINGERPRINT_FORMAT = 3
 OLDEST_FINGERPRINT_FORMAT = 2
+#: ``cells[].inputs[].reader`` values of inputs that are code, not data: the user's own modules a cell imported,
+#: scripts it ran with ``%run``. The diff calls their change ``execution/source-changed``.
+CODE_READERS = ("import", "run")
 
 #: Keys the diff never looks at: what differs between two honest runs of the same notebook.
 IGNORED_KEYS = frozenset({"run"})
@@ -98,6 +101,9 @@ class Lock:
     lockfile_version: str = LOCKFILE_VERSION
     generator: dict[str, str] = field(default_factory=lambda: _generator())
     fingerprint_format: int = FINGERPRINT_FORMAT
+    #: whether cells' ``inputs`` hold the user's own code (``CODE_READERS``); False: a lock written before
+    #: reprotrack recorded it, whose cells say nothing about code either way
+    code_inputs: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -115,6 +121,7 @@ class Lock:
         known = {f.name for f in fields(cls)}
         kwargs = {k: v for k, v in raw.items() if k in known and k != "cells"}
         kwargs.setdefault("fingerprint_format", OLDEST_FINGERPRINT_FORMAT)
+        kwargs.setdefault("code_inputs", False)
         lock = cls(**kwargs)
         lock.cells = [CellRecord.from_dict(c) for c in raw.get("cells", [])]
         return lock

@@ -535,7 +535,8 @@ def _partial_lock(partial: Path, notebook: Path) -> Lock:
     environment, cells = read_partial(partial)
     return Lock.from_dict(
         {"environment": environment, "cells": cells, "notebook": notebook.name, "mode": "replay",
-         "fingerprint_format": FINGERPRINT_FORMAT, "notes": ["partial: the kernel stopped before the replay finished"]}
+         "fingerprint_format": FINGERPRINT_FORMAT, "code_inputs": True,
+         "notes": ["partial: the kernel stopped before the replay finished"]}
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reprotrack.core.lockfile import Lock
+from reprotrack.core.lockfile import CODE_READERS, Lock
 from reprotrack.core.text import cell_name, one_line
 
 
@@ -50,8 +50,11 @@ def render_lock_text(lock: Lock) -> str:
             facts.append("UNSEEDED " + ", ".join(one_line(r.get("source"), 40) for r in unseeded[:4]))
         if cell.data:
             facts.append("data " + ", ".join(one_line(k, 30) for k in list(cell.data)[:6]))
-        if cell.inputs:
-            facts.append("reads " + ", ".join(one_line(i.get("path"), 60) for i in cell.inputs[:4]))
+        for verb, readers in (("reads", None), ("imports", ("import",)), ("runs", ("run",))):
+            paths = [i.get("path") for i in cell.inputs if isinstance(i, dict)
+                     and (i.get("reader") in readers if readers else i.get("reader") not in CODE_READERS)]
+            if paths:
+                facts.append(f"{verb} " + ", ".join(one_line(p, 60) for p in paths[:4]))
         if cell.splits:
             facts.append(f"{len(cell.splits)} split(s)")
         if cell.status != "ok":

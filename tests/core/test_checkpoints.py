@@ -228,3 +228,15 @@ def test_a_scoring_run_with_no_checkpoint_is_still_a_now_test_of_its_metric():
     # a metric research holds to nothing is no comparison: the run compared nothing
     scoring.requirements = {"latency": {"value": 3.0}}
     assert "nothing was compared" in " ".join(f.message for f in check(research, scoring).findings)
+
+
+def test_the_code_each_side_imported_or_ran_is_not_compared():
+    """Production code is the notebook's code rewritten: its modules differ from the research ones by design."""
+    module = {"path": "helpers.py", "bytes": 10, "reader": "import", "module": "helpers"}
+    research = lock({"raw": frame()}, cells=[cell(1, inputs=[{**module, "content": "a"},
+                                                             {"path": "prep.py", "bytes": 4, "content": "c",
+                                                              "reader": "run"}])], at={"raw": 1})
+    production = lock({"raw": frame()}, cells=[cell(1, inputs=[{**module, "content": "b"},
+                                                               {"path": "prep.py", "bytes": 5, "content": "d",
+                                                                "reader": "run"}])], at={"raw": 1})
+    assert check(research, production).findings == []

@@ -4,6 +4,7 @@ summaries) for every cause of the diagnosis vocabulary, the causality chain, and
 from __future__ import annotations
 
 import copy
+import json
 
 import numpy as np
 import pandas as pd
@@ -358,6 +359,39 @@ def test_inputs_under_another_path_with_the_same_content_or_without_content_are_
     assert compare(a, b).findings == []
     c = lock(cell(0, inputs=[{"path": "extra.csv", "bytes": 5, "content": "sha256:ccc"}]))
     assert causes(compare(lock(cell(0)), c)) == [("input-file-changed", 0)]
+
+
+def test_the_user_s_own_code_that_changed_is_source_changed_and_roots_what_it_changed():
+    module = {"path": "src/helpers.py", "bytes": 40, "reader": "import", "module": "helpers"}
+    research = lock(cell(0, inputs=[{**module, "content": "xxh3-128:aaa"}]),
+                    cell(1, outputs={"stdout": summarise_text("accuracy: 0.91\n")}))
+    edited = lock(cell(0, inputs=[{**module, "bytes": 41, "content": "xxh3-128:bbb"}]),
+                  cell(1, outputs={"stdout": summarise_text("accuracy: 0.87\n")}))
+    report = compare(research, edited)
+    roots = [f for f in report.findings if not f.upstream_of]
+    assert [(f.kind, f.cause, f.subject, f.cell_index) for f in roots] == [
+        ("execution", "source-changed", "src/helpers.py", 0)]
+    assert "module helpers (src/helpers.py), imported by cell 1" in roots[0].message
+    assert "(40 bytes in research, 41 now)" in roots[0].message
+    assert all(f.upstream_of == roots[0].id for f in report.findings if f is not roots[0])
+    # the same code under another path is the same code; a script run on one side only is named
+    moved = lock(cell(0, inputs=[{**module, "path": "/elsewhere/helpers.py", "content": "xxh3-128:aaa"}]),
+                 cell(1, outputs={"stdout": summarise_text("accuracy: 0.91\n")}))
+    assert compare(research, moved).findings == []
+    ran = lock(cell(0, inputs=[{**module, "content": "xxh3-128:aaa"},
+                               {"path": "prep.py", "bytes": 3, "content": "xxh3-128:ccc", "reader": "run"}]),
+               cell(1, outputs={"stdout": summarise_text("accuracy: 0.91\n")}))
+    found = compare(research, ran).findings
+    assert [(f.kind, f.cause, f.subject) for f in found] == [("execution", "source-changed", "prep.py")]
+    assert "ran the script prep.py in the replay, not in research" in found[0].message
+    # a lock written before the code was recorded says nothing about it: the other side's code is not "added"
+    old = lock(cell(0), cell(1, outputs={"stdout": summarise_text("accuracy: 0.91\n")}))
+    old.code_inputs = False
+    assert compare(old, ran).findings == [] and compare(ran, old).findings == []
+    assert loads(dumps(ran)).code_inputs is True
+    raw = json.loads(dumps(ran))
+    del raw["code_inputs"]
+    assert loads(json.dumps(raw)).code_inputs is False
 
 
 def test_variables_are_compared_only_when_both_sides_recorded_them():

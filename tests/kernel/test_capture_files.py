@@ -214,7 +214,8 @@ def test_library_tracker_and_write_opens_are_not_inputs(ip, data_dir, tmp_path):
            "open('out.txt', 'w').write('x')\nopen('out.txt', 'a').write('y')\n"
            "json.load(open('data/x.json'))")
     # load_iris reads its bundled CSV as data (an input, wherever it lives), its .rst description is not one
-    assert [i["path"] for i in inputs()] == ["<site-packages>/sklearn/datasets/data/iris.csv", "data/x.json"]
+    assert [i["path"] for i in inputs()] == ["<site-packages>/sklearn/datasets/data/iris.csv", "data/x.json",
+                                             "localmod.py"]  # the user's own module is code (test_capture_code)
 
 
 def test_opens_from_other_threads_are_not_the_cells(ip, data_dir):

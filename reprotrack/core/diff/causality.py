@@ -34,7 +34,7 @@ from reprotrack.core.diff.matching import Pair, order_notes, out_of_order, pair_
 from reprotrack.core.diff.model import DiffOptions, Finding, Report
 from reprotrack.core.diff.requirements import requirement_findings
 from reprotrack.core.diff.splits import moved_total
-from reprotrack.core.lockfile import Lock
+from reprotrack.core.lockfile import CODE_READERS, Lock
 from reprotrack.core.privacy import lock_under
 from reprotrack.core.text import cell_name
 
@@ -141,7 +141,7 @@ def compare(research: Lock, replay: Lock, options: DiffOptions | None = None, *,
                 if isinstance(entry, dict):
                     b.seeds[str(entry.get("api"))] = entry.get("value")
             made += _explain(b, pair, diff)
-            b.files_before += len(pair.research.inputs or [])
+            b.files_before += len(_files(pair.research))
         rows.append(_row(pair, made))
         b.orders.update((id(f), pair.order) for f in made)
     _checkpoints(b, research.checkpoints or {}, replay.checkpoints or {}, failure, options)
@@ -230,9 +230,15 @@ def _unexplained(pair: Pair, b: _Builder | None = None) -> Finding:
                    "hidden state in imported modules.")
 
 
+def _files(rec: Any) -> list[dict[str, Any]]:
+    """The data files a cell read (not the code it imported or ran)."""
+    return [e for e in rec.inputs or [] if isinstance(e, dict) and e.get("reader") not in CODE_READERS]
+
+
 def _checked(pair: Pair, b: _Builder) -> str:
     rec = pair.research
-    parts = ["its code"]
+    code = sorted({str(e.get("path")) for e in rec.inputs or [] if isinstance(e, dict) and e.get("reader") in CODE_READERS})
+    parts = [f"its code (and the code it ran: {', '.join(code[:MAX_NAMED])})" if code else "its code"]
     if b.seeds:
         shown = ", ".join(f"{api}={value!r}" for api, value in list(b.seeds.items())[:MAX_NAMED])
         more = f" and {len(b.seeds) - MAX_NAMED} more" if len(b.seeds) > MAX_NAMED else ""
@@ -241,7 +247,7 @@ def _checked(pair: Pair, b: _Builder) -> str:
         parts.append("the seeds (none set up to it)")
     drawn = sorted({str(e.get("source")) for e in rec.randomness or [] if isinstance(e, dict)})
     parts.append("no unseeded randomness drawn up to it" + (f" (it drew seeded: {', '.join(drawn)})" if drawn else ""))
-    files = sorted({str(e.get("path")) for e in rec.inputs or [] if isinstance(e, dict)})
+    files = sorted({str(e.get("path")) for e in _files(rec)})
     earlier = f"{b.files_before} read before it" if b.files_before else "none read before it"
     parts.append(f"the input files ({', '.join(files[:MAX_NAMED])}; {earlier})" if files
                  else f"the input files (none read by it; {earlier})")

@@ -18,7 +18,7 @@ from reprotrack.core.diff.data import classify
 from reprotrack.core.diff.model import KIND_OF, DiffOptions, Finding
 from reprotrack.core.diff.outputs import compare_outputs
 from reprotrack.core.diff.splits import compare_splits, moved_rows_message, moved_total
-from reprotrack.core.lockfile import CellRecord
+from reprotrack.core.lockfile import CODE_READERS, CellRecord
 from reprotrack.core.text import cell_name
 
 
@@ -50,7 +50,8 @@ def compare_pair(a: CellRecord, b: CellRecord, options: DiffOptions) -> CellDiff
         add(out.causes, "execution", "source-changed", where, f"The code of {where} differs from the research run.",
             "Restore the research code of this cell, or record the notebook again if the change is intended.")
     _seeds(a, b, where, lambda *args, **kw: add(out.causes, "randomness", *args, **kw))
-    _inputs(a, b, where, lambda *args, **kw: add(out.causes, "data", *args, **kw))
+    _inputs(a, b, where, lambda *args, **kw: add(out.causes, "data", *args, **kw),
+            lambda *args, **kw: add(out.causes, "execution", *args, **kw))
     for rec in (a, b):
         for entry in rec.randomness or []:
             if isinstance(entry, dict) and entry.get("seeded") is False:
@@ -136,7 +137,9 @@ def _values(values: list[Any]) -> str:
     return ", ".join(repr(v) if isinstance(v, str) else str(v) for v in values)
 
 
-def _inputs(a: CellRecord, b: CellRecord, where: str, add) -> None:
+def _inputs(a: CellRecord, b: CellRecord, where: str, add, add_code) -> None:
+    """Files read (``data/input-file-changed``) and the user's own code imported or run
+    (``execution/source-changed``: ``CODE_READERS``) that differ."""
     def table(rec: CellRecord) -> dict[str, dict[str, Any]]:
         return {str(e.get("path")): e for e in rec.inputs or [] if isinstance(e, dict)}
 
@@ -148,13 +151,21 @@ def _inputs(a: CellRecord, b: CellRecord, where: str, add) -> None:
     only_b = {e.get("content") for p, e in tb.items() if p not in ta}
     for path in sorted(set(ta) | set(tb)):
         ea, eb = ta.get(path), tb.get(path)
+        entry = ea or eb
+        code = entry.get("reader") in CODE_READERS
+        what = (f"module {entry.get('module')} ({path})" if entry.get("reader") == "import" else
+                f"the script {path}") if code else path
         if ea is None or eb is None:
-            entry = ea or eb
             if entry.get("content") is None or entry.get("content") in (only_b if eb is None else only_a):
                 continue
             which, other = ("research", "the replay") if eb is None else ("the replay", "research")
-            add("input-file-changed", path, f"{path} was read by {where} in {which}, not in {other}.",
-                "Make the cell read the same file as in research.", evidence={"research": ea, "replay": eb})
+            if code:
+                verb = "imported" if entry.get("reader") == "import" else "ran"
+                add_code("source-changed", path, f"{where} {verb} {what} in {which}, not in {other}.",
+                         f"Make {path} importable as in research.", evidence={"research": ea, "replay": eb})
+            else:
+                add("input-file-changed", path, f"{path} was read by {where} in {which}, not in {other}.",
+                    "Make the cell read the same file as in research.", evidence={"research": ea, "replay": eb})
             continue
         ca, cb = ea.get("content"), eb.get("content")
         if ca is None or cb is None or ca == cb:
@@ -162,6 +173,12 @@ def _inputs(a: CellRecord, b: CellRecord, where: str, add) -> None:
         size = ""
         if ea.get("bytes") is not None and eb.get("bytes") is not None and ea.get("bytes") != eb.get("bytes"):
             size = f" ({ea.get('bytes')} bytes in research, {eb.get('bytes')} now)"
+        if code:
+            verb = "imported" if entry.get("reader") == "import" else "run"
+            add_code("source-changed", path, f"The code of {what}, {verb} by {where}, differs from the research "
+                     f"run{size}.", f"Restore the research version of {path} (content {str(ca)[:24]}…), or record "
+                     "the notebook again if the change is intended.", evidence={"research": ea, "replay": eb})
+            continue
         add("input-file-changed", path, f"The file {path} read by {where} has other content{size}.",
             f"Use the research version of {path} (content {str(ca)[:24]}…), or record again if the new data is "
             "intended.", evidence={"research": ea, "replay": eb})

@@ -1,4 +1,6 @@
-"""Two locks whose fingerprints were written in different canonical formats, made to compare.
+"""Two locks written by different reprotracks, made to compare: fingerprints in different canonical formats,
+and a lock from before the user's own code was recorded (``Lock.code_inputs`` false: its code inputs are left
+out of both sides).
 
 Format 3 (``reprotrack.core.fingerprint.valuestream``) streams the string and object columns of pandas objects
 as lengths and UTF-8 bytes; format 2 streamed a 64-bit hash per value. For equal values the two give other
@@ -22,7 +24,7 @@ from typing import Any
 import xxhash
 
 from reprotrack.core.diff.model import Finding
-from reprotrack.core.lockfile import FINGERPRINT_FORMAT, OLDEST_FINGERPRINT_FORMAT as OLDEST
+from reprotrack.core.lockfile import CODE_READERS, FINGERPRINT_FORMAT, OLDEST_FINGERPRINT_FORMAT as OLDEST
 from reprotrack.core.privacy import plain_copy
 _NUMERIC = ("int", "uint", "float", "bool", "datetime", "timedelta", "complex", "Int", "UInt", "Float", "boolean",
             "period", "Period", "double", "halffloat", "timestamp", "date", "time", "duration", "decimal")
@@ -48,11 +50,28 @@ def finding(research: Any, other: Any) -> Finding | None:
 
 
 def align(research: Any, other: Any) -> tuple[Any, Any]:
-    """Copies of both locks whose fingerprints compare across formats (the locks themselves when the formats
-    are the same)."""
+    """Copies of both locks whose fingerprints compare across formats, and that hold the user's own code among
+    their inputs only when both locks record it (the locks themselves when nothing differs)."""
+    if not (_records_code(research) and _records_code(other)):
+        research, other = _without_code(research), _without_code(other)
     if lock_format(research) == lock_format(other):
         return research, other
     return _lock(research), _lock(other)
+
+
+def _records_code(lock: Any) -> bool:
+    return getattr(lock, "code_inputs", False) is True
+
+
+def _without_code(lock: Any) -> Any:
+    """``lock`` without the code among its cells' inputs: a lock written before reprotrack recorded the code
+    a cell imported says nothing about it, so the other side's code must not look added."""
+    if not any(isinstance(e, dict) and e.get("reader") in CODE_READERS for c in lock.cells for e in c.inputs or []):
+        return lock
+    cells = [dataclasses.replace(c, inputs=[e for e in c.inputs or []
+                                            if not (isinstance(e, dict) and e.get("reader") in CODE_READERS)])
+             for c in lock.cells]
+    return dataclasses.replace(lock, cells=cells)
 
 
 def fingerprint_for(fp: Any, lock: Any) -> Any:

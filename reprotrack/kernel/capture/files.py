@@ -25,6 +25,13 @@ configuration, descriptions), ``/proc``, ``/sys``, ``/dev``, ``/etc``, ``/usr``,
 home folder such as IPython's profile and caches (``~/.cache``, matplotlib's font list), ``.git``, Python
 sources and extension modules.
 
+The user's own code is an input too: a script a cell runs with ``%run`` (``"reader": "run"``), and a module a tracked cell imports (or reloads: ``importlib.reload``,
+``%autoreload``) whose ``.py`` file lies outside the interpreter's prefixes and site-packages -- a ``helpers.py``
+beside the notebook, a ``src/`` folder put on ``sys.path``, a project installed in editable mode -- is recorded
+in that cell with ``"reader": "import"`` and ``"module"``: its name. The diff calls a change of its content
+``execution/source-changed`` (the code differs), not a data change. Seen after the cell from ``sys.modules``
+(nothing is hooked into the import itself); modules imported before ``start`` and the tracker's own are not.
+
 Each input: ``path`` relative to the notebook folder (``session.base_dir``) when inside it, under
 site-packages as ``<site-packages>/sklearn/datasets/data/iris.csv`` (the same on every machine), else as given;
 URLs lose their credentials, query and fragment (never a secret in the lock) and get ``bytes``/``content``
@@ -109,6 +116,9 @@ class FileCapture(Capture):
         self.home = ""
         self.cache: dict[tuple[str, int, int], str] = {}
         self.packages: tuple[str, ...] = ()  # site-packages and the interpreter's prefixes (<site-packages>/)
+        self.module_names: set[str] = set()  # sys.modules' names when last looked at
+        self.module_count = 0
+        self.user_modules: dict[str, tuple[Any, Any]] = {}  # user module name → (module, its spec when recorded)
 
     # -- lifecycle -------------------------------------------------------------------------------
     def install(self, session: Session) -> None:
@@ -125,8 +135,14 @@ class FileCapture(Capture):
         if len(self.home) < 3:  # "/" as home would make every dot-folder of the disk a library's
             self.home = ""
         self.packages = _site_packages()
+        self.module_names = set(sys.modules)  # imported before start: not a tracked cell's import
+        self.module_count = len(sys.modules)
         self.patcher.when_imported("pandas", self._patch_pandas)
         self.patcher.when_imported("numpy", self._patch_numpy)
+        shell = getattr(session, "shell", None)
+        if shell is not None:  # %run script.py / notebook.ipynb: the script is code the cell ran
+            for name in ("safe_execfile", "safe_execfile_ipy"):
+                self.patcher.patch(type(shell), name, _run_wrapper)
         _install_hook()
 
     def uninstall(self) -> None:
@@ -157,7 +173,8 @@ class FileCapture(Capture):
         if _STATE is self:
             _STATE = None
         cell, self.cell = self.cell, None
-        if cell is None or not cell.reads:
+        modules = self.imported_modules() if cell is not None else []
+        if cell is None or not (cell.reads or modules):
             return
         inputs: dict[Any, dict[str, Any]] = {}
         for read in cell.reads:
@@ -175,7 +192,55 @@ class FileCapture(Capture):
             else:
                 entry = {"path": read.target, "bytes": None, "content": None, "reader": read.reader}
             inputs[key] = entry
+        for name, path in modules:
+            size, content = self.hash_path(path)
+            if content is not None:
+                inputs[("import", path)] = {"path": self.display(path, path), "reader": "import", "module": name,
+                                            "bytes": size, "content": content}
         ctx.record.inputs.extend(inputs.values())
+
+    def imported_modules(self) -> list[tuple[str, str]]:
+        """The user's own modules (name, absolute ``.py`` path) imported or reloaded since the last cell:
+        new names in ``sys.modules`` (looked at only when their number moved), and recorded modules whose
+        spec was replaced (a reload makes a new one)."""
+        found = []
+        for name, (module, spec) in list(self.user_modules.items()):
+            if sys.modules.get(name) is not module or getattr(module, "__spec__", None) is not spec:
+                del self.user_modules[name]
+                if name in sys.modules:
+                    self.module_names.discard(name)  # reloaded or replaced: looked at again below
+                    self.module_count = -1
+        if len(sys.modules) == self.module_count:
+            return found
+        current = list(sys.modules.items())
+        self.module_count = len(current)
+        for name, module in current:
+            if name in self.module_names:
+                continue
+            self.module_names.add(name)
+            path = self.user_module_file(name, module)
+            if path is not None:
+                self.user_modules[name] = (module, getattr(module, "__spec__", None))
+                found.append((name, path))
+        return sorted(found)
+
+    def user_module_file(self, name: str, module: Any) -> str | None:
+        """The absolute source path of ``module`` when it is the user's own code, else None."""
+        if name == "reprotrack" or name.startswith("reprotrack.") or name == "__main__":
+            return None
+        try:
+            path = getattr(module, "__file__", None)
+        except Exception:  # noqa: BLE001 - a module object with a hostile __getattr__
+            return None
+        if not isinstance(path, str) or not path.endswith(".py"):
+            return None  # built-in, namespace package, extension module, bytecode only
+        full = os.path.abspath(path)
+        if full.startswith(self.ignored) or full.startswith(self.packages) or full.startswith(_SYSTEM_PREFIXES):
+            return None
+        parts = full.split(os.sep)
+        if "site-packages" in parts or "dist-packages" in parts or not os.path.isfile(full):
+            return None
+        return full
 
     # -- noting reads (called inside the user's cell: cheap, never raises) ----------------------------
     def note(self, reader: str, target: Any) -> None:
@@ -368,6 +433,22 @@ def reader_wrapper(api: str) -> Any:
         return wrapper
 
     return make
+
+
+def _run_wrapper(original: Any) -> Any:
+    """``InteractiveShell.safe_execfile`` (``%run script.py``) and ``safe_execfile_ipy`` (``%run x.ipynb``):
+    the file run is recorded as the cell's input with ``"reader": "run"``, code like an imported module."""
+    @functools.wraps(original)
+    def wrapper(self: Any, fname: Any, *args: Any, **kwargs: Any) -> Any:
+        state = _STATE
+        if state is not None and not _LOCAL.depth:
+            try:
+                state.note("run", fname)
+            except Exception:  # noqa: BLE001 - bookkeeping never fails the user's %run
+                pass
+        return original(self, fname, *args, **kwargs)
+
+    return wrapper
 
 
 def _audit(event: str, args: tuple[Any, ...]) -> None:

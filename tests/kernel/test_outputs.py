@@ -330,3 +330,16 @@ def test_a_realistic_notebook_run_twice_differs_only_where_it_really_does(tmp_pa
     assert outputs[7]["stdout"]["text"].startswith("<object object at <address>>\n<tmp>/tmp<random>")
     assert "stderr" not in outputs[8]
     assert outputs[9]["stdout"]["text"] == "<timestamp> WARNING data loaded: 569 rows"
+
+
+def test_writefile_says_the_same_whether_or_not_the_file_was_there(ip, capsys):
+    """A replay runs where the research run already wrote the file: "Overwriting" is not a change."""
+    start(ip)
+    cell = "%%writefile feats.py\nX = 1\n"
+    run(ip, cell)
+    first = last_outputs(ip)["stdout"]
+    run(ip, cell)
+    assert "Overwriting feats.py" in capsys.readouterr().out  # what the user sees is unchanged
+    assert last_outputs(ip)["stdout"] == first
+    run(ip, "print('Overwriting the defaults')")  # the words alone, printed by a cell, are kept
+    assert "Overwriting the defaults" in last_outputs(ip)["stdout"]["text"]

@@ -240,6 +240,8 @@ class OutputCapture(Capture):
                 paths = paths or _known_paths(self.base_dir)  # now: the cell may have changed directory
                 policy, salt = getattr(self.session, "policy", "values"), getattr(self.session, "salt", "")
                 text = redact(without_source(buffer.text(), self.source_keys))
+                if name == "stdout":
+                    text = tool_text(text, getattr(ctx, "source", "") or "")
                 hide = None if policy == "values" else (lambda t: privacy.redact_identifying(t, salt))
                 summary = normalise.summarise_text(text, self.rules, paths=paths, truncated=buffer.truncated,
                                                    protect=hide)
@@ -259,6 +261,18 @@ class OutputCapture(Capture):
                 while type(current) is StreamTee:
                     current = current._tee_stream
                 setattr(sys, name, current)
+
+
+#: IPython's ``%%writefile f`` prints "Writing f", or "Overwriting f" when the file is there already: the second
+#: run of the cell, and every replay of a notebook whose research run wrote the file. The same cell, the same file.
+_OVERWRITING = re.compile(r"\AOverwriting (?=\S)")
+
+
+def tool_text(text: str, source: str) -> str:
+    """The text the kernel's own tools print, without what depends on what an earlier run left behind."""
+    if text.startswith("Overwriting ") and source.lstrip().startswith("%%writefile"):
+        return _OVERWRITING.sub("Writing ", text, count=1)
+    return text
 
 
 def source_keys(source: str) -> set[int]:

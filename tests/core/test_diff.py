@@ -394,6 +394,18 @@ def test_the_user_s_own_code_that_changed_is_source_changed_and_roots_what_it_ch
     assert loads(json.dumps(raw)).code_inputs is False
 
 
+def test_an_input_the_research_run_overwrote_itself_says_so_and_names_the_writer():
+    read = {"path": "data/raw.csv", "reader": "pandas.read_csv"}
+    research = lock(cell(0, inputs=[{**read, "bytes": 6487, "content": "xxh3-128:aaa"}]),
+                    cell(1, "df.to_csv('data/raw.csv')", run={"overwrote": [{"path": "data/raw.csv", "read_by": 0}]}))
+    replay = lock(cell(0, inputs=[{**read, "bytes": 5644, "content": "xxh3-128:bbb"}]),
+                  cell(1, "df.to_csv('data/raw.csv')", run={"overwrote": [{"path": "data/raw.csv", "read_by": 0}]}))
+    (root,) = compare(research, replay).findings
+    assert (root.kind, root.cause, root.cell_index) == ("data", "input-file-changed", 0)
+    assert "the research run overwrote it itself (cell 2 wrote it after cell 1 had read it)" in root.message
+    assert "make cell 2 write its result to another file" in root.fix
+
+
 def test_variables_are_compared_only_when_both_sides_recorded_them():
     old = {k: v for k, v in ENV.items() if k != "variables"}
     now = {**copy.deepcopy(ENV), "variables": {"LANG": "C.UTF-8"}}

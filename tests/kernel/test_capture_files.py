@@ -104,16 +104,20 @@ def test_readers_with_optional_engines(ip, data_dir, module, reader, writer):
 def test_every_reader_is_patched_and_stop_restores_the_originals(ip):
     originals = {name: getattr(pd, name) for name in files.PANDAS_READERS if hasattr(pd, name)}
     originals.update({f"np.{name}": getattr(np, name) for name in files.NUMPY_READERS})
+    writers = {name: getattr(pd.DataFrame, name) for name in files.PANDAS_ARROW_WRITERS}
     run(ip, "%reprotrack start")
     for name in files.PANDAS_READERS:
         if hasattr(pd, name):
             assert getattr(getattr(pd, name), MARK) is originals[name]
     for name in files.NUMPY_READERS:
         assert getattr(getattr(np, name), MARK) is originals[f"np.{name}"]
+    for name in files.PANDAS_ARROW_WRITERS:
+        assert getattr(getattr(pd.DataFrame, name), MARK) is writers[name]
     run(ip, "%reprotrack stop")
     for name, original in originals.items():
         owner, attr = (np, name[3:]) if name.startswith("np.") else (pd, name)
         assert getattr(owner, attr) is original
+    assert all(getattr(pd.DataFrame, name) is writer for name, writer in writers.items())
     assert files._STATE is None
 
 
@@ -245,3 +249,32 @@ def test_readers_imported_after_start_are_patched():
     # patched the moment pandas is imported, inside the cell that imports it
     assert [(i["path"], i["bytes"], i["reader"]) for i in first] == [("x.csv", 4, "pandas.read_csv")]
     assert [(i["path"], i["bytes"], i["reader"]) for i in second] == [("x.csv", 4, "pandas.read_csv")]
+
+
+def test_a_cell_that_overwrites_an_input_of_an_earlier_cell_is_told_at_once(ip, data_dir, capsys):
+    """The notebook that rewrites its own input cannot reproduce itself: its next run reads other data."""
+    ok(ip, "import pandas as pd\nimport numpy as np")
+    run(ip, "%reprotrack start")
+    ok(ip, "df = pd.read_csv('data/x.csv')\nn = len(df)")
+    reader = session.active().cells[-1]
+    ok(ip, "df.to_csv('data/x.csv', index=False)")  # the same content: nothing to say
+    assert "overwrote" not in session.active().cells[-1].run
+    ok(ip, "df.iloc[:2].to_csv('data/x.csv', index=False)\nopen('data/other.csv', 'w').write('a\\n1\\n')")
+    writer = session.active().cells[-1]
+    assert writer.run["overwrote"] == [{"path": "data/x.csv", "read_by": reader.order}]
+    assert any("overwrote data/x.csv, which" in n for n in writer.notes)
+    assert "overwrote data/x.csv" in capsys.readouterr().err
+    # a writer whose file Arrow opens from C (no open event) is seen through its wrapper
+    ok(ip, "pd.DataFrame({'a': [1]}).to_parquet('data/t.parquet')")
+    ok(ip, "t = pd.read_parquet('data/t.parquet')")
+    ok(ip, "pd.DataFrame({'a': [2, 3]}).to_parquet('data/t.parquet')")
+    assert [e["path"] for e in session.active().cells[-1].run["overwrote"]] == ["data/t.parquet"]
+
+
+def test_a_cell_that_reads_and_rewrites_a_file_says_so(ip, data_dir):
+    ok(ip, "import pandas as pd")
+    run(ip, "%reprotrack start")
+    ok(ip, "df = pd.read_csv('data/x.csv')\ndf['c'] = 1\ndf.to_csv('data/x.csv', index=False)")
+    record = session.active().cells[-1]
+    assert record.notes == ["read and rewrote data/x.csv: recorded as the cell left it"]
+    assert [i["path"] for i in record.inputs] == ["data/x.csv"]

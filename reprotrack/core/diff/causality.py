@@ -27,7 +27,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from reprotrack.core.diff.cells import CellDiff, agree_with_split, compare_pair, data_differences, label, member_of
+from reprotrack.core.diff.cells import (
+    CellDiff,
+    agree_with_split,
+    compare_pair,
+    data_differences,
+    label,
+    member_of,
+    overwritten_inputs,
+)
 from reprotrack.core.diff.environment import environment_differences
 from reprotrack.core.diff import formats
 from reprotrack.core.diff.matching import Pair, order_notes, out_of_order, pair_cells
@@ -96,6 +104,7 @@ def compare(research: Lock, replay: Lock, options: DiffOptions | None = None, *,
                 continue  # a run that stopped early imported less; env check answers this question
             b.add((-1.0, 0, number), finding)
     pairs = pair_cells(research.cells, replay.cells)
+    overwritten = overwritten_inputs(research.cells)  # inputs the research run wrote over itself
     replayed: dict[str, int] = {}
     for record in replay.cells:
         replayed[record.id] = replayed.get(record.id, 0) + 1
@@ -136,7 +145,7 @@ def compare(research: Lock, replay: Lock, options: DiffOptions | None = None, *,
                 parent = failure or (order_finding if pair.run else None)
                 made.append(b.add((key, 1, 0), finding, parent))
         else:
-            diff = compare_pair(pair.research, pair.replay, options)
+            diff = compare_pair(pair.research, pair.replay, options, overwritten)
             for entry in pair.research.seeds or []:
                 if isinstance(entry, dict):
                     b.seeds[str(entry.get("api"))] = entry.get("value")

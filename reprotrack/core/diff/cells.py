@@ -35,7 +35,18 @@ def label(cell: CellRecord | None, index: int | None) -> str:
     return cell_name(index, fallback=cell.id if cell else None)
 
 
-def compare_pair(a: CellRecord, b: CellRecord, options: DiffOptions) -> CellDiff:
+def overwritten_inputs(cells: list[CellRecord]) -> dict[str, CellRecord]:
+    """Path → the research cell that overwrote it after an earlier cell read it (``run.overwrote``)."""
+    out: dict[str, CellRecord] = {}
+    for rec in cells:
+        for entry in (rec.run or {}).get("overwrote") or []:
+            if isinstance(entry, dict) and isinstance(entry.get("path"), str):
+                out.setdefault(entry["path"], rec)
+    return out
+
+
+def compare_pair(a: CellRecord, b: CellRecord, options: DiffOptions,
+                 overwritten: dict[str, CellRecord] | None = None) -> CellDiff:
     out = CellDiff()
     where = label(b, b.index if b.index is not None else a.index)
 
@@ -51,7 +62,7 @@ def compare_pair(a: CellRecord, b: CellRecord, options: DiffOptions) -> CellDiff
             "Restore the research code of this cell, or record the notebook again if the change is intended.")
     _seeds(a, b, where, lambda *args, **kw: add(out.causes, "randomness", *args, **kw))
     _inputs(a, b, where, lambda *args, **kw: add(out.causes, "data", *args, **kw),
-            lambda *args, **kw: add(out.causes, "execution", *args, **kw))
+            lambda *args, **kw: add(out.causes, "execution", *args, **kw), overwritten or {})
     for rec in (a, b):
         for entry in rec.randomness or []:
             if isinstance(entry, dict) and entry.get("seeded") is False:
@@ -137,7 +148,8 @@ def _values(values: list[Any]) -> str:
     return ", ".join(repr(v) if isinstance(v, str) else str(v) for v in values)
 
 
-def _inputs(a: CellRecord, b: CellRecord, where: str, add, add_code) -> None:
+def _inputs(a: CellRecord, b: CellRecord, where: str, add, add_code,
+            overwritten: dict[str, CellRecord]) -> None:
     """Files read (``data/input-file-changed``) and the user's own code imported or run
     (``execution/source-changed``: ``CODE_READERS``) that differ."""
     def table(rec: CellRecord) -> dict[str, dict[str, Any]]:
@@ -178,6 +190,14 @@ def _inputs(a: CellRecord, b: CellRecord, where: str, add, add_code) -> None:
             add_code("source-changed", path, f"The code of {what}, {verb} by {where}, differs from the research "
                      f"run{size}.", f"Restore the research version of {path} (content {str(ca)[:24]}…), or record "
                      "the notebook again if the change is intended.", evidence={"research": ea, "replay": eb})
+            continue
+        writer = overwritten.get(path)
+        if writer is not None:  # the research run wrote over it itself: the replay read what research left
+            by = label(writer, writer.index)
+            add("input-file-changed", path, f"The file {path} read by {where} has other content{size}: the research "
+                f"run overwrote it itself ({by} wrote it after {where} had read it), so a replay reads what "
+                "research left there.", f"Restore {path} as research first read it (content {str(ca)[:24]}…), and "
+                f"make {by} write its result to another file.", evidence={"research": ea, "replay": eb})
             continue
         add("input-file-changed", path, f"The file {path} read by {where} has other content{size}.",
             f"Use the research version of {path} (content {str(ca)[:24]}…), or record again if the new data is "

@@ -39,6 +39,12 @@ null, as do buffers and file objects without a file behind them (``"path": "<Byt
 ``xxh3-128:<hex>`` of the file's bytes, read in 1 MiB chunks, cached by (path, size, mtime_ns); a folder
 (partitioned parquet) hashes its files' relative names and hashes in sorted order. Hashing happens after
 the cell: a file the cell both reads and rewrites is hashed as it is at the end (noted in the cell).
+
+Files written are watched too (the ``open`` event's mode; ``DataFrame.to_parquet`` and the other writers whose
+files Arrow or HDF5 open from C are wrapped): a cell that overwrites a file an earlier cell read as data, with
+other content, makes the notebook unable to reproduce itself -- its next run reads what this run wrote. That
+is said at once (a warning naming both cells) and kept in the cell's ``run.overwrote``
+(``[{"path", "read_by"}]``), from which the diff explains the changed input of a replay.
 """
 
 from __future__ import annotations
@@ -55,6 +61,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import xxhash
 
+from reprotrack.core.text import cell_name
 from reprotrack.kernel.capture import Capture
 from reprotrack.kernel.capture.imports import WATCHER
 from reprotrack.kernel.capture.patching import Patcher
@@ -67,6 +74,8 @@ PANDAS_READERS = ("read_csv", "read_table", "read_fwf", "read_json", "read_excel
                   "read_pickle", "read_hdf", "read_orc", "read_stata", "read_sas", "read_spss", "read_xml",
                   "read_html")
 NUMPY_READERS = ("load", "loadtxt", "genfromtxt", "fromfile")
+#: DataFrame writers whose files Arrow or HDF5 open from C (other writers open through Python: the audit hook)
+PANDAS_ARROW_WRITERS = ("to_parquet", "to_feather", "to_orc", "to_hdf")
 _PATH_KWARGS = ("filepath_or_buffer", "path_or_buf", "path", "io", "file", "fname", "filepath", "path_or_buffer")
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _CODE_SUFFIXES = (".py", ".pyc", ".pyo", ".pyd", ".pyi", ".so", ".pth", ".dylib", ".dll")
@@ -102,6 +111,7 @@ class _Read:
 class _Cell:
     thread: int
     reads: list[_Read] = field(default_factory=list)
+    writes: list[str] = field(default_factory=list)  # absolute paths opened for writing
 
 
 class FileCapture(Capture):
@@ -119,9 +129,13 @@ class FileCapture(Capture):
         self.module_names: set[str] = set()  # sys.modules' names when last looked at
         self.module_count = 0
         self.user_modules: dict[str, tuple[Any, Any]] = {}  # user module name → (module, its spec when recorded)
+        self.session: Any = None
+        #: absolute path → (the first cell that read it: its record, the content it read, the path as recorded)
+        self.read_by: dict[str, tuple[Any, str, str]] = {}
 
     # -- lifecycle -------------------------------------------------------------------------------
     def install(self, session: Session) -> None:
+        self.session = session
         base = str(getattr(session, "base_dir", None) or os.getcwd())
         self.base_dirs = tuple(dict.fromkeys((os.path.abspath(base), os.path.realpath(base))))
         self.lock_path = os.path.abspath(str(getattr(session, "lock_path", "") or ""))
@@ -155,6 +169,9 @@ class FileCapture(Capture):
     def _patch_pandas(self, module: Any) -> None:
         for name in PANDAS_READERS:
             self.patcher.patch(module, name, reader_wrapper(f"pandas.{name}"), rebind=True)
+        frame = getattr(module, "DataFrame", None)
+        for name in PANDAS_ARROW_WRITERS if isinstance(frame, type) else ():
+            self.patcher.patch(frame, name, _writer_wrapper)
 
     def _patch_numpy(self, module: Any) -> None:
         for name in NUMPY_READERS:
@@ -174,6 +191,12 @@ class FileCapture(Capture):
             _STATE = None
         cell, self.cell = self.cell, None
         modules = self.imported_modules() if cell is not None else []
+        if cell is not None and cell.writes:
+            self.overwritten(ctx, cell.writes)
+            both = sorted({r.target for r in cell.reads if r.local} & set(cell.writes))
+            if both:
+                ctx.record.notes.append("read and rewrote " + ", ".join(self.display(p, p) for p in both[:5])
+                                        + ": recorded as the cell left it")
         if cell is None or not (cell.reads or modules):
             return
         inputs: dict[Any, dict[str, Any]] = {}
@@ -192,12 +215,36 @@ class FileCapture(Capture):
             else:
                 entry = {"path": read.target, "bytes": None, "content": None, "reader": read.reader}
             inputs[key] = entry
+        for key, entry in inputs.items():
+            if isinstance(key, str) and entry.get("content") is not None and key not in self.read_by:
+                self.read_by[key] = (ctx.record, entry["content"], entry["path"])
         for name, path in modules:
             size, content = self.hash_path(path)
             if content is not None:
                 inputs[("import", path)] = {"path": self.display(path, path), "reader": "import", "module": name,
                                             "bytes": size, "content": content}
         ctx.record.inputs.extend(inputs.values())
+
+    def overwritten(self, ctx: CellContext, writes: list[str]) -> None:
+        """Files this cell wrote that an earlier cell (or this one) read as data, now with other content: the
+        notebook overwrote its own input, so its next run reads other data there. Said now, and kept in the
+        record (``run.overwrote``, which the diff reads to explain an input that changed)."""
+        for full in dict.fromkeys(writes):
+            first = self.read_by.get(full)
+            if first is None:
+                continue
+            reader, content, path = first
+            _, now = self.hash_path(full)
+            if now == content:
+                continue
+            record = ctx.record
+            record.run.setdefault("overwrote", []).append({"path": path, "read_by": reader.order})
+            where = _cell_label(record)
+            read = "it" if reader is record else _cell_label(reader)
+            warn = getattr(self.session, "warn", None)
+            if warn is not None:
+                warn(f"{where} overwrote {path}, which {read} read as data: the next run of the notebook reads "
+                     "other data there; write results to another file", cell=record)
 
     def imported_modules(self) -> list[tuple[str, str]]:
         """The user's own modules (name, absolute ``.py`` path) imported or reloaded since the last cell:
@@ -266,15 +313,30 @@ class FileCapture(Capture):
         if not isinstance(path, (str, bytes)) and not hasattr(path, "__fspath__"):
             return  # a file descriptor
         if isinstance(mode, str):
-            if "r" not in mode:
-                return
-        elif not isinstance(flags, int) or flags & os.O_ACCMODE != os.O_RDONLY:
+            reading, writing = "r" in mode, any(c in mode for c in "wax+")
+        elif isinstance(flags, int):
+            access = flags & os.O_ACCMODE
+            reading, writing = access == os.O_RDONLY, access != os.O_RDONLY
+        else:
             return
         raw = os.fsdecode(os.fspath(path))
         full = os.path.abspath(raw)
         if full == self.lock_path or self._internal(full) or WATCHER.importing():
             return
-        cell.reads.append(_Read("open", full, True, raw))
+        if writing:
+            cell.writes.append(full)
+        if reading:
+            cell.reads.append(_Read("open", full, True, raw))
+
+    def wrote(self, target: Any) -> None:
+        """A writer wrapped here (Arrow writes files from C: no ``open`` event) was given ``target``."""
+        cell = self.cell
+        if cell is None or cell.thread != threading.get_ident():
+            return
+        if isinstance(target, (str, bytes)) or hasattr(target, "__fspath__"):
+            full = os.path.abspath(os.path.expanduser(os.fsdecode(os.fspath(target))))
+            if full != self.lock_path:
+                cell.writes.append(full)
 
     def _internal(self, full: str) -> bool:
         if full.endswith(_CODE_SUFFIXES):
@@ -433,6 +495,29 @@ def reader_wrapper(api: str) -> Any:
         return wrapper
 
     return make
+
+
+def _writer_wrapper(original: Any) -> Any:
+    """``DataFrame.to_parquet``/``to_feather``/``to_orc``/``to_hdf``: the file written is noted (a written file
+    that a cell read as data is an overwritten input)."""
+    @functools.wraps(original)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        state = _STATE
+        if state is not None and not _LOCAL.depth:
+            try:
+                state.wrote(args[0] if args else next((kwargs[k] for k in _PATH_KWARGS if k in kwargs), None))
+            except Exception:  # noqa: BLE001 - bookkeeping never fails the user's write
+                pass
+        return original(self, *args, **kwargs)
+
+    return wrapper
+
+
+def _cell_label(record: Any) -> str:
+    if getattr(record, "index", None) is not None:
+        return cell_name(record.index, record.execution_count)
+    count = getattr(record, "execution_count", None)
+    return f"In [{count if count is not None else record.order}]"
 
 
 def _run_wrapper(original: Any) -> Any:

@@ -205,6 +205,14 @@ def test_unseeded_randomness_in_an_earlier_cell_explains_a_later_difference():
     root = by_cause(report, "unseeded-randomness")
     assert root.cell_index == 0 and report.findings[0] is root
     assert all(f.upstream_of == root.id for f in report.findings[1:])
+    assert "default_rng(<int>)" in root.fix  # a lock without the capture's own advice: the usual ways
+    # the capture's advice for this very source, when the lock keeps it
+    python = [{"source": "random (Python global generator)", "seeded": False, "calls": 1,
+               "fix": "call random.seed(<int>) before drawing"}]
+    a = lock(cell(0, randomness=python), cell(1, data={"x": fingerprint(np.arange(5.0))}))
+    b = lock(cell(0, randomness=python), cell(1, data={"x": fingerprint(np.arange(5.0) + 3)}))
+    assert by_cause(compare(a, b), "unseeded-randomness").fix == (
+        "Seed it (call random.seed(<int>) before drawing) and record again, or replay with --pin-seeds.")
 
 
 # -- data ---------------------------------------------------------------------------------------------

@@ -127,6 +127,7 @@ def test_seeding_the_global_generator_makes_its_draws_seeded(ip, capsys):
     ok(ip, "np.random.seed(None)")  # re-seeding from OS entropy is not a seed
     ok(ip, "v = np.random.rand()")
     assert [r["seeded"] for r in cells()[-1].randomness] == [False]
+    assert cells()[-1].randomness[0]["fix"].startswith("call np.random.seed(<int>)")  # the report's advice
     out = capsys.readouterr()
     assert len(warnings_in(out.out + out.err)) == 1
 

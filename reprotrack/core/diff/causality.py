@@ -219,10 +219,21 @@ def _order_finding(pair: Pair, disorder, which: str, notes: list[str]) -> Findin
 
 def _unseeded(pair: Pair, sources: list[str]) -> Finding:
     shown = ", ".join(sources[:5]) + (f" and {len(sources) - 5} more" if len(sources) > 5 else "")
+    fix = _seed_fix(pair, sources[0])
     return Finding("", pair.index, pair.cell_id, "randomness", "unseeded-randomness", sources[0],
                    f"{label(pair.replay or pair.research, pair.index)} drew unseeded randomness ({shown}): every run "
-                   "draws other numbers.", "Seed it (np.random.seed(<int>), default_rng(<int>), random_state=<int>) "
-                   "and record again, or replay with --pin-seeds.")
+                   "draws other numbers.", f"Seed it ({fix}) and record again, or replay with --pin-seeds.")
+
+
+def _seed_fix(pair: Pair, source: str) -> str:
+    """How to seed ``source``, as the capture that saw the draw put it (``randomness[].fix``); a lock without it
+    gets the usual ways."""
+    for rec in (pair.research, pair.replay):
+        for entry in (rec.randomness or []) if rec is not None else []:
+            if isinstance(entry, dict) and entry.get("source") == source and isinstance(entry.get("fix"), str):
+                return entry["fix"][:300]
+    return "np.random.seed(<int>), default_rng(<int>), random_state=<int>"
+
 
 
 def _unexplained(pair: Pair, b: _Builder | None = None) -> Finding:

@@ -76,6 +76,7 @@ def note_randomness(ctx: CellContext | None, source: str, seeded: bool, fix: str
     entry.update(extra)
     entries.append(entry)
     if fix and not seeded:
+        entry["fix"] = fix  # the report says how to seed this very source
         fixes_for(ctx).setdefault(source, fix)
 
 

@@ -22,7 +22,7 @@ def _forget_test_modules(tmp_path, monkeypatch):
     before = set(sys.modules)
     yield
     for name in set(sys.modules) - before:
-        if name.split(".")[0] in ("helpers", "features", "prep_lib", "early"):
+        if name.split(".")[0] in ("helpers", "features", "prep_lib", "early", "utils"):
             del sys.modules[name]
     importlib.invalidate_caches()
 
@@ -108,3 +108,16 @@ def test_stop_restores_the_shell_s_run_methods(ip):
     assert InteractiveShell.safe_execfile is not originals[0]
     run(ip, "%reprotrack stop")
     assert (InteractiveShell.safe_execfile, InteractiveShell.safe_execfile_ipy) == originals
+
+
+def test_code_near_the_notebook_folder_is_named_relative_to_it(ip, tmp_path, monkeypatch):
+    """A notebook in notebooks/ importing the project's shared/ code: the path reads the same in every checkout."""
+    (tmp_path / "notebooks").mkdir()
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "utils.py").write_text("K = 3\n")
+    monkeypatch.chdir(tmp_path / "notebooks")
+    monkeypatch.syspath_prepend(str(shared))
+    run(ip, "%reprotrack start")
+    ok(ip, "import utils\nk = utils.K")
+    assert [i["path"] for i in code_inputs()] == ["../shared/utils.py"]

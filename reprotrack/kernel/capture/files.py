@@ -85,6 +85,7 @@ DATA_SUFFIXES = (".csv", ".tsv", ".arff", ".npy", ".npz", ".parquet", ".pq", ".f
                  ".h5", ".hdf5", ".hdf", ".mat", ".dta", ".sav", ".xpt", ".sas7bdat", ".orc", ".avro")
 _COMPRESSED = (".gz", ".bz2", ".xz", ".zip", ".zst", ".lzma")
 CHUNK = 1 << 20
+MAX_UP = 3  # folders above the notebook's that the user's own modules are named relative to
 MAX_CACHED = 10_000
 
 _STATE: FileCapture | None = None  # the capture of the tracked cell running now, else None
@@ -221,8 +222,8 @@ class FileCapture(Capture):
         for name, path in modules:
             size, content = self.hash_path(path)
             if content is not None:
-                inputs[("import", path)] = {"path": self.display(path, path), "reader": "import", "module": name,
-                                            "bytes": size, "content": content}
+                inputs[("import", path)] = {"path": self.display(path, self.nearby(path)), "reader": "import",
+                                            "module": name, "bytes": size, "content": content}
         ctx.record.inputs.extend(inputs.values())
 
     def overwritten(self, ctx: CellContext, writes: list[str]) -> None:
@@ -365,6 +366,18 @@ class FileCapture(Capture):
                     else "<prefix>/"
                 return label + full[len(folder):].replace(os.sep, "/")
         return as_given or full
+
+    def nearby(self, full: str) -> str:
+        """A file outside the notebook folder as a path relative to it when it is close by (``../src/utils.py``,
+        at most ``MAX_UP`` folders up: the same in every checkout of the project), else as it is."""
+        if not self.base_dirs:
+            return full
+        try:
+            relative = os.path.relpath(full, self.base_dirs[0])
+        except ValueError:  # another drive (Windows)
+            return full
+        ups = relative.replace(os.sep, "/").split("/").count("..")
+        return relative.replace(os.sep, "/") if ups <= MAX_UP else full
 
     def hash_path(self, full: str) -> tuple[int | None, str | None]:
         _LOCAL.quiet = True

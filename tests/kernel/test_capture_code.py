@@ -121,3 +121,17 @@ def test_code_near_the_notebook_folder_is_named_relative_to_it(ip, tmp_path, mon
     run(ip, "%reprotrack start")
     ok(ip, "import utils\nk = utils.K")
     assert [i["path"] for i in code_inputs()] == ["../shared/utils.py"]
+
+
+def test_a_hostile_object_in_sys_modules_costs_nothing(ip, tmp_path):
+    """A lazy-module proxy whose attributes raise: the cell's other inputs are still recorded."""
+    (tmp_path / "helpers.py").write_text("X = 1\n")
+    (tmp_path / "t.csv").write_text("a\n1\n")
+    run(ip, "%reprotrack start")
+    ok(ip, "import sys\nclass Proxy:\n    def __getattr__(self, name):\n        raise RuntimeError('lazy')\n"
+           "sys.modules['hostile_proxy'] = Proxy()\nimport helpers\ntext = open('t.csv').read()")
+    try:
+        paths = [(i["path"], i["reader"]) for i in session.active().cells[-1].inputs]
+        assert paths == [("t.csv", "open"), ("helpers.py", "import")]
+    finally:
+        sys.modules.pop("hostile_proxy", None)

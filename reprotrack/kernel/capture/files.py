@@ -191,7 +191,7 @@ class FileCapture(Capture):
         if _STATE is self:
             _STATE = None
         cell, self.cell = self.cell, None
-        modules = self.imported_modules() if cell is not None else []
+        modules = self._modules() if cell is not None else []
         if cell is not None and cell.writes:
             self.overwritten(ctx, cell.writes)
             both = sorted({r.target for r in cell.reads if r.local} & set(cell.writes))
@@ -247,13 +247,19 @@ class FileCapture(Capture):
                 warn(f"{where} overwrote {path}, which {read} read as data: the next run of the notebook reads "
                      "other data there; write results to another file", cell=record)
 
+    def _modules(self) -> list[tuple[str, str]]:
+        try:
+            return self.imported_modules()
+        except Exception:  # noqa: BLE001 - a strange object in sys.modules must not cost the cell its file inputs
+            return []
+
     def imported_modules(self) -> list[tuple[str, str]]:
         """The user's own modules (name, absolute ``.py`` path) imported or reloaded since the last cell:
         new names in ``sys.modules`` (looked at only when their number moved), and recorded modules whose
         spec was replaced (a reload makes a new one)."""
         found = []
         for name, (module, spec) in list(self.user_modules.items()):
-            if sys.modules.get(name) is not module or getattr(module, "__spec__", None) is not spec:
+            if sys.modules.get(name) is not module or _spec(module) is not spec:
                 del self.user_modules[name]
                 if name in sys.modules:
                     self.module_names.discard(name)  # reloaded or replaced: looked at again below
@@ -268,7 +274,7 @@ class FileCapture(Capture):
             self.module_names.add(name)
             path = self.user_module_file(name, module)
             if path is not None:
-                self.user_modules[name] = (module, getattr(module, "__spec__", None))
+                self.user_modules[name] = (module, _spec(module))
                 found.append((name, path))
         return sorted(found)
 
@@ -524,6 +530,14 @@ def _writer_wrapper(original: Any) -> Any:
         return original(self, *args, **kwargs)
 
     return wrapper
+
+
+def _spec(module: Any) -> Any:
+    """``module.__spec__`` (replaced by every reload), None for an object whose attributes raise."""
+    try:
+        return getattr(module, "__spec__", None)
+    except Exception:  # noqa: BLE001 - a lazy module proxy with a hostile __getattr__
+        return None
 
 
 def _cell_label(record: Any) -> str:

@@ -414,6 +414,23 @@ def test_an_input_the_research_run_overwrote_itself_says_so_and_names_the_writer
     assert "make cell 2 write its result to another file" in root.fix
 
 
+def test_an_intermediate_file_the_notebook_wrote_is_a_consequence_not_a_root():
+    step = {"path": "step1.parquet", "reader": "pandas.read_parquet", "written_by": 2}
+    def run(seed, content):
+        return lock(cell(0, seeds=[{"api": "numpy.random.seed", "value": seed}]),
+                    cell(1, inputs=[{**step, "bytes": 10, "content": content}]))
+    report = compare(run(0, "xxh3-128:aaa"), run(1, "xxh3-128:bbb"))
+    roots = [f for f in report.findings if not f.upstream_of]
+    assert [(f.cause, f.cell_index) for f in roots] == [("seed-changed", 0)]
+    changed = by_cause(report, "input-file-changed")
+    assert changed.upstream_of == roots[0].id and "an earlier cell of the notebook wrote it" in changed.message
+    # nothing upstream explains it: the cell's results are unexplained, the file under that root
+    report = compare(run(0, "xxh3-128:aaa"), run(0, "xxh3-128:bbb"))
+    roots = [f for f in report.findings if not f.upstream_of]
+    assert [(f.cause, f.cell_index) for f in roots] == [("unexplained", 1)]
+    assert by_cause(report, "input-file-changed").upstream_of == roots[0].id
+
+
 def test_variables_are_compared_only_when_both_sides_recorded_them():
     old = {k: v for k, v in ENV.items() if k != "variables"}
     now = {**copy.deepcopy(ENV), "variables": {"LANG": "C.UTF-8"}}

@@ -62,7 +62,8 @@ def compare_pair(a: CellRecord, b: CellRecord, options: DiffOptions,
             "Restore the research code of this cell, or record the notebook again if the change is intended.")
     _seeds(a, b, where, lambda *args, **kw: add(out.causes, "randomness", *args, **kw))
     _inputs(a, b, where, lambda *args, **kw: add(out.causes, "data", *args, **kw),
-            lambda *args, **kw: add(out.causes, "execution", *args, **kw), overwritten or {})
+            lambda *args, **kw: add(out.causes, "execution", *args, **kw), overwritten or {},
+            lambda *args, **kw: add(out.effects, "data", *args, **kw))
     for rec in (a, b):
         for entry in rec.randomness or []:
             if isinstance(entry, dict) and entry.get("seeded") is False:
@@ -149,7 +150,7 @@ def _values(values: list[Any]) -> str:
 
 
 def _inputs(a: CellRecord, b: CellRecord, where: str, add, add_code,
-            overwritten: dict[str, CellRecord]) -> None:
+            overwritten: dict[str, CellRecord], add_effect) -> None:
     """Files read (``data/input-file-changed``) and the user's own code imported or run
     (``execution/source-changed``: ``CODE_READERS``) that differ."""
     def table(rec: CellRecord) -> dict[str, dict[str, Any]]:
@@ -190,6 +191,12 @@ def _inputs(a: CellRecord, b: CellRecord, where: str, add, add_code,
             add_code("source-changed", path, f"The code of {what}, {verb} by {where}, differs from the research "
                      f"run{size}.", f"Restore the research version of {path} (content {str(ca)[:24]}…), or record "
                      "the notebook again if the change is intended.", evidence={"research": ea, "replay": eb})
+            continue
+        if ea.get("written_by") is not None or eb.get("written_by") is not None:
+            # an intermediate file the notebook wrote itself: what changed upstream changed it
+            add_effect("input-file-changed", path, f"The file {path} read by {where} has other content{size}; "
+                       "an earlier cell of the notebook wrote it, so it follows from what changed before.",
+                       "Fix what changed upstream of the cell that writes it.", evidence={"research": ea, "replay": eb})
             continue
         writer = overwritten.get(path)
         if writer is not None:  # the research run wrote over it itself: the replay read what research left

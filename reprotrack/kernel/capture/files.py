@@ -44,7 +44,9 @@ Files written are watched too (the ``open`` event's mode; ``DataFrame.to_parquet
 files Arrow or HDF5 open from C are wrapped): a cell that overwrites a file an earlier cell read as data, with
 other content, makes the notebook unable to reproduce itself -- its next run reads what this run wrote. That
 is said at once (a warning naming both cells) and kept in the cell's ``run.overwrote``
-(``[{"path", "read_by"}]``), from which the diff explains the changed input of a replay.
+(``[{"path", "read_by"}]``), from which the diff explains the changed input of a replay. A file an earlier cell
+of the same run wrote is an intermediate result, not an input from outside: its entry says ``written_by`` (that
+cell's order), and the diff counts its change as a consequence of what changed before, not a root cause.
 """
 
 from __future__ import annotations
@@ -133,6 +135,8 @@ class FileCapture(Capture):
         self.session: Any = None
         #: absolute path → (the first cell that read it: its record, the content it read, the path as recorded)
         self.read_by: dict[str, tuple[Any, str, str]] = {}
+        #: absolute path → the order of the last cell that wrote it
+        self.written: dict[str, int] = {}
 
     # -- lifecycle -------------------------------------------------------------------------------
     def install(self, session: Session) -> None:
@@ -198,6 +202,13 @@ class FileCapture(Capture):
             if both:
                 ctx.record.notes.append("read and rewrote " + ", ".join(self.display(p, p) for p in both[:5])
                                         + ": recorded as the cell left it")
+        try:
+            self._inputs(ctx, cell, modules)
+        finally:
+            for full in cell.writes if cell is not None else ():
+                self.written[full] = ctx.record.order  # what later cells read there, this run made
+
+    def _inputs(self, ctx: CellContext, cell: _Cell | None, modules: list[tuple[str, str]]) -> None:
         if cell is None or not (cell.reads or modules):
             return
         inputs: dict[Any, dict[str, Any]] = {}
@@ -217,7 +228,11 @@ class FileCapture(Capture):
                 entry = {"path": read.target, "bytes": None, "content": None, "reader": read.reader}
             inputs[key] = entry
         for key, entry in inputs.items():
-            if isinstance(key, str) and entry.get("content") is not None and key not in self.read_by:
+            if not isinstance(key, str) or entry.get("content") is None:
+                continue
+            if key in self.written:  # an intermediate file: an earlier cell of this run wrote it
+                entry["written_by"] = self.written[key]
+            elif key not in self.read_by:
                 self.read_by[key] = (ctx.record, entry["content"], entry["path"])
         for name, path in modules:
             size, content = self.hash_path(path)

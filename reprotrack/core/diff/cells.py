@@ -61,9 +61,7 @@ def compare_pair(a: CellRecord, b: CellRecord, options: DiffOptions,
         add(out.causes, "execution", "source-changed", where, f"The code of {where} differs from the research run.",
             "Restore the research code of this cell, or record the notebook again if the change is intended.")
     _seeds(a, b, where, lambda *args, **kw: add(out.causes, "randomness", *args, **kw))
-    _inputs(a, b, where, lambda *args, **kw: add(out.causes, "data", *args, **kw),
-            lambda *args, **kw: add(out.causes, "execution", *args, **kw), overwritten or {},
-            lambda *args, **kw: add(out.effects, "data", *args, **kw))
+    _inputs(a, b, where, out, add, overwritten or {})
     for rec in (a, b):
         for entry in rec.randomness or []:
             if isinstance(entry, dict) and entry.get("seeded") is False:
@@ -149,10 +147,20 @@ def _values(values: list[Any]) -> str:
     return ", ".join(repr(v) if isinstance(v, str) else str(v) for v in values)
 
 
-def _inputs(a: CellRecord, b: CellRecord, where: str, add, add_code,
-            overwritten: dict[str, CellRecord], add_effect) -> None:
-    """Files read (``data/input-file-changed``) and the user's own code imported or run
-    (``execution/source-changed``: ``CODE_READERS``) that differ."""
+def _inputs(a: CellRecord, b: CellRecord, where: str, out: CellDiff, make,
+            overwritten: dict[str, CellRecord]) -> None:
+    """Files read that differ (causes, ``data/input-file-changed``; an intermediate file the notebook wrote
+    itself: an effect), and the user's own code imported or run (``execution/source-changed``,
+    ``CODE_READERS``)."""
+    def add(*args, **kw):
+        make(out.causes, "data", *args, **kw)
+
+    def add_code(*args, **kw):
+        make(out.causes, "execution", *args, **kw)
+
+    def add_effect(*args, **kw):
+        make(out.effects, "data", *args, **kw)
+
     def table(rec: CellRecord) -> dict[str, dict[str, Any]]:
         return {str(e.get("path")): e for e in rec.inputs or [] if isinstance(e, dict)}
 

@@ -257,7 +257,8 @@ def _files(rec: Any) -> list[dict[str, Any]]:
 
 def _checked(pair: Pair, b: _Builder) -> str:
     rec = pair.research
-    code = sorted({str(e.get("path")) for e in rec.inputs or [] if isinstance(e, dict) and e.get("reader") in CODE_READERS})
+    code = sorted({str(e.get("path")) for e in rec.inputs or []
+                   if isinstance(e, dict) and e.get("reader") in CODE_READERS})
     parts = [f"its code (and the code it ran: {', '.join(code[:MAX_NAMED])})" if code else "its code"]
     if b.seeds:
         shown = ", ".join(f"{api}={value!r}" for api, value in list(b.seeds.items())[:MAX_NAMED])

@@ -25,10 +25,11 @@ configuration, descriptions), ``/proc``, ``/sys``, ``/dev``, ``/etc``, ``/usr``,
 home folder such as IPython's profile and caches (``~/.cache``, matplotlib's font list), ``.git``, Python
 sources and extension modules.
 
-The user's own code is an input too: a script a cell runs with ``%run`` (``"reader": "run"``), and a module a tracked cell imports (or reloads: ``importlib.reload``,
-``%autoreload``) whose ``.py`` file lies outside the interpreter's prefixes and site-packages -- a ``helpers.py``
-beside the notebook, a ``src/`` folder put on ``sys.path``, a project installed in editable mode -- is recorded
-in that cell with ``"reader": "import"`` and ``"module"``: its name. The diff calls a change of its content
+The user's own code is an input too: a script a cell runs with ``%run`` (``"reader": "run"``), and a module a
+tracked cell imports (or reloads: ``importlib.reload``, ``%autoreload``) whose ``.py`` file lies outside the
+interpreter's prefixes and site-packages -- a ``helpers.py`` beside the notebook, a ``src/`` folder put on
+``sys.path``, a project installed in editable mode -- recorded in that cell with ``"reader": "import"`` and
+``"module"``: its name. The diff calls a change of its content
 ``execution/source-changed`` (the code differs), not a data change. Seen after the cell from ``sys.modules``
 (nothing is hooked into the import itself); modules imported before ``start`` and the tracker's own are not.
 

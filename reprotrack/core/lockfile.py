@@ -37,6 +37,11 @@ OLDEST_FINGERPRINT_FORMAT = 2
 #: scripts it ran with ``%run``. The diff calls their change ``execution/source-changed``.
 CODE_READERS = ("import", "run")
 
+
+def is_code(entry: Any) -> bool:
+    """Whether an ``inputs[]`` entry is code the cell ran (``CODE_READERS``), not a data file it read."""
+    return isinstance(entry, dict) and entry.get("reader") in CODE_READERS
+
 #: Keys the diff never looks at: what differs between two honest runs of the same notebook.
 IGNORED_KEYS = frozenset({"run"})
 

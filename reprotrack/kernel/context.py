@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from reprotrack.core.lockfile import CellRecord
+from reprotrack.core.text import cell_name
 
 if TYPE_CHECKING:  # pragma: no cover
     from reprotrack.kernel.session import Session
@@ -78,6 +79,14 @@ class CellContext:
             except (SyntaxError, ValueError):
                 self._tree = None
         return self._tree
+
+
+def cell_label(record: CellRecord) -> str:
+    """A running cell as a warning names it: ``cell 6 [12]`` where the notebook position is known, else the
+    prompt the front end shows (``In [12]``, the run's order when there is no execution count)."""
+    if record.index is not None:
+        return cell_name(record.index, record.execution_count)
+    return f"In [{record.execution_count if record.execution_count is not None else record.order}]"
 
 
 def is_control_cell(source: str) -> bool:

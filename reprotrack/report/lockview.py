@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reprotrack.core.lockfile import CODE_READERS, Lock
+from reprotrack.core.lockfile import Lock, is_code
 from reprotrack.core.text import cell_name, one_line
 
 
@@ -50,9 +50,9 @@ def render_lock_text(lock: Lock) -> str:
             facts.append("UNSEEDED " + ", ".join(one_line(r.get("source"), 40) for r in unseeded[:4]))
         if cell.data:
             facts.append("data " + ", ".join(one_line(k, 30) for k in list(cell.data)[:6]))
-        for verb, readers in (("reads", None), ("imports", ("import",)), ("runs", ("run",))):
+        for verb, reader in (("reads", None), ("imports", "import"), ("runs", "run")):
             paths = [i.get("path") for i in cell.inputs if isinstance(i, dict)
-                     and (i.get("reader") in readers if readers else i.get("reader") not in CODE_READERS)]
+                     and (i.get("reader") == reader if reader else not is_code(i))]
             if paths:
                 facts.append(f"{verb} " + ", ".join(one_line(p, 60) for p in paths[:4]))
         if cell.splits:

@@ -42,7 +42,7 @@ from reprotrack.core.diff.matching import Pair, order_notes, out_of_order, pair_
 from reprotrack.core.diff.model import DiffOptions, Finding, Report
 from reprotrack.core.diff.requirements import requirement_findings
 from reprotrack.core.diff.splits import moved_total
-from reprotrack.core.lockfile import CODE_READERS, Lock
+from reprotrack.core.lockfile import Lock, is_code
 from reprotrack.core.privacy import lock_under
 from reprotrack.core.text import cell_name
 
@@ -252,13 +252,12 @@ def _unexplained(pair: Pair, b: _Builder | None = None) -> Finding:
 
 def _files(rec: Any) -> list[dict[str, Any]]:
     """The data files a cell read (not the code it imported or ran)."""
-    return [e for e in rec.inputs or [] if isinstance(e, dict) and e.get("reader") not in CODE_READERS]
+    return [e for e in rec.inputs or [] if isinstance(e, dict) and not is_code(e)]
 
 
 def _checked(pair: Pair, b: _Builder) -> str:
     rec = pair.research
-    code = sorted({str(e.get("path")) for e in rec.inputs or []
-                   if isinstance(e, dict) and e.get("reader") in CODE_READERS})
+    code = sorted({str(e.get("path")) for e in rec.inputs or [] if is_code(e)})
     parts = [f"its code (and the code it ran: {', '.join(code[:MAX_NAMED])})" if code else "its code"]
     if b.seeds:
         shown = ", ".join(f"{api}={value!r}" for api, value in list(b.seeds.items())[:MAX_NAMED])

@@ -18,7 +18,7 @@ from reprotrack.core.diff.data import classify
 from reprotrack.core.diff.model import KIND_OF, DiffOptions, Finding
 from reprotrack.core.diff.outputs import compare_outputs
 from reprotrack.core.diff.splits import compare_splits, moved_rows_message, moved_total
-from reprotrack.core.lockfile import CODE_READERS, CellRecord
+from reprotrack.core.lockfile import CellRecord, is_code
 from reprotrack.core.text import cell_name
 
 
@@ -173,7 +173,7 @@ def _inputs(a: CellRecord, b: CellRecord, where: str, out: CellDiff, make,
     for path in sorted(set(ta) | set(tb)):
         ea, eb = ta.get(path), tb.get(path)
         entry = ea or eb
-        code = entry.get("reader") in CODE_READERS
+        code = is_code(entry)
         what = (f"module {entry.get('module')} ({path})" if entry.get("reader") == "import" else
                 f"the script {path}") if code else path
         if ea is None or eb is None:

@@ -36,7 +36,7 @@ from reprotrack.core.diff.environment import TOOLING, environment_differences
 from reprotrack.core.diff.model import KIND_OF, DiffOptions, Finding, Report
 from reprotrack.core.diff.requirements import requirement_findings
 from reprotrack.core.diff.splits import compare_splits
-from reprotrack.core.lockfile import CODE_READERS, Lock
+from reprotrack.core.lockfile import Lock, is_code
 from reprotrack.core.privacy import lock_under
 from reprotrack.core.requirements import bounded
 
@@ -89,7 +89,7 @@ def facts_up_to(lock: Lock, name: str) -> Facts:
             if isinstance(entry, dict):
                 out.seeds.setdefault(str(entry.get("api")), []).append(entry.get("value"))
         for entry in cell.inputs or []:  # data files: production code is expected to differ from the notebook's
-            if isinstance(entry, dict) and entry.get("path") and entry.get("reader") not in CODE_READERS:
+            if isinstance(entry, dict) and entry.get("path") and not is_code(entry):
                 out.inputs[_file_name(str(entry["path"]))] = entry
         out.splits += [s for s in cell.splits or [] if isinstance(s, dict)]
         for entry in cell.randomness or []:

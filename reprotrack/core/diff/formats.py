@@ -24,7 +24,7 @@ from typing import Any
 import xxhash
 
 from reprotrack.core.diff.model import Finding
-from reprotrack.core.lockfile import CODE_READERS, FINGERPRINT_FORMAT, OLDEST_FINGERPRINT_FORMAT as OLDEST
+from reprotrack.core.lockfile import FINGERPRINT_FORMAT, OLDEST_FINGERPRINT_FORMAT as OLDEST, is_code
 from reprotrack.core.privacy import plain_copy
 _NUMERIC = ("int", "uint", "float", "bool", "datetime", "timedelta", "complex", "Int", "UInt", "Float", "boolean",
             "period", "Period", "double", "halffloat", "timestamp", "date", "time", "duration", "decimal")
@@ -66,11 +66,9 @@ def _records_code(lock: Any) -> bool:
 def _without_code(lock: Any) -> Any:
     """``lock`` without the code among its cells' inputs: a lock written before reprotrack recorded the code
     a cell imported says nothing about it, so the other side's code must not look added."""
-    if not any(isinstance(e, dict) and e.get("reader") in CODE_READERS for c in lock.cells for e in c.inputs or []):
+    if not any(is_code(e) for c in lock.cells for e in c.inputs or []):
         return lock
-    cells = [dataclasses.replace(c, inputs=[e for e in c.inputs or []
-                                            if not (isinstance(e, dict) and e.get("reader") in CODE_READERS)])
-             for c in lock.cells]
+    cells = [dataclasses.replace(c, inputs=[e for e in c.inputs or [] if not is_code(e)]) for c in lock.cells]
     return dataclasses.replace(lock, cells=cells)
 
 

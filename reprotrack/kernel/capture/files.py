@@ -64,10 +64,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import xxhash
 
-from reprotrack.core.text import cell_name
 from reprotrack.kernel.capture import Capture
 from reprotrack.kernel.capture.imports import WATCHER
 from reprotrack.kernel.capture.patching import Patcher
+from reprotrack.kernel.context import cell_label
 
 if TYPE_CHECKING:  # pragma: no cover
     from reprotrack.kernel.context import CellContext
@@ -256,8 +256,8 @@ class FileCapture(Capture):
                 continue
             record = ctx.record
             record.run.setdefault("overwrote", []).append({"path": path, "read_by": reader.order})
-            where = _cell_label(record)
-            read = "it" if reader is record else _cell_label(reader)
+            where = cell_label(record)
+            read = "it" if reader is record else cell_label(reader)
             warn = getattr(self.session, "warn", None)
             if warn is not None:
                 warn(f"{where} overwrote {path}, which {read} read as data: the next run of the notebook reads "
@@ -305,7 +305,7 @@ class FileCapture(Capture):
         if not isinstance(path, str) or not path.endswith(".py"):
             return None  # built-in, namespace package, extension module, bytecode only
         full = os.path.abspath(path)
-        if full.startswith(self.ignored) or full.startswith(self.packages) or full.startswith(_SYSTEM_PREFIXES):
+        if full.startswith(self.ignored + self.packages + _SYSTEM_PREFIXES):
             return None
         parts = full.split(os.sep)
         if "site-packages" in parts or "dist-packages" in parts or not os.path.isfile(full):
@@ -554,13 +554,6 @@ def _spec(module: Any) -> Any:
         return getattr(module, "__spec__", None)
     except Exception:  # noqa: BLE001 - a lazy module proxy with a hostile __getattr__
         return None
-
-
-def _cell_label(record: Any) -> str:
-    if getattr(record, "index", None) is not None:
-        return cell_name(record.index, record.execution_count)
-    count = getattr(record, "execution_count", None)
-    return f"In [{count if count is not None else record.order}]"
 
 
 def _run_wrapper(original: Any) -> Any:

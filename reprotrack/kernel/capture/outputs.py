@@ -263,15 +263,12 @@ class OutputCapture(Capture):
                 setattr(sys, name, current)
 
 
-#: IPython's ``%%writefile f`` prints "Writing f", or "Overwriting f" when the file is there already: the second
-#: run of the cell, and every replay of a notebook whose research run wrote the file. The same cell, the same file.
-_OVERWRITING = re.compile(r"\AOverwriting (?=\S)")
-
-
 def tool_text(text: str, source: str) -> str:
-    """The text the kernel's own tools print, without what depends on what an earlier run left behind."""
+    """The text the kernel's own tools print, without what depends on what an earlier run left behind:
+    IPython's ``%%writefile f`` prints "Writing f", or "Overwriting f" when the file is there already (the
+    second run of the cell, and every replay of a notebook whose research run wrote the file)."""
     if text.startswith("Overwriting ") and source.lstrip().startswith("%%writefile"):
-        return _OVERWRITING.sub("Writing ", text, count=1)
+        return "Writing " + text[len("Overwriting "):]
     return text
 
 

@@ -38,12 +38,11 @@ import sys
 import types
 from typing import TYPE_CHECKING, Any
 
-from reprotrack.core.text import cell_name
 from reprotrack.kernel.capture import Capture, ledger, pins
 from reprotrack.kernel.capture.imports import WATCHER, Listener
 from reprotrack.kernel.capture.patching import Patcher, Reentry
 from reprotrack.kernel.capture.pins import install_pins  # noqa: F401 - the replay engine's entry point: randomness.install_pins
-from reprotrack.kernel.context import current_cell
+from reprotrack.kernel.context import cell_label, current_cell
 
 if TYPE_CHECKING:  # pragma: no cover
     from reprotrack.kernel.context import CellContext
@@ -176,11 +175,7 @@ class RandomnessCapture(Capture, Listener):
         source = (specific or unseeded)[0].get("source", "?")
         fix = ledger.fixes_for(ctx).get(source) or "seed it"
         record = ctx.record
-        if record.index is not None:
-            label = cell_name(record.index, record.execution_count)
-        else:  # where the cell is is not known (no notebook file): the prompt the front end shows
-            label = f"In [{record.execution_count if record.execution_count is not None else record.order}]"
-        self.session.warn(f"{label} drew unseeded randomness from {source}; {fix}", cell=record)
+        self.session.warn(f"{cell_label(record)} drew unseeded randomness from {source}; {fix}", cell=record)
 
     def _patch_function(self, name: str, module: Any) -> None:
         if callable(getattr(module, name, None)):

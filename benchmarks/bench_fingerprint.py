@@ -2,7 +2,7 @@
 
     python benchmarks/bench_fingerprint.py [--rows 2000000] [--repeat 3] [--skip-joblib] [--frames pandas3,wide]
 
-Four frames, measured one after the other in the same run:
+Five frames, measured one after the other in the same run:
 
 * ``pandas3``: built as a pandas 3 user builds it, ``pd.DataFrame({...})`` from lists and arrays: two float
   columns, int, bool, datetime, a low-cardinality string, a categorical and unique string ids; with pyarrow
@@ -10,7 +10,10 @@ Four frames, measured one after the other in the same run:
 * ``pandas3-no-pyarrow``: the same values with the strings in python-backed ``str`` (what pandas 3 gives
   when pyarrow is absent);
 * ``object``: the same values with ``dtype=object`` strings (the pre-pandas-3 layout);
-* ``wide``: 200 float columns.
+* ``wide``: 200 float columns;
+* ``text``: the strings the fixed-width ids flatter: unique e-mail addresses (18-31 bytes), names of 3-20
+  bytes (high cardinality) and free-text comments of 0-120 bytes with some nulls, as pandas 3 stores them
+  (Arrow-backed ``str``), beside an int key. No target: it shows the variable-length path.
 
 For each: the full ``reprotrack.fingerprint`` and the ``content`` hash alone (best of ``--repeat``), against
 ``joblib.hash``, ``hash_pandas_object(df)`` + xxh3 of its output, and xxh3 over the frame's raw buffers (numpy
@@ -57,6 +60,25 @@ def build_frame(rows: int, seed: int = 0, strings: str = "default") -> pd.DataFr
         df = df.astype({"city": pd.StringDtype("python", na_value=np.nan),
                         "user_id": pd.StringDtype("python", na_value=np.nan)})
     return df
+
+
+def build_text(rows: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    first = ["ann", "bob", "christopher", "dan", "eve", "francesca", "gus", "hildegard", "jo", "maximilian"]
+    pick = rng.integers(0, len(first), rows)
+    emails = [f"{first[a]}.{b}@example.org" for a, b in zip(pick.tolist(), rng.integers(0, 10**7, rows).tolist())]
+    letters = np.frombuffer(b"abcdefghijklmnopqrstuvwxyz", dtype=np.uint8)
+    pool = letters[rng.integers(0, 26, rows * 20)].tobytes().decode()
+    name_lens = rng.integers(3, 21, rows)
+    names = [pool[i * 20: i * 20 + k] for i, k in enumerate(name_lens.tolist())]
+    words = ["late", "delivery", "great", "service", "refund", "asked", "for", "the", "box", "was", "damaged", "ok"]
+    comment_lens = rng.integers(0, 20, rows)
+    wk = rng.integers(0, len(words), int(comment_lens.sum())).tolist()
+    comments, at = [], 0
+    for k in comment_lens.tolist():
+        comments.append(" ".join(words[w] for w in wk[at: at + k])[:120] if k else None)
+        at += k
+    return pd.DataFrame({"key": np.arange(rows), "email": emails, "name": names, "comment": comments})
 
 
 def build_wide(rows: int, seed: int = 0, columns: int = 200) -> pd.DataFrame:
@@ -182,8 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wide-rows", type=int, default=None, help="rows of the 200-column frame (default rows/10)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-joblib", action="store_true", help="joblib.hash is slow on big object frames")
-    parser.add_argument("--frames", default="pandas3,pandas3-no-pyarrow,object,wide",
-                        help="comma-separated subset of: pandas3, pandas3-no-pyarrow, object, wide")
+    parser.add_argument("--frames", default="pandas3,pandas3-no-pyarrow,object,wide,text",
+                        help="comma-separated subset of: pandas3, pandas3-no-pyarrow, object, wide, text")
     args = parser.parse_args(argv)
     frames = set(args.frames.split(","))
 
@@ -203,7 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     del df
     for name, build in (("pandas3-no-pyarrow", lambda: build_frame(args.rows, strings="python")),
                         ("object", lambda: build_frame(args.rows, strings="object")),
-                        ("wide", lambda: build_wide(args.wide_rows or max(1, args.rows // 10)))):
+                        ("wide", lambda: build_wide(args.wide_rows or max(1, args.rows // 10))),
+                        ("text", lambda: build_text(args.rows))):
         if name not in frames:
             continue
         frame = build()

@@ -106,6 +106,28 @@ def test_segment_hashes_from_buffers_with_gaps():
     assert got.tolist() == [hashing.bytes_scalar_hash(v.encode(), "str") for v in values]
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.binary(max_size=40), min_size=1, max_size=80), st.sampled_from([8, 16, 64]), st.booleans())
+def test_property_block_path_equals_one_by_one(parts, block, packed):
+    """The block path cuts the buffer every ``MAX_BLOCK`` bytes: strings across a block's edge, longer than a
+    block, empty at its edge, back to back or (not packed) with foreign bytes between them, all hash as one
+    by one."""
+    buf, starts = bytearray(), []
+    for part in parts:
+        if not packed:
+            buf += b"\xff#"
+        starts.append(len(buf))
+        buf += part
+    b = np.frombuffer(bytes(buf) or b"\0", dtype=np.uint8)
+    saved, hashing.MAX_BLOCK = hashing.MAX_BLOCK, block
+    try:
+        got = hashing.segment_hashes(b, np.array(starts, dtype=np.int64),
+                                     np.array([len(x) for x in parts], dtype=np.int64), "bytes", packed)
+    finally:
+        hashing.MAX_BLOCK = saved
+    assert got.tolist() == [hashing.bytes_scalar_hash(x, "bytes") for x in parts]
+
+
 def test_dictionary_with_duplicate_and_unused_entries():
     dictionary = pa.array(["x", "y", "x", "unused", None])  # a null in the dictionary itself, too
     arr = pa.DictionaryArray.from_arrays(pa.array([0, 1, 2, None, 0, 4] * 200, pa.int32()), dictionary)

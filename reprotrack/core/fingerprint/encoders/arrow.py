@@ -82,7 +82,7 @@ def chunk_hashes(arr: Any, kind: str) -> np.ndarray:
         data = arr.buffers()[2]
         b = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
         starts = off[:-1].astype(np.int64)
-        h = segment_hashes(b, starts, np.diff(off).astype(np.int64), kind)
+        h = segment_hashes(b, starts, np.diff(off).astype(np.int64), kind, packed=True)  # offsets: back to back
     if arr.null_count:
         h[arr.is_null().to_numpy(zero_copy_only=False)] = C.U64(C.NULL)
     return h

@@ -107,11 +107,12 @@ def test_segment_hashes_from_buffers_with_gaps():
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.binary(max_size=40), min_size=1, max_size=80), st.sampled_from([8, 16, 64]), st.booleans())
-def test_property_block_path_equals_one_by_one(parts, block, packed):
+@given(st.lists(st.binary(max_size=40), min_size=1, max_size=80), st.sampled_from([8, 16, 64]), st.booleans(),
+       st.sampled_from([0, 1 << 40]))
+def test_property_block_path_equals_one_by_one(parts, block, packed, cumsum_below):
     """The block path cuts the buffer every ``MAX_BLOCK`` bytes: strings across a block's edge, longer than a
     block, empty at its edge, back to back or (not packed) with foreign bytes between them, all hash as one
-    by one."""
+    by one, whether a block sums its strings with ``reduceat`` or from a running sum."""
     buf, starts = bytearray(), []
     for part in parts:
         if not packed:
@@ -119,12 +120,13 @@ def test_property_block_path_equals_one_by_one(parts, block, packed):
         starts.append(len(buf))
         buf += part
     b = np.frombuffer(bytes(buf) or b"\0", dtype=np.uint8)
-    saved, hashing.MAX_BLOCK = hashing.MAX_BLOCK, block
+    saved = hashing.MAX_BLOCK, hashing.CUMSUM_BELOW
+    hashing.MAX_BLOCK, hashing.CUMSUM_BELOW = block, cumsum_below
     try:
         got = hashing.segment_hashes(b, np.array(starts, dtype=np.int64),
                                      np.array([len(x) for x in parts], dtype=np.int64), "bytes", packed)
     finally:
-        hashing.MAX_BLOCK = saved
+        hashing.MAX_BLOCK, hashing.CUMSUM_BELOW = saved
     assert got.tolist() == [hashing.bytes_scalar_hash(x, "bytes") for x in parts]
 
 
